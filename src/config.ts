@@ -1,0 +1,136 @@
+import { z } from "zod";
+
+/**
+ * Settings, parsed once at start-up from environment variables (Node/Deno) or
+ * bindings (Workers). A missing or invalid setting stops start-up with a
+ * message naming it; an AIRLOCK_* setting we do not know is an error too, so a
+ * misspelt security setting is never silently ignored.
+ */
+const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(["1", "0", "true", "false", "yes", "no"], { message: "expected 1/0/true/false/yes/no" })
+    .default(def ? "1" : "0")
+    .transform((v) => v === "1" || v === "true" || v === "yes");
+
+const origins = z
+  .string()
+  .default("")
+  .transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean))
+  .refine((list) => list.every((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o)), {
+    message: "expected a comma-separated list of origins like https://app.example.com, or *",
+  });
+
+const ConfigSchema = z
+  .object({
+    NETWORK_ROLE: z.enum(["request", "response"], { message: 'expected "request" or "response"' }),
+    AIRLOCK_NETWORK_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "expected lowercase letters, digits and dashes").optional(),
+    AIRLOCK_PEER_NETWORK_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "expected lowercase letters, digits and dashes").optional(),
+    AIRLOCK_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    AIRLOCK_CORS_ORIGINS: origins,
+    AIRLOCK_MAX_BODY_BYTES: positiveInt(1_048_576),
+    AIRLOCK_CACHE_TTL_SECONDS: positiveInt(86_400),
+    AIRLOCK_COURIER_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
+    AIRLOCK_ADMIN_EMAIL: z.email("expected an e-mail address").optional(),
+    AIRLOCK_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
+    AIRLOCK_DATA_DIR: z.string().default("./data"),
+    AIRLOCK_BATCH_DIR: z.string().optional(),
+    AIRLOCK_AUTO_FERRY: bool(true),
+    AIRLOCK_DEV: bool(false),
+    DATABASE_URL: z.string().optional(),
+    DATABASE_AUTH_TOKEN: z.string().optional(),
+    UPSTASH_REDIS_REST_URL: z.url("expected an https:// URL").optional(),
+    UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+    PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    HOST: z.string().default("127.0.0.1"),
+  })
+  .superRefine((c, ctx) => {
+    if (!!c.UPSTASH_REDIS_REST_URL !== !!c.UPSTASH_REDIS_REST_TOKEN) {
+      ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_TOKEN"], message: "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together" });
+    }
+    if (!!c.AIRLOCK_ADMIN_EMAIL !== !!c.AIRLOCK_ADMIN_PASSWORD) {
+      ctx.addIssue({ code: "custom", path: ["AIRLOCK_ADMIN_PASSWORD"], message: "AIRLOCK_ADMIN_EMAIL and AIRLOCK_ADMIN_PASSWORD go together" });
+    }
+    if (c.NETWORK_ROLE === "request" && c.AIRLOCK_ADMIN_EMAIL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AIRLOCK_ADMIN_EMAIL"],
+        message: "the request network never creates users of its own; set the bootstrap admin on the response network",
+      });
+    }
+  });
+
+const KNOWN = new Set(Object.keys(ConfigSchema.shape));
+
+export type RawConfig = z.output<typeof ConfigSchema>;
+
+export interface Config {
+  role: "request" | "response";
+  networkId: string;
+  peerNetworkId: string;
+  logLevel: RawConfig["AIRLOCK_LOG_LEVEL"];
+  corsOrigins: string[];
+  maxBodyBytes: number;
+  cacheTtlSeconds: number;
+  courierToken?: string;
+  admin?: { email: string; password: string };
+  dataDir: string;
+  batchDir: string;
+  autoFerry: boolean;
+  dev: boolean;
+  databaseUrl: string;
+  databaseAuthToken?: string;
+  upstash?: { url: string; token: string };
+  port?: number;
+  host: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parse settings; throws ConfigError listing every bad setting by name. */
+export function loadConfig(env: Record<string, unknown>): Config {
+  const strings: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (typeof v !== "string") continue; // Workers bindings (D1, R2) are objects
+    if (k.startsWith("AIRLOCK_") && !KNOWN.has(k)) problems.push(`${k}: unknown setting (check the spelling; see README "Configuration")`);
+    if (KNOWN.has(k) && v !== "") strings[k] = v;
+  }
+  const parsed = ConfigSchema.safeParse(strings);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? "configuration");
+      const got = name in strings && !/TOKEN|PASSWORD/.test(name) ? ` (got "${strings[name]}")` : "";
+      problems.push(`${name}: ${issue.message}${got}`);
+    }
+  }
+  if (problems.length || !parsed.success) throw new ConfigError(problems);
+  const c = parsed.data;
+  const role = c.NETWORK_ROLE;
+  const other = role === "request" ? "response" : "request";
+  return {
+    role,
+    networkId: c.AIRLOCK_NETWORK_ID ?? `airlock-${role}`,
+    peerNetworkId: c.AIRLOCK_PEER_NETWORK_ID ?? `airlock-${other}`,
+    logLevel: c.AIRLOCK_LOG_LEVEL,
+    corsOrigins: c.AIRLOCK_CORS_ORIGINS,
+    maxBodyBytes: c.AIRLOCK_MAX_BODY_BYTES,
+    cacheTtlSeconds: c.AIRLOCK_CACHE_TTL_SECONDS,
+    courierToken: c.AIRLOCK_COURIER_TOKEN,
+    admin: c.AIRLOCK_ADMIN_EMAIL && c.AIRLOCK_ADMIN_PASSWORD ? { email: c.AIRLOCK_ADMIN_EMAIL, password: c.AIRLOCK_ADMIN_PASSWORD } : undefined,
+    dataDir: c.AIRLOCK_DATA_DIR,
+    batchDir: c.AIRLOCK_BATCH_DIR ?? `${c.AIRLOCK_DATA_DIR}/batches/${role}`,
+    autoFerry: c.AIRLOCK_AUTO_FERRY,
+    dev: c.AIRLOCK_DEV,
+    databaseUrl: c.DATABASE_URL ?? `file:${c.AIRLOCK_DATA_DIR}/${role}.db`,
+    databaseAuthToken: c.DATABASE_AUTH_TOKEN,
+    upstash: c.UPSTASH_REDIS_REST_URL && c.UPSTASH_REDIS_REST_TOKEN ? { url: c.UPSTASH_REDIS_REST_URL, token: c.UPSTASH_REDIS_REST_TOKEN } : undefined,
+    port: c.PORT,
+    host: c.HOST,
+  };
+}

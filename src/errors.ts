@@ -1,0 +1,106 @@
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "@hono/zod-openapi";
+
+/**
+ * The one error catalog. Every problem Airlock answers carries one of these
+ * codes; clients may switch on them, so a code never changes meaning.
+ */
+export const CATALOG = {
+  bad_request: { status: 400, title: "Bad request" },
+  malformed_json: { status: 400, title: "Malformed JSON body" },
+  validation_failed: { status: 400, title: "Validation failed" },
+  unauthorized: { status: 401, title: "Authentication required" },
+  invalid_credentials: { status: 401, title: "Invalid credentials" },
+  invalid_token: { status: 401, title: "Invalid token" },
+  token_expired: { status: 401, title: "Token expired" },
+  forbidden: { status: 403, title: "Forbidden" },
+  not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  conflict: { status: 409, title: "Conflict" },
+  payload_too_large: { status: 413, title: "Payload too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  owned_by_other_network: { status: 409, title: "Data owned by the other network" },
+  wrong_network: { status: 404, title: "Not available on this network" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  internal_error: { status: 500, title: "Internal server error" },
+  not_ready: { status: 503, title: "Service not ready" },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+
+export type ErrorCode = keyof typeof CATALOG;
+export const errorCodes = Object.keys(CATALOG) as [ErrorCode, ...ErrorCode[]];
+
+/** One field error: `pointer` (RFC 6901) into the JSON body, or `parameter` for query/path/header input. */
+export interface FieldError {
+  pointer?: string;
+  parameter?: string;
+  detail: string;
+}
+
+export interface ProblemOptions {
+  detail?: string;
+  errors?: FieldError[];
+  /** Extra members added to the problem body (RFC 9457 extensions). */
+  extra?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** The only exception routes throw on purpose. */
+export class ApiError extends HTTPException {
+  readonly code: ErrorCode;
+  readonly options: ProblemOptions;
+  constructor(code: ErrorCode, options: ProblemOptions = {}) {
+    super(CATALOG[code].status, { message: options.detail ?? CATALOG[code].title, cause: options.cause });
+    this.code = code;
+    this.options = options;
+  }
+}
+
+export const problemTypeUri = (code: ErrorCode) => `urn:airlock:problem:${code}`;
+
+export function problemBody(code: ErrorCode, requestId: string, instance: string, o: ProblemOptions = {}) {
+  const entry = CATALOG[code];
+  return {
+    type: problemTypeUri(code),
+    title: entry.title,
+    status: entry.status,
+    detail: o.detail ?? entry.title,
+    code,
+    instance,
+    request_id: requestId,
+    ...(o.errors?.length ? { errors: o.errors } : {}),
+    ...o.extra,
+  };
+}
+
+export function problemResponse(code: ErrorCode, requestId: string, instance: string, o: ProblemOptions = {}): Response {
+  const body = problemBody(code, requestId, instance, o);
+  return new Response(JSON.stringify(body), {
+    status: body.status,
+    headers: { "content-type": "application/problem+json", ...o.headers },
+  });
+}
+
+/** The schema of every problem, for the OpenAPI document. */
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(errorCodes),
+    instance: z.string(),
+    request_id: z.string(),
+    errors: z.array(z.object({ pointer: z.string().optional(), parameter: z.string().optional(), detail: z.string() })).optional(),
+  })
+  .openapi("Problem");
+
+/** OpenAPI response entries for the problems a route can answer. */
+export function problemResponses(...statuses: number[]) {
+  const out: Record<number, { description: string; content: { "application/problem+json": { schema: typeof ProblemSchema } } }> = {};
+  for (const s of statuses) {
+    out[s] = { description: "Problem (RFC 9457)", content: { "application/problem+json": { schema: ProblemSchema } } };
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../lib/router.ts";
+import { NAME, VERSION } from "../version.ts";
+import { ApiError } from "../errors.ts";
+
+const assetRoute = createRoute({
+  method: "get",
+  path: "/docs/assets/{file}",
+  tags: ["Operations"],
+  summary: "Static files of the interactive reference (served locally on premises)",
+  request: { params: z.object({ file: z.enum(["swagger-ui-bundle.js", "swagger-ui.css"]) }) },
+  responses: { 200: { description: "The file" } },
+});
+
+const page = (assetBase: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Airlock API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${assetBase}/swagger-ui.css"></head>
+<body><div id="docs"></div>
+<script src="${assetBase}/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#docs", deepLinking: true, tryItOutEnabled: true });</script>
+</body></html>`;
+
+/** `GET /openapi.json` (OpenAPI 3.1 from the zod route definitions) and `GET /docs` (interactive reference). */
+export function registerDocs(app: App) {
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: {
+      title: "Airlock API",
+      version: VERSION,
+      description: `${NAME} ${c.get("services").config.role} network. Errors are RFC 9457 problems (application/problem+json) with a stable \`code\`.`,
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+  app.get("/docs", (c) => c.html(page(c.get("services").runtime.docsAssetBase)));
+  app.openapi(assetRoute, async (c) => {
+    const res = await c.get("services").runtime.docsAsset?.(c.req.valid("param").file);
+    if (!res) throw new ApiError("not_found", { detail: "docs assets are served from the CDN on this runtime" });
+    return res;
+  });
+}

@@ -1,0 +1,56 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../lib/router.ts";
+import { ApiError, problemResponses } from "../errors.ts";
+import { ping } from "../deps/db/database.ts";
+import { withTimeout } from "../lib/http.ts";
+
+const Check = z.object({ ok: z.boolean(), latency_ms: z.number(), error: z.string().optional() });
+export const ReadySchema = z
+  .object({ status: z.literal("ready"), checks: z.object({ database: Check, cache: Check, batch_store: Check }) })
+  .openapi("Ready");
+export type ReadyResponse = z.infer<typeof ReadySchema>;
+
+const route = createRoute({
+  method: "get",
+  path: "/ready",
+  tags: ["Operations"],
+  summary: "Readiness: database, cache and batch store answer",
+  responses: {
+    200: { description: "Ready", content: { "application/json": { schema: ReadySchema } } },
+    ...problemResponses(503),
+  },
+});
+
+const CHECK_TIMEOUT_MS = 2000;
+
+async function check(name: string, fn: () => Promise<void>) {
+  const t = performance.now();
+  try {
+    await withTimeout(fn(), CHECK_TIMEOUT_MS, name);
+    return { ok: true, latency_ms: Math.round(performance.now() - t) };
+  } catch (e) {
+    return { ok: false, latency_ms: Math.round(performance.now() - t), error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+export function registerReady(app: App) {
+  app.openapi(route, async (c) => {
+    const s = c.get("services");
+    const [database, cache, batch_store] = await Promise.all([
+      check("database", () => ping(s.db)),
+      check("cache", () => s.cache.ping()),
+      check("batch_store", () => s.batches.ping()),
+    ]);
+    const checks = { database, cache, batch_store };
+    const failed = Object.entries(checks).filter(([, v]) => !v.ok);
+    if (failed.length) {
+      // Dependency errors are logged in full; the client learns which check failed, not internals.
+      for (const [name, v] of failed) s.logger.log("error", "readiness check failed", { check: name, error: v.error, request_id: c.get("requestId") });
+      throw new ApiError("not_ready", {
+        detail: `failed check${failed.length > 1 ? "s" : ""}: ${failed.map(([n]) => n).join(", ")}`,
+        extra: { checks: Object.fromEntries(Object.entries(checks).map(([k, v]) => [k, { ok: v.ok, latency_ms: v.latency_ms }])) },
+      });
+    }
+    return c.json({ status: "ready" as const, checks }, 200);
+  });
+}

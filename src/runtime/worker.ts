@@ -1,0 +1,74 @@
+// Cloudflare Workers entry: `fetch` serves the app, `scheduled` runs the job table.
+import { ConfigError, loadConfig } from "../config.ts";
+import { createApp, type AirlockApp } from "../app.ts";
+import type { RuntimeAdapter, Services } from "../services.ts";
+import { d1Database } from "../deps/db/d1.ts";
+import { MemoryCache } from "../deps/cache/memory.ts";
+import { UpstashCache } from "../deps/cache/upstash.ts";
+import { cacheNamespace } from "../deps/cache/cache.ts";
+import { R2BatchStore } from "../deps/batch-store/r2.ts";
+import { systemClock } from "../deps/clock.ts";
+import { consoleLogger } from "../deps/logger.ts";
+import { problemResponse } from "../errors.ts";
+import { jobsFor } from "../jobs/table.ts";
+import { runScheduled } from "../jobs/runner.ts";
+
+export interface WorkerEnv {
+  DB: D1Database;
+  BATCHES: R2Bucket;
+  [setting: string]: unknown;
+}
+
+const workerRuntime: RuntimeAdapter = {
+  name: "workerd",
+  clientIp: (c) => c.req.header("cf-connecting-ip") ?? undefined, // set by Cloudflare, not the client
+  // Workers face the internet, so the docs' static files come from the CDN.
+  docsAssetBase: "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5",
+};
+
+/** Services are built once per isolate (per env object) and reused across requests. */
+const built = new WeakMap<object, { services: Services; app: AirlockApp }>();
+
+export function servicesFor(env: WorkerEnv): { services: Services; app: AirlockApp } {
+  let entry = built.get(env);
+  if (!entry) {
+    const config = loadConfig(env);
+    const logger = consoleLogger(config.logLevel, { role: config.role, network_id: config.networkId });
+    const services: Services = {
+      config,
+      db: d1Database(env.DB),
+      // Without Upstash settings the cache lives in the isolate: fine for development, not shared across isolates.
+      cache: config.upstash ? new UpstashCache(config.upstash, cacheNamespace(config.networkId)) : new MemoryCache(systemClock),
+      batches: new R2BatchStore(env.BATCHES),
+      clock: systemClock,
+      logger,
+      runtime: workerRuntime,
+    };
+    entry = { services, app: createApp(services) };
+    built.set(env, entry);
+  }
+  return entry;
+}
+
+export default {
+  async fetch(req: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
+    try {
+      return await servicesFor(env).app.fetch(req, env, ctx);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      // No way to refuse to start on Workers: answer every request with the reason (setting names only, never values).
+      console.error(JSON.stringify({ level: "error", msg: "invalid configuration", problems: e.problems }));
+      return problemResponse("not_ready", crypto.randomUUID(), new URL(req.url).pathname, { detail: e.message });
+    }
+  },
+
+  async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
+    const { services } = servicesFor(env);
+    ctx.waitUntil(
+      runScheduled(jobsFor(services.config.role), controller.cron, services, {
+        logger: services.logger,
+        scheduledAt: new Date(controller.scheduledTime),
+      }),
+    );
+  },
+} satisfies ExportedHandler<WorkerEnv>;

@@ -1,0 +1,29 @@
+import type { Context } from "hono";
+import type { Config } from "./config.ts";
+import type { Database } from "./deps/db/database.ts";
+import type { Cache } from "./deps/cache/cache.ts";
+import type { BatchStore } from "./deps/batch-store/batch-store.ts";
+import type { Clock } from "./deps/clock.ts";
+import type { Logger } from "./deps/logger.ts";
+
+/** What differs between workerd, Node and Deno, in one place. */
+export interface RuntimeAdapter {
+  readonly name: "workerd" | "node" | "deno";
+  /** The client's address as the runtime saw it (never a client-supplied header, except Cloudflare's own). */
+  clientIp(c: Context): string | undefined;
+  /** Base URL of the interactive docs' static files (local on premises, where there is no internet). */
+  readonly docsAssetBase: string;
+  /** Serves a docs static file when the runtime has it locally. */
+  docsAsset?(file: string): Promise<Response | null>;
+}
+
+/** Every outside dependency, built once per process (or isolate) and read with `c.get("services")`. */
+export interface Services {
+  config: Config;
+  db: Database;
+  cache: Cache;
+  batches: BatchStore;
+  clock: Clock;
+  logger: Logger;
+  runtime: RuntimeAdapter;
+}

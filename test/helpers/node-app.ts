@@ -1,0 +1,41 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "vitest";
+import { loadConfig } from "../../src/config.ts";
+import { createApp } from "../../src/app.ts";
+import { MemoryLogger } from "../../src/deps/logger.ts";
+import { buildOnPremServices } from "../../src/runtime/onprem.ts";
+import { nodeRuntime } from "../../src/runtime/node-server.ts";
+import type { Services } from "../../src/services.ts";
+import type { Clock } from "../../src/deps/clock.ts";
+
+const dirs: string[] = [];
+const open: Services[] = [];
+afterAll(async () => {
+  for (const s of open.splice(0)) await s.db.close();
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+export async function tempDir(prefix = "airlock-test-"): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+/** Services over a real libSQL file in a temp folder, with the real migrations; logs kept in memory. */
+export async function nodeServices(env: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<Services & { logger: MemoryLogger }> {
+  const dir = await tempDir();
+  const config = loadConfig({ NETWORK_ROLE: "response", AIRLOCK_DATA_DIR: dir, AIRLOCK_MAX_BODY_BYTES: "4096", ...env });
+  const logger = new MemoryLogger();
+  const s = await buildOnPremServices(config, { runtime: nodeRuntime(), logger, clock: opts.clock });
+  open.push(s);
+  return s as Services & { logger: MemoryLogger };
+}
+
+export async function nodeApp(env: Record<string, string> = {}, extend?: (app: ReturnType<typeof createApp>) => void) {
+  const services = await nodeServices(env);
+  const app = createApp(services);
+  extend?.(app);
+  return { app, services };
+}

@@ -1,0 +1,26 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// The workerd suite: the real Worker entry, real D1 (miniflare) with the real migrations applied.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("./migrations");
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            AIRLOCK_COURIER_TOKEN: "test-courier-token-0123456789abcdef0123",
+            AIRLOCK_MAX_BODY_BYTES: "4096",
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ["test/workers/**/*.test.ts"],
+      setupFiles: ["./test/workers/apply-migrations.ts"],
+      testTimeout: 30_000,
+    },
+  };
+});
