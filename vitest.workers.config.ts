@@ -13,6 +13,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             AIRLOCK_COURIER_TOKEN: "test-courier-token-0123456789abcdef0123",
             AIRLOCK_MAX_BODY_BYTES: "4096",
+            AIRLOCK_JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789",
           },
         },
       }),

@@ -1,4 +1,4 @@
-import { sqliteTable, text, integer, index } from "drizzle-orm/sqlite-core";
+import { sqliteTable, text, integer, index, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // One drizzle schema for D1 and libSQL. Times are ISO-8601 UTC text
 // (sortable, readable in JSON and in the batch files).
@@ -24,4 +24,246 @@ export const jobLocks = sqliteTable("job_locks", {
   job: text("job").primaryKey(),
   holder: text("holder").notNull(),
   expiresAt: text("expires_at").notNull(),
+});
+
+// ─── Identity ────────────────────────────────────────────────────────────────
+// Users are written only by the response network (the master) and travel to the
+// replica in batches, password hashes included, so users can log in on both.
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    email: text("email").notNull(),
+    /** Lower-cased e-mail: uniqueness is case-insensitive. */
+    emailNormalized: text("email_normalized").notNull().unique(),
+    name: text("name").notNull(),
+    role: text("role", { enum: ["admin", "operator", "courier", "user"] }).notNull(),
+    status: text("status", { enum: ["active", "disabled"] }).notNull().default("active"),
+    passwordHash: text("password_hash").notNull(),
+    /** Per-user rate-limit override (JSON), set by an admin on the master. */
+    rateLimits: text("rate_limits"),
+    /** Bumped on every change; the replica applies only newer versions. */
+    version: integer("version").notNull().default(1),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("users_created").on(t.createdAt, t.id)],
+);
+
+/** Rotating refresh tokens; a family is one login. Local to each network, never synced. */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: text("id").primaryKey(),
+    familyId: text("family_id").notNull(),
+    userId: text("user_id").notNull(),
+    tokenHash: text("token_hash").notNull().unique(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    usedAt: text("used_at"),
+    revokedAt: text("revoked_at"),
+  },
+  (t) => [index("refresh_tokens_family").on(t.familyId), index("refresh_tokens_user").on(t.userId)],
+);
+
+/** API keys: created on the request network by their owners; travel to the master for audit. Revocation goes both ways. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    name: text("name").notNull(),
+    /** Display prefix, e.g. "ak_3fQ9x2Lm". */
+    prefix: text("prefix").notNull(),
+    /** SHA-256 (hex) of the whole key; the key itself is never stored. */
+    keyHash: text("key_hash").notNull().unique(),
+    scopes: text("scopes").notNull().default("[]"),
+    /** Per-key rate-limit quota (JSON); null shares the owner's. */
+    rateLimits: text("rate_limits"),
+    expiresAt: text("expires_at"),
+    lastUsedAt: text("last_used_at"),
+    createdAt: text("created_at").notNull(),
+    revokedAt: text("revoked_at"),
+    revokedBy: text("revoked_by"),
+    version: integer("version").notNull().default(1),
+  },
+  (t) => [index("api_keys_user").on(t.userId, t.createdAt)],
+);
+
+/** Hash-chained audit log, one per network. `seq` is explicit so two writers can't both extend the same link. */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    seq: integer("seq").primaryKey(),
+    id: text("id").notNull().unique(),
+    at: text("at").notNull(),
+    network: text("network").notNull(),
+    actorType: text("actor_type").notNull(), // user | api_key | courier | system | anonymous
+    actorId: text("actor_id"),
+    action: text("action").notNull(),
+    targetType: text("target_type"),
+    targetId: text("target_id"),
+    outcome: text("outcome").notNull().default("success"),
+    requestId: text("request_id"),
+    ip: text("ip"),
+    details: text("details"), // JSON, secrets never
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [index("audit_action_at").on(t.action, t.at), index("audit_actor").on(t.actorId, t.at), index("audit_target").on(t.targetId)],
+);
+
+/** Audit entries received from the replica, kept with their own chain for verification. */
+export const peerAuditLog = sqliteTable("peer_audit_log", {
+  network: text("network").notNull(),
+  seq: integer("seq").notNull(),
+  entry: text("entry").notNull(), // the entry as the peer wrote it (JSON)
+  hash: text("hash").notNull(),
+  prevHash: text("prev_hash").notNull(),
+}, (t) => [uniqueIndex("peer_audit_pk").on(t.network, t.seq)]);
+
+// ─── Requests and responses ─────────────────────────────────────────────────
+// A request's own fields (topic, body, cancellation) belong to the request
+// network; its status after receipt belongs to the response network. Each side
+// bumps its own version, so neither can overwrite the other.
+
+export const requests = sqliteTable(
+  "requests",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    apiKeyId: text("api_key_id"),
+    topic: text("topic").notNull(),
+    body: text("body").notNull(), // JSON
+    priority: integer("priority").notNull().default(0),
+    status: text("status", { enum: ["submitted", "exported", "received", "processing", "answered", "rejected", "cancelled"] }).notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    cancelledAt: text("cancelled_at"),
+    /** Version of the request network's fields. */
+    replicaVersion: integer("replica_version").notNull().default(1),
+    /** Version of the response network's fields (status after receipt). */
+    masterVersion: integer("master_version").notNull().default(0),
+    answeredAt: text("answered_at"),
+    // Response network only: who works on it, and the processor's progress.
+    claimedBy: text("claimed_by"),
+    claimExpiresAt: text("claim_expires_at"),
+    processorAttempts: integer("processor_attempts").notNull().default(0),
+    processorNextAt: text("processor_next_at"),
+    processorError: text("processor_error"),
+  },
+  (t) => [index("requests_user_created").on(t.userId, t.createdAt, t.id), index("requests_status_created").on(t.status, t.createdAt, t.id)],
+);
+
+/** The timeline: every transition, when, and the batch that carried it. */
+export const requestEvents = sqliteTable(
+  "request_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    requestId: text("request_id").notNull(),
+    status: text("status").notNull(),
+    at: text("at").notNull(),
+    network: text("network").notNull(),
+    batchSequence: integer("batch_sequence"),
+    detail: text("detail"),
+  },
+  (t) => [uniqueIndex("request_events_once").on(t.requestId, t.status, t.network), index("request_events_request").on(t.requestId, t.at)],
+);
+
+/** The answer or the rejection; written by the response network only. */
+export const responses = sqliteTable("responses", {
+  requestId: text("request_id").primaryKey(),
+  kind: text("kind", { enum: ["answer", "rejection"] }).notNull(),
+  body: text("body"),
+  contentType: text("content_type"),
+  reason: text("reason"),
+  answeredBy: text("answered_by"),
+  answeredAt: text("answered_at").notNull(),
+  version: integer("version").notNull().default(1),
+  /** On the request network: the import sequence that delivered this version (part of the cache key and ETag). */
+  deliveredSequence: integer("delivered_sequence"),
+});
+
+/** Idempotency-Key records (IETF draft): one per user and key. */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    userId: text("user_id").notNull(),
+    key: text("key").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    state: text("state", { enum: ["in_flight", "done"] }).notNull(),
+    statusCode: integer("status_code"),
+    responseBody: text("response_body"),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+  },
+  (t) => [uniqueIndex("idempotency_pk").on(t.userId, t.key), index("idempotency_expires").on(t.expiresAt)],
+);
+
+/** Hourly snapshots of cache statistics. */
+export const cacheStatsSnapshots = sqliteTable("cache_stats_snapshots", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  at: text("at").notNull(),
+  stats: text("stats").notNull(), // JSON
+});
+
+// ─── Transfer ───────────────────────────────────────────────────────────────
+
+/** Transactional outbox: written in the same atomic batch as the change it records. */
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    kind: text("kind").notNull(),
+    entityId: text("entity_id").notNull(),
+    version: integer("version").notNull(),
+    payload: text("payload").notNull(), // JSON
+    createdAt: text("created_at").notNull(),
+    /** The batch sequence that carried it; null until exported. */
+    batchSequence: integer("batch_sequence"),
+  },
+  (t) => [index("outbox_pending").on(t.batchSequence, t.seq)],
+);
+
+/** Batches this network exported. */
+export const batchesOut = sqliteTable("batches_out", {
+  sequence: integer("sequence").primaryKey(),
+  id: text("id").notNull().unique(),
+  fileName: text("file_name").notNull(),
+  records: integer("records").notNull(),
+  bytes: integer("bytes").notNull(),
+  fileSha256: text("file_sha256").notNull(),
+  createdAt: text("created_at").notNull(),
+  expiresAt: text("expires_at").notNull(),
+  acknowledgedAt: text("acknowledged_at"),
+  resentCount: integer("resent_count").notNull().default(0),
+  lastResentAt: text("last_resent_at"),
+});
+
+/** Batches this network received, with their outcome. */
+export const batchesIn = sqliteTable(
+  "batches_in",
+  {
+    id: text("id").primaryKey(), // batch id from the manifest, or a digest for unreadable files
+    sequence: integer("sequence"),
+    sourceNetwork: text("source_network"),
+    fileName: text("file_name").notNull(),
+    fileSha256: text("file_sha256").notNull(),
+    bytes: integer("bytes").notNull(),
+    records: integer("records"),
+    outcome: text("outcome", { enum: ["pending", "applied", "replay", "held", "quarantined"] }).notNull(),
+    reason: text("reason"),
+    receivedAt: text("received_at").notNull(),
+    appliedAt: text("applied_at"),
+    attempts: integer("attempts").notNull().default(1),
+  },
+  (t) => [index("batches_in_sequence").on(t.sequence), index("batches_in_outcome").on(t.outcome, t.sequence)],
+);
+
+/** Small named counters and markers of the transfer (last imported sequence, last ack seen, …). */
+export const transferState = sqliteTable("transfer_state", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: text("updated_at").notNull(),
 });

@@ -31,6 +31,14 @@ const ConfigSchema = z
     AIRLOCK_MAX_BODY_BYTES: positiveInt(1_048_576),
     AIRLOCK_CACHE_TTL_SECONDS: positiveInt(86_400),
     AIRLOCK_COURIER_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
+    AIRLOCK_JWT_SECRET: z.string({ message: "required: a random secret of at least 32 characters that signs access tokens" }).min(32, "must be at least 32 characters"),
+    AIRLOCK_JWT_PREVIOUS_SECRETS: z
+      .string()
+      .default("")
+      .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+      .refine((l) => l.every((x) => x.length >= 32), { message: "each previous secret must be at least 32 characters" }),
+    AIRLOCK_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+    AIRLOCK_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(90 * 86_400).default(30 * 86_400),
     AIRLOCK_ADMIN_EMAIL: z.email("expected an e-mail address").optional(),
     AIRLOCK_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
     AIRLOCK_DATA_DIR: z.string().default("./data"),
@@ -73,6 +81,7 @@ export interface Config {
   maxBodyBytes: number;
   cacheTtlSeconds: number;
   courierToken?: string;
+  jwt: { secret: string; previousSecrets: string[]; accessTtlSeconds: number; refreshTtlSeconds: number };
   admin?: { email: string; password: string };
   dataDir: string;
   batchDir: string;
@@ -105,7 +114,7 @@ export function loadConfig(env: Record<string, unknown>): Config {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? "configuration");
-      const got = name in strings && !/TOKEN|PASSWORD/.test(name) ? ` (got "${strings[name]}")` : "";
+      const got = name in strings && !/TOKEN|PASSWORD|SECRET|KEY/.test(name) ? ` (got "${strings[name]}")` : "";
       problems.push(`${name}: ${issue.message}${got}`);
     }
   }
@@ -122,6 +131,12 @@ export function loadConfig(env: Record<string, unknown>): Config {
     maxBodyBytes: c.AIRLOCK_MAX_BODY_BYTES,
     cacheTtlSeconds: c.AIRLOCK_CACHE_TTL_SECONDS,
     courierToken: c.AIRLOCK_COURIER_TOKEN,
+    jwt: {
+      secret: c.AIRLOCK_JWT_SECRET,
+      previousSecrets: c.AIRLOCK_JWT_PREVIOUS_SECRETS,
+      accessTtlSeconds: c.AIRLOCK_ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: c.AIRLOCK_REFRESH_TOKEN_TTL_SECONDS,
+    },
     admin: c.AIRLOCK_ADMIN_EMAIL && c.AIRLOCK_ADMIN_PASSWORD ? { email: c.AIRLOCK_ADMIN_EMAIL, password: c.AIRLOCK_ADMIN_PASSWORD } : undefined,
     dataDir: c.AIRLOCK_DATA_DIR,
     batchDir: c.AIRLOCK_BATCH_DIR ?? `${c.AIRLOCK_DATA_DIR}/batches/${role}`,

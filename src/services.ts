@@ -5,6 +5,7 @@ import type { Cache } from "./deps/cache/cache.ts";
 import type { BatchStore } from "./deps/batch-store/batch-store.ts";
 import type { Clock } from "./deps/clock.ts";
 import type { Logger } from "./deps/logger.ts";
+import type { AccessTokens } from "./auth/access-token.ts";
 
 /** What differs between workerd, Node and Deno, in one place. */
 export interface RuntimeAdapter {
@@ -26,4 +27,5 @@ export interface Services {
   clock: Clock;
   logger: Logger;
   runtime: RuntimeAdapter;
+  tokens: AccessTokens;
 }

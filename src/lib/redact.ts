@@ -19,7 +19,8 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = SECRET_KEY.test(k) && v !== null && v !== undefined && typeof v !== "boolean" ? REDACTED : redact(v, depth + 1);
+      // Counts and flags under secret-sounding names (expired_tokens: 5) are not secrets.
+      out[k] = SECRET_KEY.test(k) && (typeof v === "string" || (typeof v === "object" && v !== null)) ? REDACTED : redact(v, depth + 1);
     }
     return out;
   }

@@ -13,6 +13,7 @@ import { cacheNamespace } from "../deps/cache/cache.ts";
 import { FsBatchStore } from "../deps/batch-store/fs.ts";
 import { systemClock, type Clock } from "../deps/clock.ts";
 import { consoleLogger, type Logger } from "../deps/logger.ts";
+import { AccessTokens } from "../auth/access-token.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -59,5 +60,5 @@ export async function buildOnPremServices(config: Config, opts: OnPremOptions): 
   const db = await libsqlDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken, migrations: await readMigrations() });
   const cache = config.upstash ? new UpstashCache(config.upstash, cacheNamespace(config.networkId)) : new MemoryCache(clock);
   const batches = new FsBatchStore(config.batchDir);
-  return { config, db, cache, batches, clock, logger, runtime: opts.runtime };
+  return { config, db, cache, batches, clock, logger, runtime: opts.runtime, tokens: await AccessTokens.create(config) };
 }

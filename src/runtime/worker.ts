@@ -9,6 +9,7 @@ import { cacheNamespace } from "../deps/cache/cache.ts";
 import { R2BatchStore } from "../deps/batch-store/r2.ts";
 import { systemClock } from "../deps/clock.ts";
 import { consoleLogger } from "../deps/logger.ts";
+import { AccessTokens } from "../auth/access-token.ts";
 import { problemResponse } from "../errors.ts";
 import { jobsFor } from "../jobs/table.ts";
 import { runScheduled } from "../jobs/runner.ts";
@@ -27,11 +28,19 @@ const workerRuntime: RuntimeAdapter = {
 };
 
 /** Services are built once per isolate (per env object) and reused across requests. */
-const built = new WeakMap<object, { services: Services; app: AirlockApp }>();
+const built = new WeakMap<object, Promise<{ services: Services; app: AirlockApp }>>();
 
-export function servicesFor(env: WorkerEnv): { services: Services; app: AirlockApp } {
+export function servicesFor(env: WorkerEnv): Promise<{ services: Services; app: AirlockApp }> {
   let entry = built.get(env);
   if (!entry) {
+    entry = build(env);
+    built.set(env, entry);
+    entry.catch(() => built.delete(env)); // a bad configuration is reported on every request until fixed
+  }
+  return entry;
+}
+
+async function build(env: WorkerEnv): Promise<{ services: Services; app: AirlockApp }> {
     const config = loadConfig(env);
     const logger = consoleLogger(config.logLevel, { role: config.role, network_id: config.networkId });
     const services: Services = {
@@ -43,17 +52,15 @@ export function servicesFor(env: WorkerEnv): { services: Services; app: AirlockA
       clock: systemClock,
       logger,
       runtime: workerRuntime,
+      tokens: await AccessTokens.create(config),
     };
-    entry = { services, app: createApp(services) };
-    built.set(env, entry);
-  }
-  return entry;
+    return { services, app: createApp(services) };
 }
 
 export default {
   async fetch(req: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
     try {
-      return await servicesFor(env).app.fetch(req, env, ctx);
+      return await (await servicesFor(env)).app.fetch(req, env, ctx);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       // No way to refuse to start on Workers: answer every request with the reason (setting names only, never values).
@@ -63,7 +70,7 @@ export default {
   },
 
   async scheduled(controller: ScheduledController, env: WorkerEnv, ctx: ExecutionContext): Promise<void> {
-    const { services } = servicesFor(env);
+    const { services } = await servicesFor(env);
     ctx.waitUntil(
       runScheduled(jobsFor(services.config.role), controller.cron, services, {
         logger: services.logger,

@@ -10,6 +10,13 @@ import { nodeRuntime } from "../../src/runtime/node-server.ts";
 import type { Services } from "../../src/services.ts";
 import type { Clock } from "../../src/deps/clock.ts";
 
+/** Settings every test network gets (secrets here are test-only values). */
+export const TEST_ENV = {
+  AIRLOCK_MAX_BODY_BYTES: "4096",
+  AIRLOCK_JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789",
+  AIRLOCK_COURIER_TOKEN: "test-courier-token-0123456789abcdef0123",
+};
+
 const dirs: string[] = [];
 const open: Services[] = [];
 afterAll(async () => {
@@ -26,7 +33,7 @@ export async function tempDir(prefix = "airlock-test-"): Promise<string> {
 /** Services over a real libSQL file in a temp folder, with the real migrations; logs kept in memory. */
 export async function nodeServices(env: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<Services & { logger: MemoryLogger }> {
   const dir = await tempDir();
-  const config = loadConfig({ NETWORK_ROLE: "response", AIRLOCK_DATA_DIR: dir, AIRLOCK_MAX_BODY_BYTES: "4096", ...env });
+  const config = loadConfig({ ...TEST_ENV, NETWORK_ROLE: "response", AIRLOCK_DATA_DIR: dir, ...env });
   const logger = new MemoryLogger();
   const s = await buildOnPremServices(config, { runtime: nodeRuntime(), logger, clock: opts.clock });
   open.push(s);

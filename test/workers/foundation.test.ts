@@ -8,7 +8,7 @@ foundationSuite({
   runtime: "workerd",
   async app(extend) {
     // The Worker's own services (real D1 and R2 bindings), with logs kept in memory to assert on.
-    const services = { ...servicesFor(env as unknown as WorkerEnv).services, logger: new MemoryLogger() };
+    const services = { ...(await servicesFor(env as unknown as WorkerEnv)).services, logger: new MemoryLogger() };
     const app = createApp(services);
     extend?.(app);
     return { app, services };

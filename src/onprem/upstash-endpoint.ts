@@ -1,0 +1,419 @@
+// Upstash-compatible REST endpoint in front of a real Redis, for networks that cannot
+// reach Upstash's cloud. Speaks what @upstash/redis and @upstash/ratelimit send:
+//   POST /            ["CMD", ...args]        -> {result} | 400 {error}
+//   POST /pipeline    [[...], [...]]          -> [{result}|{error}, ...]
+//   POST /multi-exec  [[...], [...]]          -> same, run inside MULTI/EXEC
+// With `Upstash-Encoding: base64` every string in a result is base64 (recursively), except
+// the status reply "OK", which the client leaves undecoded.
+//
+// Nothing Node-specific is imported at load time (SHA-1 and token checks use WebCrypto;
+// node-redis is loaded lazily by connectRedis), so the module can be imported on any runtime.
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { RedisArgument, TypeMapping } from "redis";
+
+/** Options node-redis' sendCommand accepts that we use. */
+export interface SendOptions {
+  chainId?: symbol;
+  typeMapping?: TypeMapping;
+}
+
+/** The part of a node-redis (v5, RESP 2) client the endpoint uses. */
+export interface RedisConnection {
+  sendCommand(args: ReadonlyArray<RedisArgument>, options?: SendOptions): Promise<unknown>;
+  /** False while disconnected; blocking commands are then refused at once. */
+  readonly isReady: boolean;
+  /** A new connection with the same settings; used for blocking commands. */
+  duplicate(): RedisConnection;
+  connect(): Promise<unknown>;
+  close(): Promise<void>;
+  destroy(): void;
+  on(event: "error", listener: (err: Error) => void): unknown;
+}
+
+export interface UpstashEndpointOptions {
+  /** A connected node-redis client speaking RESP 2 (see connectRedis). */
+  redis: RedisConnection;
+  /** Bearer token clients must send (the `token` of `new Redis({ url, token })`). */
+  token: string;
+  /** Largest accepted request body; larger ones get 413. Default 10 MB. */
+  maxBodyBytes?: number;
+  /** Most blocking commands (BLPOP, XREAD BLOCK, ...) running at once, each on its own connection. Default 32. */
+  maxBlockingConnections?: number;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+const DEDICATED_CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Connects node-redis in RESP 2: @upstash/redis only understands RESP 2 shaped replies.
+ * The first connection must succeed (rejects otherwise, so a wrong REDIS_URL shows at start);
+ * after that it reconnects forever. Offline queueing is off so requests fail fast (503) while
+ * Redis is down instead of hanging.
+ */
+export async function connectRedis(
+  url: string,
+  opts: { onError?: (err: Error) => void; connectTimeoutMs?: number } = {},
+): Promise<RedisConnection> {
+  const { createClient } = await import("redis");
+  let connected = false;
+  const client = createClient({
+    url,
+    RESP: 2,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: opts.connectTimeoutMs ?? 5_000,
+      reconnectStrategy: (retries, cause) => (connected ? Math.min(50 * 2 ** retries, 2_000) + Math.floor(Math.random() * 100) : cause),
+    },
+  });
+  // node-redis emits "error" on every failed reconnect; without a listener that crashes the process.
+  client.on("error", opts.onError ?? (() => {}));
+  await client.connect();
+  connected = true;
+  return client;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+
+/** What node-redis yields for RESP 2 with blob strings mapped to Buffer. */
+type Reply = null | number | string | Uint8Array | Error | Reply[];
+type Json = null | number | string | Json[];
+
+const RESP_BLOB_STRING = 36; // RESP_TYPES.BLOB_STRING ('$'), inlined to avoid a runtime import of node-redis
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+function bytesToBase64(bytes: Uint8Array): string {
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+/**
+ * Reply -> JSON. Bulk strings arrive as bytes and status replies as JS strings, which keeps
+ * "OK"-the-status apart from "OK"-the-value: the client decodes every string but "OK" as base64.
+ */
+function encodeReply(r: Reply, base64: boolean): Json {
+  if (r === null || r === undefined) return null;
+  if (typeof r === "number") return r;
+  if (Array.isArray(r)) return r.map((x) => encodeReply(x, base64));
+  if (r instanceof Uint8Array) return base64 ? bytesToBase64(r) : utf8Decoder.decode(r);
+  const s = r instanceof Error ? r.message : String(r); // errors nested in arrays (Lua tables) become strings
+  if (!base64 || (s === "OK" && !(r instanceof Error))) return s;
+  return bytesToBase64(utf8.encode(s));
+}
+
+/** Redis error replies are ErrorReply subclasses; anything else (closed socket, offline) is ours. */
+function isReplyError(e: unknown): e is Error {
+  for (let p = e; p && typeof p === "object"; p = Object.getPrototypeOf(p)) {
+    if ((p as { constructor?: { name?: string } }).constructor?.name === "ErrorReply") return true;
+  }
+  return false;
+}
+
+class RequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 413 | 503,
+  ) {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lua scripts
+
+// Script flags Redis 7.0 understands; others (e.g. ratelimit's allow-key-locking) make it refuse the script.
+const KNOWN_SCRIPT_FLAGS = new Set(["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"]);
+const MAX_SCRIPT_MAPPINGS = 10_000;
+
+/**
+ * Drops script-shebang flags Redis 7.0 does not know. When no flags are left the shebang goes
+ * too (its text, not its newline, so line numbers in Lua errors still match the client's script).
+ * Returns the script unchanged when there is nothing to drop.
+ */
+export function stripUnknownShebangFlags(script: string): string {
+  if (!script.startsWith("#!lua")) return script;
+  const nl = script.indexOf("\n");
+  const line = nl === -1 ? script : script.slice(0, nl);
+  const rest = nl === -1 ? "" : script.slice(nl);
+  const parts = line.slice("#!lua".length);
+  if (parts !== "" && !/^\s/.test(parts)) return script; // "#!luax": not ours to fix
+  let changed = false;
+  const kept: string[] = [];
+  for (const part of parts.trim().split(/\s+/).filter(Boolean)) {
+    if (!part.startsWith("flags=")) {
+      kept.push(part);
+      continue;
+    }
+    const flags = part.slice("flags=".length).split(",").filter(Boolean);
+    const known = flags.filter((f) => KNOWN_SCRIPT_FLAGS.has(f));
+    if (known.length === flags.length) {
+      kept.push(part);
+      continue;
+    }
+    changed = true;
+    if (known.length > 0) kept.push(`flags=${known.join(",")}`);
+  }
+  if (!changed) return script;
+  return (kept.length === 0 ? "" : ["#!lua", ...kept].join(" ")) + rest;
+}
+
+async function sha1Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", utf8.encode(text)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Remembers "SHA1 of the script the client sent" -> "SHA1 of the script Redis has". */
+class ScriptShaMap {
+  private map = new Map<string, string>();
+
+  /** Rewrites the script if needed and records the mapping; returns what to send and the client's SHA. */
+  async rewrite(script: string): Promise<{ script: string; clientSha?: string }> {
+    const fixed = stripUnknownShebangFlags(script);
+    if (fixed === script) return { script };
+    const [clientSha, redisSha] = await Promise.all([sha1Hex(script), sha1Hex(fixed)]);
+    this.map.delete(clientSha); // re-insert so the most recent stays longest
+    this.map.set(clientSha, redisSha);
+    if (this.map.size > MAX_SCRIPT_MAPPINGS) this.map.delete(this.map.keys().next().value as string);
+    return { script: fixed, clientSha };
+  }
+
+  /** Unknown SHAs pass through so Redis answers NOSCRIPT itself. */
+  translate(sha: string): string {
+    return this.map.get(sha.toLowerCase()) ?? sha;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+interface Prepared {
+  args: string[];
+  /** Set when the command is refused before reaching Redis. */
+  refused?: string;
+  /** Runs a command that would block the shared connection on a connection of its own. */
+  blocking: boolean;
+  /** Adjusts the reply (SCRIPT LOAD answers with the client's SHA). */
+  after?: (r: Reply) => Reply;
+}
+
+// These change the state of the one connection every request shares, so they are refused.
+const REFUSED = new Map<string, string>([
+  ...["MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH"].map(
+    (c) => [c, `ERR ${c} is not supported on this endpoint; send the commands to /multi-exec`] as [string, string],
+  ),
+  ...["SELECT", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR", "QUIT", "RESET", "HELLO", "AUTH", "SYNC", "PSYNC"].map(
+    (c) => [c, `ERR ${c} is not supported on this endpoint`] as [string, string],
+  ),
+]);
+const REFUSED_CLIENT_SUBCOMMANDS = new Set(["REPLY", "TRACKING", "CACHING", "NO-EVICT", "NO-TOUCH"]);
+const BLOCKING = new Set(["BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF"]);
+
+function isBlocking(name: string, args: string[]): boolean {
+  if (BLOCKING.has(name)) return true;
+  if (name !== "XREAD" && name !== "XREADGROUP") return false;
+  for (const a of args.slice(1)) {
+    const u = a.toUpperCase();
+    if (u === "STREAMS") return false;
+    if (u === "BLOCK") return true;
+  }
+  return false;
+}
+
+/** One command as JSON -> argument strings (the client sends numbers and booleans unquoted). */
+function parseCommand(value: unknown, where: string): string[] {
+  if (!Array.isArray(value) || value.length === 0) throw new RequestError(`ERR ${where} must be a non-empty JSON array`, 400);
+  return value.map((v, i) => {
+    if (typeof v === "string") return v;
+    if (typeof v === "number" || typeof v === "boolean") return String(v);
+    throw new RequestError(`ERR ${where}: argument ${i} must be a string, number or boolean, got ${v === null ? "null" : typeof v}`, 400);
+  });
+}
+
+function parseCommandList(value: unknown): string[][] {
+  if (!Array.isArray(value) || value.length === 0) throw new RequestError("ERR request body must be a non-empty JSON array of commands", 400);
+  return value.map((c, i) => parseCommand(c, `command ${i}`));
+}
+
+async function prepare(args: string[], scripts: ScriptShaMap): Promise<Prepared> {
+  const name = args[0].toUpperCase();
+  const sub = (args[1] ?? "").toUpperCase();
+  const refused = REFUSED.get(name) ?? (name === "CLIENT" && REFUSED_CLIENT_SUBCOMMANDS.has(sub) ? `ERR CLIENT ${sub} is not supported on this endpoint` : undefined);
+  if (refused) return { args, refused, blocking: false };
+  const out = [...args];
+  let after: Prepared["after"];
+  if ((name === "EVAL" || name === "EVAL_RO") && out.length > 1) {
+    out[1] = (await scripts.rewrite(out[1])).script;
+  } else if ((name === "EVALSHA" || name === "EVALSHA_RO") && out.length > 1) {
+    out[1] = scripts.translate(out[1]);
+  } else if (name === "SCRIPT" && sub === "LOAD" && out.length === 3) {
+    const { script, clientSha } = await scripts.rewrite(out[2]);
+    out[2] = script;
+    if (clientSha) after = (r) => (r instanceof Uint8Array ? utf8.encode(clientSha) : r);
+  } else if (name === "SCRIPT" && sub === "EXISTS") {
+    for (let i = 2; i < out.length; i++) out[i] = scripts.translate(out[i]);
+  }
+  return { args: out, blocking: isBlocking(name, out), after };
+}
+
+type Outcome = { result: Json } | { error: string };
+
+// ---------------------------------------------------------------------------------------------
+// App
+
+/** Builds the Hono app. Mount it at the root of the URL given to `new Redis({ url, token })`. */
+export function createUpstashEndpoint(opts: UpstashEndpointOptions): Hono {
+  if (!opts.token) throw new Error("createUpstashEndpoint: token must not be empty");
+  const redis = opts.redis;
+  const maxBlocking = opts.maxBlockingConnections ?? 32;
+  const scripts = new ScriptShaMap();
+  // Blob strings as bytes: base64 is then exact for any value, binary included.
+  const typeMapping: TypeMapping = { [RESP_BLOB_STRING]: Buffer };
+  const expectedTokenDigest = crypto.subtle.digest("SHA-256", utf8.encode(opts.token));
+  let blockingInUse = 0;
+
+  /** Runs fn on a fresh connection, dropped when done or when the HTTP client goes away. */
+  async function onOwnConnection<T>(signal: AbortSignal, fn: (conn: RedisConnection) => Promise<T>): Promise<T> {
+    if (!redis.isReady) throw unavailable(new Error("not connected"));
+    if (blockingInUse >= maxBlocking) throw new RequestError(`ERR too many blocking commands in progress (limit ${maxBlocking})`, 503);
+    blockingInUse++;
+    const conn = redis.duplicate();
+    conn.on("error", () => {});
+    const drop = () => conn.destroy();
+    signal.addEventListener("abort", drop, { once: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("connect timed out")), DEDICATED_CONNECT_TIMEOUT_MS);
+      });
+      await Promise.race([conn.connect(), timedOut]).catch((err: unknown) => {
+        throw unavailable(err);
+      });
+      return await fn(conn);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", drop);
+      blockingInUse--;
+      try {
+        conn.destroy();
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  /** Sends commands back to back (one write, pipelined) and collects per-command outcomes. */
+  async function runPipeline(conn: RedisConnection, cmds: Prepared[], base64: boolean): Promise<Outcome[]> {
+    const settled = await Promise.allSettled(
+      cmds.map((c) => (c.refused ? Promise.reject(new RefusedCommand(c.refused)) : conn.sendCommand(c.args, { typeMapping }))),
+    );
+    return settled.map((s, i) => {
+      if (s.status === "fulfilled") return { result: encodeReply(applyAfter(cmds[i], s.value as Reply), base64) };
+      if (s.reason instanceof RefusedCommand || isReplyError(s.reason)) return { error: (s.reason as Error).message };
+      throw unavailable(s.reason);
+    });
+  }
+
+  /** MULTI, commands, EXEC written as one chain so no other request's command lands in between. */
+  async function runTransaction(cmds: Prepared[], base64: boolean): Promise<Outcome[]> {
+    const execAbort = "EXECABORT Transaction discarded because of previous errors.";
+    if (cmds.some((c) => c.refused)) return cmds.map((c) => ({ error: c.refused ?? execAbort }));
+    const chainId = Symbol("multi-exec");
+    const sent = [
+      redis.sendCommand(["MULTI"], { chainId }),
+      ...cmds.map((c) => redis.sendCommand(c.args, { chainId, typeMapping })),
+      redis.sendCommand(["EXEC"], { chainId, typeMapping }),
+    ];
+    const settled = await Promise.allSettled(sent);
+    for (const s of settled) if (s.status === "rejected" && !isReplyError(s.reason)) throw unavailable(s.reason);
+    const exec = settled[settled.length - 1];
+    if (exec.status === "rejected") {
+      // Nothing ran (EXECABORT): name the command Redis refused while queueing, EXECABORT for the rest.
+      return cmds.map((_, i) => {
+        const q = settled[i + 1];
+        return { error: q.status === "rejected" ? (q.reason as Error).message : (exec.reason as Error).message };
+      });
+    }
+    const replies = exec.value as Reply[] | null;
+    if (!Array.isArray(replies)) throw new RequestError("ERR transaction aborted", 400);
+    return replies.map((r, i) => (r instanceof Error ? { error: r.message } : { result: encodeReply(applyAfter(cmds[i], r), base64) }));
+  }
+
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (err instanceof RequestError) return c.json({ error: err.message }, err.status);
+    return c.json({ error: "ERR internal error" }, 500);
+  });
+  app.notFound((c) => c.json({ error: "ERR not found: use POST /, /pipeline or /multi-exec" }, 404));
+
+  // Auth before anything reads the body. Both sides are hashed so the comparison is constant-time
+  // and does not reveal the token's length.
+  app.use("*", async (c, next) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
+    const given = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(m?.[1] ?? "")));
+    const expected = new Uint8Array(await expectedTokenDigest);
+    let diff = m ? 0 : 1;
+    for (let i = 0; i < expected.length; i++) diff |= expected[i] ^ given[i];
+    if (diff !== 0) {
+      c.header("WWW-Authenticate", 'Bearer realm="upstash-endpoint"');
+      return c.json({ error: "Unauthorized: missing or invalid bearer token" }, 401);
+    }
+    await next();
+  });
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      onError: (c) => c.json({ error: `ERR request body larger than ${opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes` }, 413),
+    }),
+  );
+
+  app.post("/", async (c) => {
+    const cmd = await prepare(parseCommand(await readJson(c), "request body"), scripts);
+    if (cmd.refused) return c.json({ error: cmd.refused }, 400);
+    const run = (conn: RedisConnection) => runPipeline(conn, [cmd], wantsBase64(c));
+    const [outcome] = cmd.blocking ? await onOwnConnection(c.req.raw.signal, run) : await run(redis);
+    return "error" in outcome ? c.json(outcome, 400) : c.json(outcome);
+  });
+
+  app.post("/pipeline", async (c) => {
+    const cmds = await Promise.all(parseCommandList(await readJson(c)).map((a) => prepare(a, scripts)));
+    const run = (conn: RedisConnection) => runPipeline(conn, cmds, wantsBase64(c));
+    return c.json(cmds.some((x) => x.blocking) ? await onOwnConnection(c.req.raw.signal, run) : await run(redis));
+  });
+
+  app.post("/multi-exec", async (c) => {
+    const cmds = await Promise.all(parseCommandList(await readJson(c)).map((a) => prepare(a, scripts)));
+    return c.json(await runTransaction(cmds, wantsBase64(c)));
+  });
+
+  return app;
+}
+
+class RefusedCommand extends Error {}
+
+function applyAfter(cmd: Prepared, r: Reply): Reply {
+  return cmd.after ? cmd.after(r) : r;
+}
+
+function unavailable(err: unknown): RequestError {
+  return new RequestError(`ERR Redis unavailable: ${err instanceof Error ? err.message : String(err)}`, 503);
+}
+
+function wantsBase64(c: Context): boolean {
+  return (c.req.header("upstash-encoding") ?? "").toLowerCase() === "base64";
+}
+
+async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new RequestError("ERR request body is not valid JSON", 400);
+  }
+}
