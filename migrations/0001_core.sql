@@ -38,6 +38,11 @@ CREATE UNIQUE INDEX `audit_log_id_unique` ON `audit_log` (`id`);--> statement-br
 CREATE INDEX `audit_action_at` ON `audit_log` (`action`,`at`);--> statement-breakpoint
 CREATE INDEX `audit_actor` ON `audit_log` (`actor_id`,`at`);--> statement-breakpoint
 CREATE INDEX `audit_target` ON `audit_log` (`target_id`);--> statement-breakpoint
+CREATE TABLE `batch_guard` (
+	`ok` integer NOT NULL,
+	CONSTRAINT "batch_guard_failed" CHECK("batch_guard"."ok" = 1)
+);
+--> statement-breakpoint
 CREATE TABLE `batches_in` (
 	`id` text PRIMARY KEY NOT NULL,
 	`sequence` integer,

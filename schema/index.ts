@@ -1,4 +1,5 @@
-import { sqliteTable, text, integer, index, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { sqliteTable, text, integer, index, uniqueIndex, check } from "drizzle-orm/sqlite-core";
 
 // One drizzle schema for D1 and libSQL. Times are ISO-8601 UTC text
 // (sortable, readable in JSON and in the batch files).
@@ -18,6 +19,13 @@ export const jobRuns = sqliteTable(
   },
   (t) => [index("job_runs_job_started").on(t.job, t.startedAt)],
 );
+
+/**
+ * Always empty. A statement inserts 0 here only when a precondition fails; the
+ * CHECK then aborts the whole atomic batch (D1 has no interactive transactions,
+ * so "update only if still version N" is expressed this way).
+ */
+export const batchGuard = sqliteTable("batch_guard", { ok: integer("ok").notNull() }, (t) => [check("batch_guard_failed", sql`${t.ok} = 1`)]);
 
 /** Leases so a job still running (in any isolate or process) is not started again. */
 export const jobLocks = sqliteTable("job_locks", {

@@ -9,6 +9,24 @@ import { registerHealth } from "./routes/health.ts";
 import { registerReady } from "./routes/ready.ts";
 import { registerMeta } from "./routes/meta.ts";
 import { registerDocs } from "./routes/docs.ts";
+import { authenticate } from "./middleware/auth.ts";
+import { rateLimit } from "./middleware/rate-limit.ts";
+import { registerAdminRateLimits } from "./routes/admin/rate-limits.ts";
+import { registerAuthToken } from "./routes/auth/token.ts";
+import { registerAuthRefresh } from "./routes/auth/refresh.ts";
+import { registerAuthLogout } from "./routes/auth/logout.ts";
+import { registerMe } from "./routes/auth/me.ts";
+import { registerUsersList } from "./routes/admin/users-list.ts";
+import { registerUsersCreate } from "./routes/admin/users-create.ts";
+import { registerUsersGet } from "./routes/admin/users-get.ts";
+import { registerUsersUpdate } from "./routes/admin/users-update.ts";
+import { registerUsersDelete } from "./routes/admin/users-delete.ts";
+import { registerAdminApiKeysRevoke } from "./routes/admin/api-keys-revoke.ts";
+import { registerAuditList } from "./routes/admin/audit-list.ts";
+import { registerAuditVerify } from "./routes/admin/audit-verify.ts";
+import { registerApiKeysCreate } from "./routes/api-keys/create.ts";
+import { registerApiKeysList } from "./routes/api-keys/list.ts";
+import { registerApiKeysDelete } from "./routes/api-keys/delete.ts";
 
 /** The one app factory: every runtime and every test builds the app here. */
 export function createApp(services: Services) {
@@ -25,17 +43,39 @@ export function createApp(services: Services) {
       cors({
         origin: list.includes("*") ? "*" : list,
         allowHeaders: ["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key", "If-None-Match", "X-Request-Id"],
-        exposeHeaders: ["X-Request-Id", "ETag", "Retry-After", "RateLimit", "RateLimit-Policy", "Idempotency-Replayed", "Location"],
+        exposeHeaders: ["X-Request-Id", "ETag", "Retry-After", "RateLimit", "RateLimit-Policy", "RateLimit-Warning", "Idempotency-Replayed", "Location"],
         maxAge: 600,
       }),
     );
   }
   app.use(jsonBodies());
+  app.use(authenticate());
+  app.use(rateLimit()); // every authenticated request, per identity (src/middleware/rate-limit.ts)
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "Access token, API key (ak_…) or courier token" });
 
   registerHealth(app);
   registerReady(app);
   registerMeta(app);
   registerDocs(app);
+
+  // Identity. Routes exist on both networks; writes to data the network does not own
+  // answer `owned_by_other_network` (the services decide, so no route can forget).
+  registerAuthToken(app);
+  registerAuthRefresh(app);
+  registerAuthLogout(app);
+  registerMe(app);
+  registerUsersList(app);
+  registerUsersCreate(app);
+  registerUsersGet(app);
+  registerUsersUpdate(app);
+  registerUsersDelete(app);
+  registerApiKeysCreate(app);
+  registerApiKeysList(app);
+  registerApiKeysDelete(app);
+  registerAdminApiKeysRevoke(app);
+  registerAuditList(app);
+  registerAuditVerify(app);
+  registerAdminRateLimits(app);
 
   app.notFound(notFound(app));
   app.onError(onError);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_POLICIES, parseRateLimitsSetting, type Policy, type PolicyName } from "./deps/ratelimit/policy.ts";
 
 /**
  * Settings, parsed once at start-up from environment variables (Node/Deno) or
@@ -47,6 +48,25 @@ const ConfigSchema = z
     AIRLOCK_DEV: bool(false),
     DATABASE_URL: z.string().optional(),
     DATABASE_AUTH_TOKEN: z.string().optional(),
+    // Rate limits (src/deps/ratelimit, docs/rate-limits.md).
+    AIRLOCK_RATE_LIMITS: z
+      .string()
+      .optional()
+      .transform((s, ctx) => {
+        if (s === undefined) return structuredClone(DEFAULT_POLICIES);
+        try {
+          return parseRateLimitsSetting(s);
+        } catch (e) {
+          ctx.addIssue({ code: "custom", message: (e as Error).message });
+          return z.NEVER;
+        }
+      }),
+    AIRLOCK_RATE_LIMIT_WARN_PERCENT: z.coerce.number().int().min(1, "expected 1 to 100").max(100, "expected 1 to 100").default(80),
+    AIRLOCK_RATE_LIMIT_ON_ERROR: z.enum(["open", "closed"], { message: 'expected "open" or "closed"' }).default("closed"),
+    AIRLOCK_RATE_LIMIT_TIMEOUT_MS: z.coerce.number().int().min(10, "expected 10 to 10000").max(10_000, "expected 10 to 10000").default(200),
+    AIRLOCK_LOGIN_MAX_FAILURES: positiveInt(5),
+    AIRLOCK_LOGIN_LOCKOUT_SECONDS: positiveInt(60),
+    AIRLOCK_LOGIN_LOCKOUT_MAX_SECONDS: positiveInt(3_600),
     UPSTASH_REDIS_REST_URL: z.url("expected an https:// URL").optional(),
     UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
     PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -55,6 +75,9 @@ const ConfigSchema = z
   .superRefine((c, ctx) => {
     if (!!c.UPSTASH_REDIS_REST_URL !== !!c.UPSTASH_REDIS_REST_TOKEN) {
       ctx.addIssue({ code: "custom", path: ["UPSTASH_REDIS_REST_TOKEN"], message: "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together" });
+    }
+    if (c.AIRLOCK_LOGIN_LOCKOUT_SECONDS > c.AIRLOCK_LOGIN_LOCKOUT_MAX_SECONDS) {
+      ctx.addIssue({ code: "custom", path: ["AIRLOCK_LOGIN_LOCKOUT_MAX_SECONDS"], message: "must be at least AIRLOCK_LOGIN_LOCKOUT_SECONDS" });
     }
     if (!!c.AIRLOCK_ADMIN_EMAIL !== !!c.AIRLOCK_ADMIN_PASSWORD) {
       ctx.addIssue({ code: "custom", path: ["AIRLOCK_ADMIN_PASSWORD"], message: "AIRLOCK_ADMIN_EMAIL and AIRLOCK_ADMIN_PASSWORD go together" });
@@ -90,6 +113,16 @@ export interface Config {
   databaseUrl: string;
   databaseAuthToken?: string;
   upstash?: { url: string; token: string };
+  rateLimits: {
+    /** Per role, and per client IP / target account for logins. */
+    policies: Record<PolicyName, Policy>;
+    /** Soft threshold: from this share of any window used, responses carry RateLimit-Warning. */
+    warnPercent: number;
+    /** When the limiter's backend fails or times out: let requests through (counted, logged) or refuse them (503). */
+    onError: "open" | "closed";
+    timeoutMs: number;
+    login: { maxFailures: number; lockoutSeconds: number; lockoutMaxSeconds: number };
+  };
   port?: number;
   host: string;
 }
@@ -145,6 +178,17 @@ export function loadConfig(env: Record<string, unknown>): Config {
     databaseUrl: c.DATABASE_URL ?? `file:${c.AIRLOCK_DATA_DIR}/${role}.db`,
     databaseAuthToken: c.DATABASE_AUTH_TOKEN,
     upstash: c.UPSTASH_REDIS_REST_URL && c.UPSTASH_REDIS_REST_TOKEN ? { url: c.UPSTASH_REDIS_REST_URL, token: c.UPSTASH_REDIS_REST_TOKEN } : undefined,
+    rateLimits: {
+      policies: c.AIRLOCK_RATE_LIMITS,
+      warnPercent: c.AIRLOCK_RATE_LIMIT_WARN_PERCENT,
+      onError: c.AIRLOCK_RATE_LIMIT_ON_ERROR,
+      timeoutMs: c.AIRLOCK_RATE_LIMIT_TIMEOUT_MS,
+      login: {
+        maxFailures: c.AIRLOCK_LOGIN_MAX_FAILURES,
+        lockoutSeconds: c.AIRLOCK_LOGIN_LOCKOUT_SECONDS,
+        lockoutMaxSeconds: c.AIRLOCK_LOGIN_LOCKOUT_MAX_SECONDS,
+      },
+    },
     port: c.PORT,
     host: c.HOST,
   };

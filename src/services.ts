@@ -6,6 +6,7 @@ import type { BatchStore } from "./deps/batch-store/batch-store.ts";
 import type { Clock } from "./deps/clock.ts";
 import type { Logger } from "./deps/logger.ts";
 import type { AccessTokens } from "./auth/access-token.ts";
+import type { RateLimiter } from "./deps/ratelimit/ratelimit.ts";
 
 /** What differs between workerd, Node and Deno, in one place. */
 export interface RuntimeAdapter {
@@ -28,4 +29,6 @@ export interface Services {
   logger: Logger;
   runtime: RuntimeAdapter;
   tokens: AccessTokens;
+  /** Per-identity quotas and login lockouts (Upstash or memory). */
+  limiter: RateLimiter;
 }

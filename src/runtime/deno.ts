@@ -1,7 +1,7 @@
 // Deno entry: `npm run start:deno` (runs from node_modules, offline).
 import { ConfigError, loadConfig } from "../config.ts";
 import { createApp } from "../app.ts";
-import { buildOnPremServices, onPremRuntime } from "./onprem.ts";
+import { bootstrapOnPrem, buildOnPremServices, onPremRuntime } from "./onprem.ts";
 import { startNetworkJobs } from "./jobs.ts";
 
 type DenoServeInfo = { remoteAddr: { hostname: string } };
@@ -20,6 +20,7 @@ try {
   const services = await buildOnPremServices(config, {
     runtime: onPremRuntime("deno", (c) => (c.env as { info?: DenoServeInfo } | undefined)?.info?.remoteAddr.hostname),
   });
+  await bootstrapOnPrem(services);
   const app = createApp(services);
   const jobs = startNetworkJobs(services);
   const server = Deno.serve(

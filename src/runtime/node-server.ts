@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { loadConfig } from "../config.ts";
 import { createApp } from "../app.ts";
 import type { Services } from "../services.ts";
-import { buildOnPremServices, onPremRuntime, type OnPremOptions } from "./onprem.ts";
+import { bootstrapOnPrem, buildOnPremServices, onPremRuntime, type OnPremOptions } from "./onprem.ts";
 import { startNetworkJobs, type RunningJobs } from "./jobs.ts";
 
 export interface RunningServer {
@@ -23,6 +23,7 @@ export async function startNodeServer(
 ): Promise<RunningServer> {
   const config = loadConfig(env);
   const services = await buildOnPremServices(config, { runtime: nodeRuntime(), ...opts });
+  await bootstrapOnPrem(services);
   const app = createApp(services);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port ?? 0, hostname: config.host }, () => resolve(s));

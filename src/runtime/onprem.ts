@@ -1,5 +1,5 @@
 // Node and Deno share everything but the HTTP server: both have node:fs and libSQL.
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Context } from "hono";
@@ -14,6 +14,8 @@ import { FsBatchStore } from "../deps/batch-store/fs.ts";
 import { systemClock, type Clock } from "../deps/clock.ts";
 import { consoleLogger, type Logger } from "../deps/logger.ts";
 import { AccessTokens } from "../auth/access-token.ts";
+import { createRateLimiter } from "../deps/ratelimit/create.ts";
+import { bootstrapAdmin, type GeneratedAdmin } from "../identity/bootstrap.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -60,5 +62,17 @@ export async function buildOnPremServices(config: Config, opts: OnPremOptions): 
   const db = await libsqlDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken, migrations: await readMigrations() });
   const cache = config.upstash ? new UpstashCache(config.upstash, cacheNamespace(config.networkId)) : new MemoryCache(clock);
   const batches = new FsBatchStore(config.batchDir);
-  return { config, db, cache, batches, clock, logger, runtime: opts.runtime, tokens: await AccessTokens.create(config) };
+  const limiter = createRateLimiter(config, clock);
+  return { config, db, cache, batches, clock, logger, runtime: opts.runtime, tokens: await AccessTokens.create(config), limiter };
+}
+
+/** Local development: a generated admin password is printed once and kept (mode 0600) under the data folder. */
+export async function bootstrapOnPrem(s: Services): Promise<void> {
+  const file = join(s.config.dataDir, "bootstrap-admin.json");
+  const outcome = await bootstrapAdmin(s, async (creds: GeneratedAdmin) => {
+    await mkdir(s.config.dataDir, { recursive: true });
+    await writeFile(file, JSON.stringify(creds, null, 2) + "\n", { mode: 0o600 });
+    console.log(`\nBootstrap admin created (shown once; also kept in ${file}):\n  email:    ${creds.email}\n  password: ${creds.password}\n`);
+  });
+  s.logger.log("info", "bootstrap admin", { outcome });
 }

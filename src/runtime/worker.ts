@@ -10,6 +10,8 @@ import { R2BatchStore } from "../deps/batch-store/r2.ts";
 import { systemClock } from "../deps/clock.ts";
 import { consoleLogger } from "../deps/logger.ts";
 import { AccessTokens } from "../auth/access-token.ts";
+import { createRateLimiter } from "../deps/ratelimit/create.ts";
+import { bootstrapAdmin } from "../identity/bootstrap.ts";
 import { problemResponse } from "../errors.ts";
 import { jobsFor } from "../jobs/table.ts";
 import { runScheduled } from "../jobs/runner.ts";
@@ -53,7 +55,10 @@ async function build(env: WorkerEnv): Promise<{ services: Services; app: Airlock
       logger,
       runtime: workerRuntime,
       tokens: await AccessTokens.create(config),
+      // Without Upstash settings, limits are per isolate: fine for development, not across isolates.
+      limiter: createRateLimiter(config, systemClock),
     };
+    await bootstrapAdmin(services); // response network on Workers: from AIRLOCK_ADMIN_* only
     return { services, app: createApp(services) };
 }
 

@@ -5,7 +5,7 @@ import type { Services } from "../../src/services.ts";
 export interface Harness {
   runtime: "node" | "workerd";
   /** A fresh app over the runtime's services; `extend` may add test-only routes before the first request. */
-  app(extend?: (app: AirlockApp) => void): Promise<{ app: AirlockApp; services: Services }>;
+  app(extend?: (app: AirlockApp) => void, opts?: { role?: "request" | "response" }): Promise<{ app: AirlockApp; services: Services }>;
 }
 
 export const PROBLEM_TYPE = "application/problem+json";

@@ -1,0 +1,119 @@
+import { asc, desc, gt } from "drizzle-orm";
+import type { Context } from "hono";
+import { auditLog } from "../../schema/index.ts";
+import type { Statement } from "../deps/db/database.ts";
+import type { HonoEnv } from "../env.ts";
+import type { Services } from "../services.ts";
+import { canonicalJson, sha256Hex } from "../lib/crypto.ts";
+import { newId } from "../lib/ids.ts";
+import { redact } from "../lib/redact.ts";
+
+export const GENESIS_HASH = "0".repeat(64);
+
+export interface AuditInput {
+  action: string;
+  actorType: "user" | "api_key" | "courier" | "system" | "anonymous";
+  actorId?: string | null;
+  targetType?: string | null;
+  targetId?: string | null;
+  outcome?: "success" | "failure";
+  requestId?: string | null;
+  ip?: string | null;
+  /** Never secrets: passwords, tokens and keys are redacted again here as a backstop. */
+  details?: Record<string, unknown>;
+}
+
+type AuditRow = typeof auditLog.$inferSelect;
+
+/** The fields the hash covers, in a canonical form. */
+export function entryHash(row: Omit<AuditRow, "hash">): Promise<string> {
+  return sha256Hex(canonicalJson(row));
+}
+
+/** Audit fields of the caller of an HTTP request. */
+export function actorOf(c: Context<HonoEnv>): Pick<AuditInput, "actorType" | "actorId" | "requestId" | "ip"> {
+  const p = c.get("principal");
+  const base = { requestId: c.get("requestId"), ip: c.get("services").runtime.clientIp(c) ?? null };
+  if (!p) return { ...base, actorType: "anonymous", actorId: null };
+  if (p.type === "courier") return { ...base, actorType: "courier", actorId: null };
+  return { ...base, actorType: p.type, actorId: p.type === "api_key" ? `${p.userId}/${p.apiKeyId}` : p.userId };
+}
+
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Appends audit entries and runs `statements` in ONE atomic batch, so a change
+ * and its audit record exist together or not at all. Each entry's seq is the
+ * next number and its hash covers the previous entry's hash; a concurrent writer
+ * that took the same seq makes this batch fail (primary key), and we retry.
+ */
+export async function writeWithAudit(s: Services, entries: AuditInput[], statements: Statement[] = []): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const last = await s.db.orm.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+    let seq = last?.seq ?? 0;
+    let prevHash = last?.hash ?? GENESIS_HASH;
+    const rows: AuditRow[] = [];
+    for (const e of entries) {
+      seq++;
+      const row: Omit<AuditRow, "hash"> = {
+        seq,
+        id: newId("aud"),
+        at: s.clock.now().toISOString(),
+        network: s.config.networkId,
+        actorType: e.actorType,
+        actorId: e.actorId ?? null,
+        action: e.action,
+        targetType: e.targetType ?? null,
+        targetId: e.targetId ?? null,
+        outcome: e.outcome ?? "success",
+        requestId: e.requestId ?? null,
+        ip: e.ip ?? null,
+        details: e.details ? JSON.stringify(redact(e.details)) : null,
+        prevHash,
+      };
+      const hash = await entryHash(row);
+      rows.push({ ...row, hash });
+      prevHash = hash;
+    }
+    const all = [...statements, ...(rows.length ? [s.db.orm.insert(auditLog).values(rows)] : [])];
+    if (!all.length) return;
+    try {
+      await s.db.batch(all as [Statement, ...Statement[]]);
+      return;
+    } catch (e) {
+      const conflict = /UNIQUE constraint failed: audit_log\.seq|PRIMARY KEY/i.test(String((e as Error)?.message) + String((e as { cause?: Error })?.cause?.message));
+      if (!conflict || attempt >= MAX_ATTEMPTS) throw e;
+    }
+  }
+}
+
+/** Audit entries alone (no other change). */
+export const audit = (s: Services, ...entries: AuditInput[]) => writeWithAudit(s, entries);
+
+export interface ChainCheck {
+  ok: boolean;
+  checked: number;
+  first_broken_seq: number | null;
+  reason: string | null;
+}
+
+/** Walks the chain from the start; reports the first entry whose hash or link does not hold. */
+export async function verifyAuditChain(s: Services, pageSize = 500): Promise<ChainCheck> {
+  let prevHash = GENESIS_HASH;
+  let expectedSeq = 1;
+  let checked = 0;
+  for (;;) {
+    const page = await s.db.orm.select().from(auditLog).where(gt(auditLog.seq, expectedSeq - 1)).orderBy(asc(auditLog.seq)).limit(pageSize).all();
+    if (!page.length) return { ok: true, checked, first_broken_seq: null, reason: null };
+    for (const row of page) {
+      const { hash, ...rest } = row;
+      const broken = (reason: string): ChainCheck => ({ ok: false, checked, first_broken_seq: row.seq, reason });
+      if (row.seq !== expectedSeq) return { ok: false, checked, first_broken_seq: expectedSeq, reason: `entry ${expectedSeq} is missing` };
+      if (row.prevHash !== prevHash) return broken("prev_hash does not match the previous entry's hash");
+      if ((await entryHash(rest)) !== hash) return broken("entry content does not match its hash");
+      prevHash = hash;
+      expectedSeq++;
+      checked++;
+    }
+  }
+}

@@ -1,0 +1,227 @@
+import { Ratelimit } from "@upstash/ratelimit";
+import { Redis } from "@upstash/redis";
+import {
+  bucketOf,
+  lockoutSeconds,
+  newCounters,
+  RateLimiterUnavailable,
+  slidingRetryAt,
+  type LimitDecision,
+  type LimiterCounters,
+  type LockoutState,
+  type LockoutStore,
+  type QuotaWindow,
+  type RateLimiter,
+  type WindowState,
+} from "./ratelimit.ts";
+
+export interface UpstashLimiterOptions {
+  url: string;
+  token: string;
+  /** Every key starts with this, e.g. "airlock:<network id>:rl:". */
+  namespace: string;
+  /** Longest a decision may take before it counts as a failure (AIRLOCK_RATE_LIMIT_TIMEOUT_MS). */
+  timeoutMs: number;
+}
+
+/**
+ * @upstash/ratelimit's `slidingWindow` (see ratelimit.ts for the algorithm and
+ * its accuracy) on Upstash Redis or our Upstash-compatible endpoint.
+ *
+ * - One Ratelimit instance per window (and per distinct quota, created on first
+ *   use: the quota is an argument of the Lua script, not part of the key, so
+ *   instances of one window share the counts and an override applies at once).
+ *   Keys: `<namespace><window>:<identity>:<bucket>`.
+ * - The library's own `timeout` answers `success: true, reason: "timeout"`, a
+ *   silent fail-open; it is switched off (0) and replaced by ours, which throws
+ *   RateLimiterUnavailable so the caller applies AIRLOCK_RATE_LIMIT_ON_ERROR.
+ *   Every fetch also carries an AbortSignal with the same bound, and the
+ *   client does not retry (a retry would blow the bound).
+ * - `ephemeralCache: false`: the library's per-isolate "blocked until" cache
+ *   would keep refusing an identity after an admin reset.
+ * - The three windows' scripts run in one HTTP round trip (auto-pipelining).
+ * - When a window refuses, the windows that counted the request take it back
+ *   (`rate: -1`, the library's refund), and the refused windows' two bucket
+ *   counts are read to compute when a request will pass again: the library's
+ *   `reset` is the end of the current bucket, which for a sliding window can be
+ *   too early (the previous bucket still weighs on the next one).
+ * - Reset deletes the identity's buckets by name. The library's
+ *   `resetUsedTokens` SCANs the whole keyspace inside one Lua script, which
+ *   blocks a shared Redis for as long as that takes.
+ */
+export class UpstashRateLimiter implements RateLimiter {
+  readonly kind = "upstash" as const;
+  readonly counters: LimiterCounters = newCounters();
+  readonly lockouts: LockoutStore;
+  readonly redis: Redis;
+  private instances = new Map<string, Ratelimit>();
+
+  constructor(private opts: UpstashLimiterOptions) {
+    this.redis = new Redis({
+      url: opts.url,
+      token: opts.token,
+      automaticDeserialization: false,
+      enableAutoPipelining: true,
+      readYourWrites: false,
+      enableTelemetry: false,
+      retry: { retries: 0 },
+      // A function: a fresh signal per request, and an abort throws (a shared signal would answer "Aborted" as a result).
+      signal: () => AbortSignal.timeout(opts.timeoutMs),
+    });
+    this.lockouts = new UpstashLockouts(this.redis, opts.namespace, (what, fn) => this.call(what, fn));
+  }
+
+  private instance(w: QuotaWindow): Ratelimit {
+    const id = `${w.name}:${w.seconds}:${w.limit}`;
+    let rl = this.instances.get(id);
+    if (!rl) {
+      rl = new Ratelimit({
+        redis: this.redis,
+        limiter: Ratelimit.slidingWindow(w.limit, `${w.seconds} s`),
+        prefix: this.opts.namespace + w.name,
+        ephemeralCache: false,
+        timeout: 0,
+        analytics: false,
+        enableProtection: false,
+        dynamicLimits: false,
+        enableTelemetry: false,
+      });
+      this.instances.set(id, rl);
+    }
+    return rl;
+  }
+
+  /** The library's key of one bucket (`[prefix, identifier].join(":")` then `:<bucket>`). */
+  private key = (w: Pick<QuotaWindow, "name">, identity: string, bucket: number) => `${this.opts.namespace}${w.name}:${identity}:${bucket}`;
+
+  /** Runs one backend step within the timeout; any failure is counted and becomes RateLimiterUnavailable. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const work = fn();
+    work.catch(() => {}); // it may still fail after we gave up on it
+    try {
+      return await Promise.race([
+        work,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new RateLimiterUnavailable("timeout", `rate limiter ${what}: no answer within ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
+        }),
+      ]);
+    } catch (e) {
+      const err =
+        e instanceof RateLimiterUnavailable
+          ? e
+          : isTimeout(e)
+            ? new RateLimiterUnavailable("timeout", `rate limiter ${what}: no answer within ${this.opts.timeoutMs} ms`, { cause: e })
+            : new RateLimiterUnavailable("error", `rate limiter ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      if (err.reason === "timeout") this.counters.timeouts++;
+      else this.counters.errors++;
+      this.counters.last_error = err.message;
+      this.counters.last_error_at = new Date().toISOString();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async limit(identity: string, windows: QuotaWindow[]): Promise<LimitDecision> {
+    const results = await this.call("limit", () => Promise.all(windows.map((w) => this.instance(w).limit(identity))));
+    // Never trust a "timeout" answer as success (our timeout is off in the library; this guards a future default).
+    if (results.some((r) => r.reason === "timeout")) {
+      this.counters.timeouts++;
+      throw new RateLimiterUnavailable("timeout", "rate limiter limit: the library reported a timeout");
+    }
+    const allowed = results.every((r) => r.success);
+    const states: WindowState[] = windows.map((w, i) => ({
+      name: w.name,
+      limit: w.limit,
+      seconds: w.seconds,
+      remaining: results[i].remaining,
+      allowed: results[i].success,
+      resetAt: results[i].reset,
+    }));
+    if (allowed) return { allowed, windows: states };
+
+    // Refused: give back what the other windows counted, and find when each refused window reopens.
+    const refused = states.filter((s) => !s.allowed);
+    const keys = refused.flatMap((s) => {
+      const bucket = s.resetAt / (s.seconds * 1000) - 1; // the bucket the script used
+      return [this.key(s, identity, bucket), this.key(s, identity, bucket - 1)];
+    });
+    try {
+      const [, counts] = await this.call("refund", () =>
+        Promise.all([
+          Promise.all(windows.map((w, i) => (results[i].success ? this.instance(w).limit(identity, { rate: -1 }) : null))),
+          this.redis.mget<(string | null)[]>(...keys),
+        ]),
+      );
+      refused.forEach((s, i) => {
+        const bucket = s.resetAt / (s.seconds * 1000) - 1;
+        s.retryAt = slidingRetryAt(s.limit, s.seconds, bucket, Number(counts[2 * i] ?? 0), Number(counts[2 * i + 1] ?? 0)) ?? s.resetAt + s.seconds * 1000;
+      });
+    } catch {
+      // Counted already; the decision stands. Without the counts, the safe answer is "after the next bucket too".
+      for (const s of refused) s.retryAt = s.resetAt + s.seconds * 1000;
+    }
+    for (const s of states) if (s.allowed) s.remaining = Math.min(s.limit, s.remaining + 1); // taken back
+    return { allowed, windows: states };
+  }
+
+  async peek(identity: string, windows: QuotaWindow[]): Promise<WindowState[]> {
+    const results = await this.call("peek", () => Promise.all(windows.map((w) => this.instance(w).getRemaining(identity))));
+    return windows.map((w, i) => ({
+      name: w.name,
+      limit: w.limit,
+      seconds: w.seconds,
+      remaining: results[i].remaining,
+      allowed: results[i].remaining > 0,
+      resetAt: results[i].reset,
+    }));
+  }
+
+  async reset(identity: string, windows: ReadonlyArray<Pick<QuotaWindow, "name" | "seconds">>): Promise<void> {
+    const now = Date.now(); // the library numbers buckets from Date.now() too
+    const keys = windows.flatMap((w) => {
+      const b = bucketOf(now, w.seconds);
+      return [b - 1, b, b + 1].map((x) => this.key(w, identity, x));
+    });
+    if (keys.length) await this.call("reset", () => this.redis.del(...keys));
+  }
+}
+
+class UpstashLockouts implements LockoutStore {
+  constructor(
+    private redis: Redis,
+    private namespace: string,
+    private call: <T>(what: string, fn: () => Promise<T>) => Promise<T>,
+  ) {}
+
+  private keys = (subject: string) => [`${this.namespace}lock:${subject}`, `${this.namespace}lock-level:${subject}`] as const;
+
+  async get(subject: string): Promise<LockoutState | null> {
+    const [lockKey, levelKey] = this.keys(subject);
+    const [until, level] = await this.call("lockout get", () => this.redis.mget<(string | null)[]>(lockKey, levelKey));
+    if (until === null || until === undefined) return null;
+    const u = Number(until);
+    return u > Date.now() ? { until: u, level: Number(level ?? 1) || 1 } : null;
+  }
+
+  async lock(subject: string, opts: { baseSeconds: number; maxSeconds: number; levelTtlSeconds: number }): Promise<LockoutState> {
+    const [lockKey, levelKey] = this.keys(subject);
+    return this.call("lockout", async () => {
+      const [level] = await this.redis.multi().incr(levelKey).expire(levelKey, opts.levelTtlSeconds).exec<[number, number]>();
+      const seconds = lockoutSeconds(Number(level), opts);
+      const until = Date.now() + seconds * 1000;
+      await this.redis.set(lockKey, String(until), { px: seconds * 1000 });
+      return { until, level: Number(level) };
+    });
+  }
+
+  async clear(subject: string): Promise<void> {
+    await this.call("lockout clear", () => this.redis.del(...this.keys(subject)));
+  }
+}
+
+function isTimeout(e: unknown): boolean {
+  const name = (e as { name?: string } | null)?.name;
+  return name === "TimeoutError" || name === "AbortError";
+}

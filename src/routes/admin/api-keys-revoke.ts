@@ -1,0 +1,26 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../lib/router.ts";
+import { ApiError, problemResponses } from "../../errors.ts";
+import { allow } from "../../middleware/auth.ts";
+import { getApiKey, publicApiKey, revokeApiKey } from "../../identity/api-keys.ts";
+import { actorOf } from "../../audit/audit.ts";
+import { ApiKeyIdParam, ApiKeySchema } from "../api-keys/schemas.ts";
+
+const route = createRoute({
+  method: "delete",
+  path: "/v1/admin/api-keys/{id}",
+  tags: ["API keys"],
+  summary: "Revoke any API key from the master; the revocation travels to the request network",
+  middleware: [allow({ roles: ["admin"] })],
+  request: { params: ApiKeyIdParam },
+  responses: { 200: { description: "Revoked", content: { "application/json": { schema: ApiKeySchema } } }, ...problemResponses(401, 403, 404) },
+});
+
+export function registerAdminApiKeysRevoke(app: App) {
+  app.openapi(route, async (c) => {
+    const s = c.get("services");
+    const key = await getApiKey(s, c.req.valid("param").id);
+    if (!key) throw new ApiError("not_found", { detail: "no such API key (keys arrive from the request network in batches)" });
+    return c.json(publicApiKey(await revokeApiKey(s, key, actorOf(c))), 200);
+  });
+}

@@ -1,0 +1,28 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../lib/router.ts";
+import { problemResponses } from "../../errors.ts";
+import { allow } from "../../middleware/auth.ts";
+import { createUser, publicUser } from "../../identity/users.ts";
+import { actorOf } from "../../audit/audit.ts";
+import { CreateUserSchema, UserSchema } from "./user-schemas.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/admin/users",
+  tags: ["Users"],
+  summary: "Create a user (response network only)",
+  middleware: [allow({ roles: ["admin"] })],
+  request: { body: { required: true, content: { "application/json": { schema: CreateUserSchema } } } },
+  responses: {
+    201: { description: "Created", content: { "application/json": { schema: UserSchema } } },
+    ...problemResponses(400, 401, 403, 409),
+  },
+});
+
+export function registerUsersCreate(app: App) {
+  app.openapi(route, async (c) => {
+    const user = await createUser(c.get("services"), c.req.valid("json"), actorOf(c));
+    c.header("Location", `/v1/admin/users/${user.id}`);
+    return c.json(publicUser(user), 201);
+  });
+}

@@ -1,0 +1,25 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../lib/router.ts";
+import { ApiError, problemResponses } from "../../errors.ts";
+import { allow } from "../../middleware/auth.ts";
+import { getUser, publicUser } from "../../identity/users.ts";
+import { UserIdParam, UserSchema } from "./user-schemas.ts";
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/admin/users/{id}",
+  tags: ["Users"],
+  summary: "Get a user",
+  middleware: [allow({ roles: ["admin"] })],
+  request: { params: UserIdParam },
+  responses: { 200: { description: "The user", content: { "application/json": { schema: UserSchema } } }, ...problemResponses(401, 403, 404) },
+});
+
+export function registerUsersGet(app: App) {
+  app.openapi(route, async (c) => {
+    const { id } = c.req.valid("param");
+    const user = await getUser(c.get("services"), id);
+    if (!user) throw new ApiError("not_found", { detail: `no user ${id}` });
+    return c.json(publicUser(user), 200);
+  });
+}

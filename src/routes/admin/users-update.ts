@@ -1,0 +1,27 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../lib/router.ts";
+import { problemResponses } from "../../errors.ts";
+import { allow } from "../../middleware/auth.ts";
+import { publicUser, updateUser } from "../../identity/users.ts";
+import { actorOf } from "../../audit/audit.ts";
+import { UpdateUserSchema, UserIdParam, UserSchema } from "./user-schemas.ts";
+
+const route = createRoute({
+  method: "patch",
+  path: "/v1/admin/users/{id}",
+  tags: ["Users"],
+  summary: "Change a user's name, role, status, password or rate limits (response network only)",
+  middleware: [allow({ roles: ["admin"] })],
+  request: { params: UserIdParam, body: { required: true, content: { "application/json": { schema: UpdateUserSchema } } } },
+  responses: {
+    200: { description: "Updated", content: { "application/json": { schema: UserSchema } } },
+    ...problemResponses(400, 401, 403, 404, 409),
+  },
+});
+
+export function registerUsersUpdate(app: App) {
+  app.openapi(route, async (c) => {
+    const user = await updateUser(c.get("services"), c.req.valid("param").id, c.req.valid("json"), actorOf(c));
+    return c.json(publicUser(user), 200);
+  });
+}

@@ -1,0 +1,32 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../lib/router.ts";
+import { ApiError, problemResponses } from "../../errors.ts";
+import { ANY_ROLE, allow, principalOf } from "../../middleware/auth.ts";
+import { createApiKey, publicApiKey } from "../../identity/api-keys.ts";
+import { actorOf } from "../../audit/audit.ts";
+import { CreateApiKeySchema, CreatedApiKeySchema } from "./schemas.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/api-keys",
+  tags: ["API keys"],
+  summary: "Create an API key for yourself (the secret is returned once)",
+  middleware: [allow({ roles: ANY_ROLE })],
+  request: { body: { required: true, content: { "application/json": { schema: CreateApiKeySchema } } } },
+  responses: {
+    201: { description: "Created", content: { "application/json": { schema: CreatedApiKeySchema } } },
+    ...problemResponses(400, 401, 403, 409),
+  },
+});
+
+export function registerApiKeysCreate(app: App) {
+  app.openapi(route, async (c) => {
+    const p = principalOf(c);
+    // Keys are made by people who logged in, not by other keys or the courier token.
+    if (p.type !== "user") throw new ApiError("forbidden", { detail: "log in with your password to create API keys" });
+    const { row, key } = await createApiKey(c.get("services"), p.userId, c.req.valid("json"), actorOf(c));
+    c.header("Location", `/v1/api-keys/${row.id}`);
+    c.header("Cache-Control", "no-store");
+    return c.json({ ...publicApiKey(row), key }, 201);
+  });
+}

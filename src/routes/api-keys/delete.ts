@@ -1,0 +1,28 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../lib/router.ts";
+import { ApiError, problemResponses } from "../../errors.ts";
+import { ANY_ROLE, allow, principalOf } from "../../middleware/auth.ts";
+import { getApiKey, publicApiKey, revokeApiKey } from "../../identity/api-keys.ts";
+import { actorOf } from "../../audit/audit.ts";
+import { ApiKeyIdParam, ApiKeySchema } from "./schemas.ts";
+
+const route = createRoute({
+  method: "delete",
+  path: "/v1/api-keys/{id}",
+  tags: ["API keys"],
+  summary: "Revoke one of your API keys (admins: anyone's)",
+  middleware: [allow({ roles: ANY_ROLE })],
+  request: { params: ApiKeyIdParam },
+  responses: { 200: { description: "Revoked", content: { "application/json": { schema: ApiKeySchema } } }, ...problemResponses(401, 403, 404) },
+});
+
+export function registerApiKeysDelete(app: App) {
+  app.openapi(route, async (c) => {
+    const p = principalOf(c);
+    const s = c.get("services");
+    const key = await getApiKey(s, c.req.valid("param").id);
+    // Someone else's key is "not found", so ids cannot be probed.
+    if (!key || (p.role !== "admin" && key.userId !== p.userId)) throw new ApiError("not_found", { detail: "no such API key" });
+    return c.json(publicApiKey(await revokeApiKey(s, key, actorOf(c))), 200);
+  });
+}

@@ -1,0 +1,4 @@
+import { authMatrixSuite } from "../shared/auth-matrix.suite.ts";
+import { workerHarness } from "./harness.ts";
+
+authMatrixSuite(workerHarness);
