@@ -1,0 +1,95 @@
+/**
+ * gzip through the web Compression Streams API (workerd, Node 20, Deno), with a streaming
+ * byte cap on inflation so a gzip bomb is refused long before it fills memory.
+ */
+
+/**
+ * Compressed input is fed in slices this big. Deflate expands at most ~1032:1, so even an
+ * implementation that inflates a whole input chunk eagerly produces at most ~16 MiB before the
+ * cap is looked at again; with backpressure (Node's zlib, workerd) it is far less.
+ */
+const INPUT_SLICE = 16 * 1024;
+
+/** A pull-driven stream over `bytes`, one slice per pull, so backpressure reaches the source. */
+function sliced(bytes: Uint8Array, size = INPUT_SLICE): ReadableStream<BufferSource> {
+  let offset = 0;
+  return new ReadableStream<BufferSource>({
+    pull(controller) {
+      if (offset >= bytes.length) {
+        controller.close();
+        return;
+      }
+      // Copy the slice: some runtimes transfer (detach) chunk buffers written into a transform.
+      controller.enqueue(bytes.slice(offset, offset + size));
+      offset += size;
+    },
+  });
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Reads a byte stream to the end into one array. */
+export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.length;
+  }
+  return concat(chunks, total);
+}
+
+export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
+  return collect(sliced(bytes).pipeThrough(new CompressionStream("gzip")));
+}
+
+export type GunzipResult =
+  | { ok: true; bytes: Uint8Array }
+  | { ok: false; code: "too_large" | "decompression_failed"; reason: string };
+
+/**
+ * Inflates `body`, aborting as soon as the output passes `maxBytes`: the stream is cancelled,
+ * which stops the inflater and the input feed, so at most one output chunk past the cap is ever
+ * held. Never throws.
+ */
+export async function gunzipCapped(body: Uint8Array, maxBytes: number): Promise<GunzipResult> {
+  let reader: ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = sliced(body).pipeThrough(new DecompressionStream("gzip")).getReader();
+  } catch (e) {
+    return { ok: false, code: "decompression_failed", reason: `cannot start decompression: ${message(e)}` };
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > maxBytes) {
+        await reader.cancel("inflated size limit reached").catch(() => {});
+        return { ok: false, code: "too_large", reason: `the body inflates to more than ${maxBytes} bytes (limit); refused without inflating further` };
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    await reader.cancel().catch(() => {});
+    return { ok: false, code: "decompression_failed", reason: `the body is not valid gzip: ${message(e)}` };
+  }
+  return { ok: true, bytes: concat(chunks, total) };
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,13 @@
+/** The batch file module: format, keys, writer, verifier. See docs/transfer.md "Batch format". */
+export { MAGIC, encodeBatchFile, decodeBatchFile } from "./format.ts";
+export { sha256Hex, ZERO_HASH } from "./hash.ts";
+export { generateSigningKey, importPrivateKey, importPublicKey, parseSigningKey, parsePeerKeys, mergePeerKeys, keyIdOf, SIGNING_ALG } from "./keys.ts";
+export type { PeerKeySet, SigningKeyPair } from "./keys.ts";
+export { FORMAT_VERSION, manifestSchema, recordSchema } from "./manifest.ts";
+export type { Manifest, BatchRecord } from "./manifest.ts";
+export { buildBatch, splitRecords, signManifest } from "./write.ts";
+export type { BuildBatchInput, BuiltBatch, SigningKeyInput, SplitLimits } from "./write.ts";
+export { verifyBatch, readManifestUnverified, DEFAULT_LIMITS } from "./read.ts";
+export type { VerifyResult, VerifyFailure, VerifyFailureCode, VerifyLimits, VerifyOptions, UnverifiedManifest } from "./read.ts";
+export { verifyFiles } from "./cli-verify.ts";
+export type { FileVerdict, VerifyFilesOptions, ReadFileFn } from "./cli-verify.ts";

@@ -1,0 +1,116 @@
+/** Building batch files: records → JSONL → gzip → signed manifest → one file. */
+import { CompactSign, type JWK } from "jose";
+import { encodeBatchFile } from "./format.ts";
+import { gzip } from "./gzip.ts";
+import { sha256Hex } from "./hash.ts";
+import { parseSigningKey, SIGNING_ALG } from "./keys.ts";
+import { describeIssues, FORMAT_VERSION, manifestSchema, type BatchRecord, type Manifest } from "./manifest.ts";
+import { describeRecord, encodeRecordLine, utf8Length } from "./records.ts";
+
+/** The network's own signing key: its private JWK, or an already imported CryptoKey. */
+export type SigningKeyInput = { keyId: string } & ({ privateJwk: JWK; key?: never } | { key: CryptoKey; privateJwk?: never });
+
+export interface BuildBatchInput {
+  records: readonly BatchRecord[];
+  source: string;
+  destination: string;
+  /** Per direction, from 1. */
+  sequence: number;
+  /** fileSha256 of the previous batch of this direction; ZERO_HASH for sequence 1. */
+  prevHash: string;
+  /** Last sequence imported from the other direction; 0 if none. */
+  ack: number;
+  createdAt?: Date;
+  /** How long the batch stays importable. */
+  ttlMs: number;
+  signingKey: SigningKeyInput;
+  /** Defaults to a random UUID. */
+  batchId?: string;
+}
+
+export interface BuiltBatch {
+  file: Uint8Array;
+  manifest: Manifest;
+  /** SHA-256 hex of `file`: the next batch's `prev_hash`. */
+  fileSha256: string;
+}
+
+async function resolveKey(k: SigningKeyInput): Promise<CryptoKey> {
+  if (k.key) return k.key;
+  const { key, keyId } = await parseSigningKey(k.privateJwk);
+  // A wrong keyId would make every batch fail as "unknown key" on the other side: fail here instead.
+  if (keyId !== k.keyId) throw new Error(`signingKey.keyId ${JSON.stringify(k.keyId)} is not the key's thumbprint ${keyId}`);
+  return key;
+}
+
+/** Signs a manifest as a compact JWS (alg EdDSA, kid = key id). Exported for tests that forge batches. */
+export async function signManifest(manifest: Manifest, signingKey: SigningKeyInput): Promise<string> {
+  const key = await resolveKey(signingKey);
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(manifest)))
+    .setProtectedHeader({ alg: SIGNING_ALG, kid: signingKey.keyId })
+    .sign(key);
+}
+
+/** Builds one signed batch file. Throws (naming the problem) on invalid input: it is the sender's bug. */
+export async function buildBatch(input: BuildBatchInput): Promise<BuiltBatch> {
+  const lines = input.records.map((r) => `${encodeRecordLine(r)}\n`);
+  const raw = new TextEncoder().encode(lines.join(""));
+  const body = await gzip(raw);
+  const counts: Record<string, number> = {};
+  for (const r of input.records) counts[r.kind] = (counts[r.kind] ?? 0) + 1;
+  const createdAt = input.createdAt ?? new Date();
+  const candidate = {
+    format: FORMAT_VERSION,
+    batch_id: input.batchId ?? crypto.randomUUID(),
+    source: input.source,
+    destination: input.destination,
+    sequence: input.sequence,
+    prev_hash: input.prevHash,
+    counts,
+    records: input.records.length,
+    body_sha256: await sha256Hex(body),
+    body_bytes: body.length,
+    raw_bytes: raw.length,
+    created_at: createdAt.toISOString(),
+    expires_at: new Date(createdAt.getTime() + input.ttlMs).toISOString(),
+    ack: input.ack,
+    key_id: input.signingKey.keyId,
+  };
+  const parsed = manifestSchema.safeParse(candidate);
+  if (!parsed.success) throw new Error(`buildBatch: invalid manifest: ${describeIssues(parsed.error)}`);
+  const manifest = parsed.data;
+  const file = encodeBatchFile(await signManifest(manifest, input.signingKey), body);
+  return { file, manifest, fileSha256: await sha256Hex(file) };
+}
+
+export interface SplitLimits {
+  maxRecords: number;
+  /** Uncompressed JSONL bytes per batch (the receiver's maxRawBytes must be at least this). */
+  maxRawBytes: number;
+}
+
+/**
+ * Groups records, in order, so that each group fits one batch under both limits. A record whose
+ * own line exceeds maxRawBytes can never be sent: that throws, naming the record.
+ */
+export function splitRecords<R extends BatchRecord>(records: readonly R[], limits: SplitLimits): R[][] {
+  if (!(limits.maxRecords >= 1) || !(limits.maxRawBytes >= 1)) throw new Error("splitRecords: limits must be at least 1");
+  const groups: R[][] = [];
+  let current: R[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = utf8Length(encodeRecordLine(r)) + 1; // + "\n"
+    if (size > limits.maxRawBytes) {
+      throw new Error(`record ${describeRecord(r)} is ${size} bytes as a body line, more than the ${limits.maxRawBytes}-byte batch limit; it cannot be sent`);
+    }
+    if (current.length > 0 && (current.length >= limits.maxRecords || bytes + size > limits.maxRawBytes)) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
