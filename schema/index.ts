@@ -242,6 +242,8 @@ export const batchesOut = sqliteTable("batches_out", {
   records: integer("records").notNull(),
   bytes: integer("bytes").notNull(),
   fileSha256: text("file_sha256").notNull(),
+  /** SHA-256 of the gzip body: the next batch's prev_hash (unchanged when a batch is re-signed for resending). */
+  bodySha256: text("body_sha256").notNull().default(""),
   createdAt: text("created_at").notNull(),
   expiresAt: text("expires_at").notNull(),
   acknowledgedAt: text("acknowledged_at"),
@@ -253,11 +255,15 @@ export const batchesOut = sqliteTable("batches_out", {
 export const batchesIn = sqliteTable(
   "batches_in",
   {
-    id: text("id").primaryKey(), // batch id from the manifest, or a digest for unreadable files
+    /** One row per received file (a receipt); the same batch may arrive several times. */
+    id: text("id").primaryKey(),
+    /** The manifest's batch id, once the signature has been verified. */
+    batchId: text("batch_id"),
     sequence: integer("sequence"),
     sourceNetwork: text("source_network"),
     fileName: text("file_name").notNull(),
     fileSha256: text("file_sha256").notNull(),
+    bodySha256: text("body_sha256"),
     bytes: integer("bytes").notNull(),
     records: integer("records"),
     outcome: text("outcome", { enum: ["pending", "applied", "replay", "held", "quarantined"] }).notNull(),
@@ -266,7 +272,7 @@ export const batchesIn = sqliteTable(
     appliedAt: text("applied_at"),
     attempts: integer("attempts").notNull().default(1),
   },
-  (t) => [index("batches_in_sequence").on(t.sequence), index("batches_in_outcome").on(t.outcome, t.sequence)],
+  (t) => [index("batches_in_sequence").on(t.sequence), index("batches_in_outcome").on(t.outcome, t.sequence), index("batches_in_file").on(t.fileSha256)],
 );
 
 /** Small named counters and markers of the transfer (last imported sequence, last ack seen, …). */

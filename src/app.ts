@@ -27,6 +27,18 @@ import { registerAuditVerify } from "./routes/admin/audit-verify.ts";
 import { registerApiKeysCreate } from "./routes/api-keys/create.ts";
 import { registerApiKeysList } from "./routes/api-keys/list.ts";
 import { registerApiKeysDelete } from "./routes/api-keys/delete.ts";
+import { registerRequestRoutes } from "./routes/requests/index.ts";
+import { registerQueueRoutes } from "./routes/queue/index.ts";
+import { registerCacheAdminRoutes } from "./routes/admin/cache/index.ts";
+import { registerAdminStats } from "./routes/admin/stats.ts";
+import { registerTransferStatus } from "./routes/transfer/status.ts";
+import { registerTransferExport } from "./routes/transfer/export.ts";
+import { registerOutboxList } from "./routes/transfer/outbox-list.ts";
+import { registerOutboxGet } from "./routes/transfer/outbox-get.ts";
+import { registerInbox } from "./routes/transfer/inbox.ts";
+import { registerImport } from "./routes/transfer/import.ts";
+import { registerBatchesList } from "./routes/transfer/batches-list.ts";
+import { registerBatchesRetry } from "./routes/transfer/batches-retry.ts";
 
 /** The one app factory: every runtime and every test builds the app here. */
 export function createApp(services: Services) {
@@ -75,6 +87,22 @@ export function createApp(services: Services) {
   registerAdminApiKeysRevoke(app);
   registerAuditList(app);
   registerAuditVerify(app);
+
+  // Requests and responses, the operators' queue, cache administration, statistics (issue 4).
+  registerRequestRoutes(app);
+  registerQueueRoutes(app);
+  registerCacheAdminRoutes(app);
+  registerAdminStats(app);
+
+  // Transfer: the only link between the networks.
+  registerTransferStatus(app);
+  registerTransferExport(app);
+  registerOutboxList(app);
+  registerOutboxGet(app);
+  registerInbox(app);
+  registerImport(app);
+  registerBatchesList(app);
+  registerBatchesRetry(app);
   registerAdminRateLimits(app);
 
   app.notFound(notFound(app));

@@ -31,6 +31,16 @@ const ConfigSchema = z
     AIRLOCK_CORS_ORIGINS: origins,
     AIRLOCK_MAX_BODY_BYTES: positiveInt(1_048_576),
     AIRLOCK_CACHE_TTL_SECONDS: positiveInt(86_400),
+    // Requests, responses, cache (issue 4; docs/requests.md).
+    AIRLOCK_CACHE_TIMEOUT_MS: z.coerce.number().int().min(10, "expected 10 to 10000").max(10_000, "expected 10 to 10000").default(200),
+    AIRLOCK_MAX_REQUEST_BODY_BYTES: positiveInt(65_536),
+    AIRLOCK_CLAIM_TTL_SECONDS: z.coerce.number().int().min(30, "expected 30 to 86400").max(86_400, "expected 30 to 86400").default(900),
+    AIRLOCK_REQUEST_RETENTION_DAYS: z.coerce.number().int().min(0, "expected 0 (keep forever) or more days").default(365),
+    AIRLOCK_PROCESSOR_URL: z.url({ protocol: /^https?$/, message: "expected an http(s):// URL" }).optional(),
+    AIRLOCK_PROCESSOR_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    AIRLOCK_PROCESSOR_TIMEOUT_MS: z.coerce.number().int().min(100, "expected 100 to 300000").max(300_000, "expected 100 to 300000").default(10_000),
+    AIRLOCK_PROCESSOR_MAX_ATTEMPTS: z.coerce.number().int().min(1, "expected 1 to 100").max(100, "expected 1 to 100").default(5),
+    AIRLOCK_PROCESSOR_BACKOFF_SECONDS: z.coerce.number().int().min(1, "expected 1 to 86400").max(86_400, "expected 1 to 86400").default(30),
     AIRLOCK_COURIER_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
     AIRLOCK_JWT_SECRET: z.string({ message: "required: a random secret of at least 32 characters that signs access tokens" }).min(32, "must be at least 32 characters"),
     AIRLOCK_JWT_PREVIOUS_SECRETS: z
@@ -40,6 +50,13 @@ const ConfigSchema = z
       .refine((l) => l.every((x) => x.length >= 32), { message: "each previous secret must be at least 32 characters" }),
     AIRLOCK_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
     AIRLOCK_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(90 * 86_400).default(30 * 86_400),
+    AIRLOCK_SIGNING_KEY: z.string().optional(),
+    AIRLOCK_PEER_PUBLIC_KEYS: z.string().optional(),
+    AIRLOCK_BATCH_MAX_RECORDS: z.coerce.number().int().min(1).max(50_000).default(5_000),
+    AIRLOCK_BATCH_MAX_BYTES: z.coerce.number().int().min(4_096).max(32 * 1024 * 1024).default(8 * 1024 * 1024),
+    AIRLOCK_BATCH_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(72),
+    AIRLOCK_ACK_WARN_MINUTES: z.coerce.number().int().min(1).default(60),
+    AIRLOCK_TRANSFER_INTERVAL_SECONDS: z.coerce.number().min(0.2).max(3600).optional(),
     AIRLOCK_ADMIN_EMAIL: z.email("expected an e-mail address").optional(),
     AIRLOCK_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
     AIRLOCK_DATA_DIR: z.string().default("./data"),
@@ -89,6 +106,12 @@ const ConfigSchema = z
         message: "the request network never creates users of its own; set the bootstrap admin on the response network",
       });
     }
+    if (c.NETWORK_ROLE === "request" && (c.AIRLOCK_PROCESSOR_URL || c.AIRLOCK_PROCESSOR_TOKEN)) {
+      ctx.addIssue({ code: "custom", path: ["AIRLOCK_PROCESSOR_URL"], message: "the processor answers requests on the response network; set it there" });
+    }
+    if (c.AIRLOCK_PROCESSOR_TOKEN && !c.AIRLOCK_PROCESSOR_URL) {
+      ctx.addIssue({ code: "custom", path: ["AIRLOCK_PROCESSOR_TOKEN"], message: "AIRLOCK_PROCESSOR_TOKEN needs AIRLOCK_PROCESSOR_URL" });
+    }
   });
 
 const KNOWN = new Set(Object.keys(ConfigSchema.shape));
@@ -103,7 +126,31 @@ export interface Config {
   corsOrigins: string[];
   maxBodyBytes: number;
   cacheTtlSeconds: number;
+  /** Longest a cache operation may take before reads fall back to the database (counted, logged). */
+  cacheTimeoutMs: number;
+  requests: {
+    /** Largest `body` of a submitted request, as JSON text. */
+    maxBodyBytes: number;
+    /** How long an operator's claim on a request lasts. */
+    claimTtlSeconds: number;
+    /** Final-state requests older than this are purged daily; 0 keeps them forever. */
+    retentionDays: number;
+  };
+  /** Optional internal service that answers requests (response network). */
+  processor?: { url: string; token?: string; timeoutMs: number; maxAttempts: number; backoffSeconds: number };
   courierToken?: string;
+  transfer: {
+    /** Private Ed25519 JWK (JSON) that signs this network's batches. */
+    signingKey?: string;
+    /** The peer's public JWK(s) (JSON: one JWK, an array, or {keys}); several while keys rotate. */
+    peerPublicKeys?: string;
+    maxRecords: number;
+    maxRawBytes: number;
+    ttlMs: number;
+    ackWarnMs: number;
+    /** Node/Deno: run import and export every N seconds instead of on their cron (local development). */
+    intervalMs?: number;
+  };
   jwt: { secret: string; previousSecrets: string[]; accessTtlSeconds: number; refreshTtlSeconds: number };
   admin?: { email: string; password: string };
   dataDir: string;
@@ -163,7 +210,31 @@ export function loadConfig(env: Record<string, unknown>): Config {
     corsOrigins: c.AIRLOCK_CORS_ORIGINS,
     maxBodyBytes: c.AIRLOCK_MAX_BODY_BYTES,
     cacheTtlSeconds: c.AIRLOCK_CACHE_TTL_SECONDS,
+    cacheTimeoutMs: c.AIRLOCK_CACHE_TIMEOUT_MS,
+    requests: {
+      maxBodyBytes: c.AIRLOCK_MAX_REQUEST_BODY_BYTES,
+      claimTtlSeconds: c.AIRLOCK_CLAIM_TTL_SECONDS,
+      retentionDays: c.AIRLOCK_REQUEST_RETENTION_DAYS,
+    },
+    processor: c.AIRLOCK_PROCESSOR_URL
+      ? {
+          url: c.AIRLOCK_PROCESSOR_URL,
+          token: c.AIRLOCK_PROCESSOR_TOKEN,
+          timeoutMs: c.AIRLOCK_PROCESSOR_TIMEOUT_MS,
+          maxAttempts: c.AIRLOCK_PROCESSOR_MAX_ATTEMPTS,
+          backoffSeconds: c.AIRLOCK_PROCESSOR_BACKOFF_SECONDS,
+        }
+      : undefined,
     courierToken: c.AIRLOCK_COURIER_TOKEN,
+    transfer: {
+      signingKey: c.AIRLOCK_SIGNING_KEY,
+      peerPublicKeys: c.AIRLOCK_PEER_PUBLIC_KEYS,
+      maxRecords: c.AIRLOCK_BATCH_MAX_RECORDS,
+      maxRawBytes: c.AIRLOCK_BATCH_MAX_BYTES,
+      ttlMs: c.AIRLOCK_BATCH_TTL_HOURS * 3_600_000,
+      ackWarnMs: c.AIRLOCK_ACK_WARN_MINUTES * 60_000,
+      intervalMs: c.AIRLOCK_TRANSFER_INTERVAL_SECONDS ? c.AIRLOCK_TRANSFER_INTERVAL_SECONDS * 1000 : undefined,
+    },
     jwt: {
       secret: c.AIRLOCK_JWT_SECRET,
       previousSecrets: c.AIRLOCK_JWT_PREVIOUS_SECRETS,

@@ -1,9 +1,11 @@
-import { eq } from "drizzle-orm";
 import { jobRuns } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import type { JobDefinition, JobResult } from "./types.ts";
 import { withJobLease } from "./lease.ts";
 import { housekeeping } from "./housekeeping.ts";
+import { runProcessor } from "../requests/processor.ts";
+import { cacheMaintenance, requestRetention } from "../requests/jobs.ts";
+import { transferExport, transferImport } from "./transfer.ts";
 
 type Job = JobDefinition<Services> & { roles: Array<"request" | "response">; leaseMs: number };
 
@@ -13,6 +15,32 @@ type Job = JobDefinition<Services> & { roles: Array<"request" | "response">; lea
  * exactly these cron strings.
  */
 const TABLE: Job[] = [
+  // Same cron string: Workers runs both, in this order, for one trigger.
+  {
+    name: "transfer-import",
+    cron: "*/5 * * * *",
+    description: "Verify and apply batches from the other network (inbox area, then held batches)",
+    roles: ["request", "response"],
+    leaseMs: 5 * 60_000,
+    run: transferImport,
+  },
+  {
+    // Between import and export: requests just received are answered and the answers leave with this trigger's export.
+    name: "request-processor",
+    cron: "*/5 * * * *",
+    description: "POST received requests to AIRLOCK_PROCESSOR_URL and record its answers (retries with backoff)",
+    roles: ["response"],
+    leaseMs: 10 * 60_000,
+    run: runProcessor,
+  },
+  {
+    name: "transfer-export",
+    cron: "*/5 * * * *",
+    description: "Turn the outbox into signed batch files for the courier",
+    roles: ["request", "response"],
+    leaseMs: 5 * 60_000,
+    run: transferExport,
+  },
   {
     name: "housekeeping",
     cron: "17 3 * * *",
@@ -21,32 +49,50 @@ const TABLE: Job[] = [
     leaseMs: 10 * 60_000,
     run: housekeeping,
   },
+  {
+    name: "request-retention",
+    cron: "17 3 * * *",
+    description: "Purge expired idempotency records and claims, old cache snapshots and, per AIRLOCK_REQUEST_RETENTION_DAYS, old finished requests",
+    roles: ["request", "response"],
+    leaseMs: 10 * 60_000,
+    run: requestRetention,
+  },
+  {
+    name: "cache-maintenance",
+    cron: "7 * * * *",
+    description: "Prune per-user cache indexes, persist a cache statistics snapshot, check the cache store",
+    roles: ["request", "response"],
+    leaseMs: 10 * 60_000,
+    run: cacheMaintenance,
+  },
 ];
 
-/** Every run is recorded in job_runs and guarded by a database lease. */
+/**
+ * Every run is guarded by a database lease, and recorded in job_runs when it
+ * did something or failed (idle runs every few seconds in development are not).
+ */
 function recorded(job: Job): JobDefinition<Services> {
   return {
     ...job,
     async run(s, ctx) {
-      const [row] = await s.db.orm
-        .insert(jobRuns)
-        .values({ job: job.name, trigger: "cron", startedAt: s.clock.now().toISOString(), outcome: "running" })
-        .returning({ id: jobRuns.id });
-      const finish = (outcome: string, summary?: JobResult, error?: string) =>
-        s.db.orm
-          .update(jobRuns)
-          .set({ outcome, finishedAt: s.clock.now().toISOString(), summary: summary ? JSON.stringify(summary) : null, error: error ?? null })
-          .where(eq(jobRuns.id, row.id));
+      const startedAt = s.clock.now().toISOString();
+      const record = (outcome: string, summary?: JobResult, error?: string) =>
+        s.db.orm.insert(jobRuns).values({
+          job: job.name,
+          trigger: "cron",
+          startedAt,
+          finishedAt: s.clock.now().toISOString(),
+          outcome,
+          summary: summary ? JSON.stringify(summary) : null,
+          error: error ?? null,
+        });
       try {
         const r = await withJobLease(s, job.name, job.leaseMs, () => job.run(s, ctx));
-        if (!r.ran) {
-          await finish("skipped", { reason: "lease_held" });
-          return { skipped: "lease_held" };
-        }
-        await finish("ok", r.value ?? undefined);
+        if (!r.ran) return { skipped: "lease_held" };
+        if (r.value && Object.keys(r.value).length) await record("ok", r.value);
         return r.value;
       } catch (e) {
-        await finish("error", undefined, e instanceof Error ? e.message : String(e));
+        await record("error", undefined, e instanceof Error ? e.message : String(e));
         throw e;
       }
     },

@@ -5,6 +5,8 @@ import { startScheduler, type Scheduler } from "../jobs/scheduler.ts";
 export type RunningJobs = Scheduler;
 
 /** Node/Deno: the in-process scheduler runs the same job table Workers' cron triggers run. */
-export function startNetworkJobs(s: Services, intervalOverrides?: Record<string, number>): RunningJobs {
+export function startNetworkJobs(s: Services): RunningJobs {
+  const every = s.config.transfer.intervalMs;
+  const intervalOverrides = every ? { "transfer-import": every, "transfer-export": every } : undefined;
   return startScheduler(jobsFor(s.config.role), s, { logger: s.logger, clock: s.clock, intervalOverrides });
 }

@@ -9,6 +9,7 @@ import { buildOnPremServices } from "../../src/runtime/onprem.ts";
 import { nodeRuntime } from "../../src/runtime/node-server.ts";
 import type { Services } from "../../src/services.ts";
 import type { Clock } from "../../src/deps/clock.ts";
+import { transferEnv } from "./keys.ts";
 
 /** Settings every test network gets (secrets here are test-only values). */
 export const TEST_ENV = {
@@ -33,7 +34,8 @@ export async function tempDir(prefix = "airlock-test-"): Promise<string> {
 /** Services over a real libSQL file in a temp folder, with the real migrations; logs kept in memory. */
 export async function nodeServices(env: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<Services & { logger: MemoryLogger }> {
   const dir = await tempDir();
-  const config = loadConfig({ ...TEST_ENV, NETWORK_ROLE: "response", AIRLOCK_DATA_DIR: dir, ...env });
+  const role = (env.NETWORK_ROLE ?? "response") as "request" | "response";
+  const config = loadConfig({ ...TEST_ENV, ...(await transferEnv(role)), NETWORK_ROLE: role, AIRLOCK_DATA_DIR: dir, ...env });
   const logger = new MemoryLogger();
   const s = await buildOnPremServices(config, { runtime: nodeRuntime(), logger, clock: opts.clock });
   open.push(s);

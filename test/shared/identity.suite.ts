@@ -182,7 +182,7 @@ export function identitySuite(h: Harness) {
       expect(JSON.stringify(list)).not.toContain(key.key);
       expect(list.items[0]).not.toHaveProperty("key");
 
-      for (const headers of [{ authorization: `Bearer ${key.key}` }, { "x-api-key": key.key }]) {
+      for (const headers of [{ authorization: `Bearer ${key.key}` }, { "x-api-key": key.key as string }] as Array<Record<string, string>>) {
         const me = await call("/v1/me", { headers });
         expect(((await me.json()) as Json).auth).toEqual({ type: "api_key", api_key_id: key.id, scopes: ["requests:read"] });
       }

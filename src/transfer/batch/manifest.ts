@@ -19,7 +19,7 @@ export const manifestSchema = z
     destination: networkId,
     /** Per direction (source → destination), starting at 1, no gaps. */
     sequence: z.number().int().min(1),
-    /** SHA-256 of the previous batch FILE of the same direction; 64 zeros for sequence 1. */
+    /** SHA-256 of the previous batch's gzip BODY of the same direction (stable when a batch is re-signed for resending); 64 zeros for sequence 1. */
     prev_hash: sha256,
     /** Records by kind; only kinds present in the body, so the map can be compared exactly. */
     counts: z.record(kind, z.number().int().positive()),

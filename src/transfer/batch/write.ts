@@ -16,7 +16,7 @@ export interface BuildBatchInput {
   destination: string;
   /** Per direction, from 1. */
   sequence: number;
-  /** fileSha256 of the previous batch of this direction; ZERO_HASH for sequence 1. */
+  /** body_sha256 of the previous batch of this direction; ZERO_HASH for sequence 1. */
   prevHash: string;
   /** Last sequence imported from the other direction; 0 if none. */
   ack: number;
@@ -31,7 +31,7 @@ export interface BuildBatchInput {
 export interface BuiltBatch {
   file: Uint8Array;
   manifest: Manifest;
-  /** SHA-256 hex of `file`: the next batch's `prev_hash`. */
+  /** SHA-256 hex of `file` (replay identity). The next batch's `prev_hash` is `manifest.body_sha256`. */
   fileSha256: string;
 }
 

@@ -1,0 +1,26 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../../lib/router.ts";
+import { ApiError, problemResponses } from "../../errors.ts";
+import { retryReceipt } from "../../transfer/import.ts";
+import { withJobLease } from "../../jobs/lease.ts";
+import { courierAccess } from "./access.ts";
+import { ImportResultSchema } from "./inbox.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/transfer/batches/{id}/retry",
+  tags: ["Transfer"],
+  summary: "Judge a quarantined or held batch again (e.g. after configuring the peer's rotated key)",
+  middleware: [courierAccess()],
+  request: { params: z.object({ id: z.string().min(1).max(64).openapi({ description: "receipt_id" }) }) },
+  responses: { 200: { description: "Outcome", content: { "application/json": { schema: ImportResultSchema } } }, ...problemResponses(401, 403, 404, 409, 503) },
+});
+
+export function registerBatchesRetry(app: App) {
+  app.openapi(route, async (c) => {
+    const s = c.get("services");
+    const r = await withJobLease(s, "transfer-import", 5 * 60_000, () => retryReceipt(s, c.req.valid("param").id));
+    if (!r.ran) throw new ApiError("conflict", { detail: "an import is running; try again shortly" });
+    return c.json(r.value, 200);
+  });
+}

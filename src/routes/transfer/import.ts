@@ -1,0 +1,28 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../../lib/router.ts";
+import { ApiError, problemResponses } from "../../errors.ts";
+import { importInbox } from "../../transfer/import.ts";
+import { withJobLease } from "../../jobs/lease.ts";
+import { courierAccess } from "./access.ts";
+import { ImportResultSchema } from "./inbox.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/transfer/import",
+  tags: ["Transfer"],
+  summary: "Import now: files placed in the inbox area, then held batches whose gap has filled",
+  middleware: [courierAccess()],
+  responses: {
+    200: { description: "Outcomes", content: { "application/json": { schema: z.object({ results: z.array(ImportResultSchema) }).openapi("ImportRun") } } },
+    ...problemResponses(401, 403, 409, 503),
+  },
+});
+
+export function registerImport(app: App) {
+  app.openapi(route, async (c) => {
+    const s = c.get("services");
+    const r = await withJobLease(s, "transfer-import", 5 * 60_000, () => importInbox(s));
+    if (!r.ran) throw new ApiError("conflict", { detail: "an import is running; try again shortly" });
+    return c.json({ results: r.value }, 200);
+  });
+}

@@ -1,0 +1,39 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import type { App } from "../../lib/router.ts";
+import { ApiError, problemResponses } from "../../errors.ts";
+import { batchesOut } from "../../../schema/index.ts";
+import { courierAccess } from "./access.ts";
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/transfer/outbox/{batchId}",
+  tags: ["Transfer"],
+  summary: "Download one batch file",
+  middleware: [courierAccess()],
+  request: { params: z.object({ batchId: z.string().min(1).max(64) }) },
+  responses: {
+    200: { description: "The batch file", content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
+    ...problemResponses(401, 403, 404),
+  },
+});
+
+const b64 = (hex: string) => btoa(String.fromCharCode(...(hex.match(/../g) ?? []).map((h) => parseInt(h, 16))));
+
+export function registerOutboxGet(app: App) {
+  app.openapi(route, async (c) => {
+    const s = c.get("services");
+    const { batchId } = c.req.valid("param");
+    const b = await s.db.orm.select().from(batchesOut).where(eq(batchesOut.id, batchId)).get();
+    const file = b && (await s.batches.get("outbox", b.fileName));
+    if (!b || !file) throw new ApiError("not_found", { detail: `no exported batch ${batchId}` });
+    return c.body(file as Uint8Array<ArrayBuffer>, 200, {
+      "Content-Type": "application/octet-stream",
+      "Content-Disposition": `attachment; filename="${b.fileName}"`,
+      "X-Airlock-Batch-Sequence": String(b.sequence),
+      ETag: `"${b.fileSha256}"`,
+      Digest: `sha-256=${b64(b.fileSha256)}`,
+      "Cache-Control": "no-store",
+    });
+  });
+}

@@ -1,0 +1,78 @@
+import { sql } from "drizzle-orm";
+import type { Services } from "../services.ts";
+import type { Statement } from "../deps/db/database.ts";
+import { jsonChunks } from "./chunks.ts";
+
+// Set-based appliers: each chunk of records is ONE bound JSON parameter,
+// unpacked with json_each, so a whole batch fits in one atomic db.batch on D1
+// and libSQL alike. Applying an older or equal version is a no-op.
+
+const j = (path: string) => sql.raw(`json_extract(value, '$.${path}')`);
+
+/** Replica: users from the master. Sessions end when a user is disabled or their password changed. */
+export function applyUsers(s: Services, rows: Array<Record<string, unknown>>, now: string): Statement[] {
+  return jsonChunks(rows).flatMap((chunk) => [
+    s.db.orm.run(sql`
+      UPDATE refresh_tokens SET revoked_at = ${now}
+      WHERE revoked_at IS NULL AND user_id IN (
+        SELECT ${j("id")} FROM json_each(${chunk})
+        WHERE ${j("version")} > coalesce((SELECT version FROM users WHERE users.id = ${j("id")}), 0)
+          AND (${j("status")} = 'disabled'
+               OR ${j("passwordHash")} != coalesce((SELECT password_hash FROM users WHERE users.id = ${j("id")}), ${j("passwordHash")}))
+      )`),
+    s.db.orm.run(sql`
+      INSERT INTO users (id, email, email_normalized, name, role, status, password_hash, rate_limits, version, created_at, updated_at)
+      SELECT ${j("id")}, ${j("email")}, ${j("emailNormalized")}, ${j("name")}, ${j("role")}, ${j("status")}, ${j("passwordHash")},
+             ${j("rateLimits")}, ${j("version")}, ${j("createdAt")}, ${j("updatedAt")}
+      FROM json_each(${chunk}) WHERE true
+      ON CONFLICT(id) DO UPDATE SET
+        email = excluded.email, email_normalized = excluded.email_normalized, name = excluded.name, role = excluded.role,
+        status = excluded.status, password_hash = excluded.password_hash, rate_limits = excluded.rate_limits,
+        version = excluded.version, updated_at = excluded.updated_at
+      WHERE excluded.version > users.version`),
+  ]);
+}
+
+/**
+ * Master: API keys from the replica, for audit and revocation. The master never
+ * sees a key's hash; a placeholder no key can match keeps the column unique.
+ * Revocation is one-way: once revoked here, a newer version cannot un-revoke.
+ */
+export function applyApiKeys(s: Services, rows: Array<Record<string, unknown>>): Statement[] {
+  return jsonChunks(rows).map((chunk) =>
+    s.db.orm.run(sql`
+      INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, rate_limits, expires_at, last_used_at, created_at, revoked_at, revoked_by, version)
+      SELECT ${j("id")}, ${j("userId")}, ${j("name")}, ${j("prefix")}, 'remote:' || ${j("id")}, ${j("scopes")}, ${j("rateLimits")},
+             ${j("expiresAt")}, ${j("lastUsedAt")}, ${j("createdAt")}, ${j("revokedAt")}, ${j("revokedBy")}, ${j("version")}
+      FROM json_each(${chunk}) WHERE true
+      ON CONFLICT(id) DO UPDATE SET
+        name = excluded.name, scopes = excluded.scopes, rate_limits = excluded.rate_limits, expires_at = excluded.expires_at,
+        last_used_at = excluded.last_used_at,
+        revoked_at = coalesce(api_keys.revoked_at, excluded.revoked_at),
+        revoked_by = coalesce(api_keys.revoked_by, excluded.revoked_by),
+        version = max(api_keys.version, excluded.version)
+      WHERE excluded.version > api_keys.version`),
+  );
+}
+
+/** Replica: revocations decided on the master. */
+export function applyApiKeyRevocations(s: Services, rows: Array<Record<string, unknown>>): Statement[] {
+  return jsonChunks(rows).map((chunk) =>
+    s.db.orm.run(sql`
+      UPDATE api_keys SET
+        revoked_at = (SELECT ${j("revoked_at")} FROM json_each(${chunk}) WHERE ${j("id")} = api_keys.id),
+        revoked_by = (SELECT ${j("revoked_by")} FROM json_each(${chunk}) WHERE ${j("id")} = api_keys.id),
+        version = version + 1
+      WHERE revoked_at IS NULL AND id IN (SELECT ${j("id")} FROM json_each(${chunk}))`),
+  );
+}
+
+/** Master: the replica's audit entries, kept as written (their chain was checked before applying). */
+export function applyPeerAudit(s: Services, rows: Array<Record<string, unknown>>, network: string): Statement[] {
+  return jsonChunks(rows).map((chunk) =>
+    s.db.orm.run(sql`
+      INSERT INTO peer_audit_log (network, seq, entry, hash, prev_hash)
+      SELECT ${network}, ${j("seq")}, value, ${j("hash")}, ${j("prevHash")} FROM json_each(${chunk}) WHERE true
+      ON CONFLICT(network, seq) DO NOTHING`),
+  );
+}

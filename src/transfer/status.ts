@@ -1,0 +1,55 @@
+import { and, asc, count, desc, eq, gt, isNotNull, isNull } from "drizzle-orm";
+import { auditLog, batchesIn, batchesOut, outbox } from "../../schema/index.ts";
+import type { Services } from "../services.ts";
+import { STATE, num, readState } from "./state.ts";
+
+/** Per direction: what left, what was acknowledged, what arrived, what waits and why. */
+export async function transferStatus(s: Services) {
+  const now = s.clock.now();
+  const state = await readState(s);
+  const orm = s.db.orm;
+  const lastOut = await orm.select().from(batchesOut).orderBy(desc(batchesOut.sequence)).limit(1).get();
+  const lastAcked = await orm.select({ seq: batchesOut.sequence }).from(batchesOut).where(isNotNull(batchesOut.acknowledgedAt)).orderBy(desc(batchesOut.sequence)).limit(1).get();
+  const cutoff = new Date(now.getTime() - s.config.transfer.ackWarnMs).toISOString();
+  const unacked = await orm.select().from(batchesOut).where(and(isNull(batchesOut.acknowledgedAt), gt(batchesOut.records, 0))).orderBy(asc(batchesOut.sequence)).all();
+  const backlog = (await orm.select({ n: count() }).from(outbox).where(isNull(outbox.batchSequence)).get())?.n ?? 0;
+  const auditBacklog =
+    s.config.role === "request" ? ((await orm.select({ n: count() }).from(auditLog).where(gt(auditLog.seq, num(state[STATE.outAuditSeq]))).get())?.n ?? 0) : 0;
+  const oldestPending = await orm.select({ at: outbox.createdAt }).from(outbox).where(isNull(outbox.batchSequence)).orderBy(asc(outbox.seq)).limit(1).get();
+
+  const lastIn = num(state[STATE.inLastSequence]);
+  const held = await orm.select({ id: batchesIn.id, sequence: batchesIn.sequence, received_at: batchesIn.receivedAt }).from(batchesIn).where(eq(batchesIn.outcome, "held")).orderBy(asc(batchesIn.sequence)).all();
+  const quarantined = (await orm.select({ n: count() }).from(batchesIn).where(eq(batchesIn.outcome, "quarantined")).get())?.n ?? 0;
+  const lastImportAt = state[STATE.inLastImportAt] ?? null;
+  // Gaps: between what was applied and each held batch, the sequences nobody has delivered yet.
+  const gaps: Array<{ from: number; to: number }> = [];
+  let expect = lastIn + 1;
+  for (const h of held) {
+    if (h.sequence! > expect) gaps.push({ from: expect, to: h.sequence! - 1 });
+    expect = Math.max(expect, h.sequence! + 1);
+  }
+  return {
+    network_id: s.config.networkId,
+    peer_network_id: s.config.peerNetworkId,
+    outgoing: {
+      last_exported: lastOut?.sequence ?? 0,
+      last_exported_at: lastOut?.createdAt ?? null,
+      last_acknowledged: lastAcked?.seq ?? 0,
+      unacknowledged: unacked.length,
+      flagged: unacked
+        .filter((b) => b.createdAt <= cutoff)
+        .map((b) => ({ id: b.id, sequence: b.sequence, created_at: b.createdAt, resent: b.resentCount, age_seconds: Math.round((now.getTime() - Date.parse(b.createdAt)) / 1000) })),
+      backlog_records: backlog + auditBacklog,
+      oldest_pending_at: oldestPending?.at ?? null,
+    },
+    incoming: {
+      last_imported: lastIn,
+      last_import_at: lastImportAt,
+      seconds_since_last_import: lastImportAt ? Math.round((now.getTime() - Date.parse(lastImportAt)) / 1000) : null,
+      held: held.map((h) => ({ receipt_id: h.id, sequence: h.sequence, received_at: h.received_at })),
+      gaps,
+      quarantined,
+    },
+  };
+}
+
