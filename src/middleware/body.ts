@@ -7,7 +7,13 @@ import { ApiError } from "../errors.ts";
 export const RAW_BODY_ROUTES = new Set(["/v1/transfer/inbox"]);
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
-const hasBody = (req: Request) => req.body !== null && req.headers.get("content-length") !== "0";
+// Over HTTP a body comes with Content-Length or Transfer-Encoding; a Request built in-process
+// (tests, app.request) has neither, so there a Content-Type says a body was sent.
+const hasBody = (req: Request) => {
+  const length = req.headers.get("content-length");
+  if (length !== null) return length !== "0";
+  return req.headers.has("transfer-encoding") || (req.body !== null && req.headers.has("content-type"));
+};
 
 /** Bodies are JSON (415 otherwise) and no larger than the configured limit (413). */
 export function jsonBodies(): MiddlewareHandler<HonoEnv> {

@@ -12,9 +12,9 @@ export interface Spawned {
   stop(): Promise<number | null>;
 }
 
-/** Runs a command from the repo root, collecting stdout+stderr. */
-export function run(cmd: string, args: string[], env: Record<string, string | undefined>): Spawned {
-  const child = spawn(cmd, args, { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+/** Runs a command from the repo root, collecting stdout+stderr. `group`: its own process group, stopped like Ctrl-C stops a terminal's. */
+export function run(cmd: string, args: string[], env: Record<string, string | undefined>, opts: { group?: boolean } = {}): Spawned {
+  const child = spawn(cmd, args, { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: opts.group });
   let out = "";
   const waiters: Array<() => void> = [];
   const onData = (d: Buffer) => {
@@ -55,8 +55,9 @@ export function run(cmd: string, args: string[], env: Record<string, string | un
       });
     },
     async stop() {
-      if (child.exitCode === null) child.kill("SIGINT");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const kill = (sig: NodeJS.Signals) => (opts.group ? process.kill(-child.pid!, sig) : child.kill(sig));
+      if (child.exitCode === null) kill("SIGINT");
+      const timer = setTimeout(() => kill("SIGKILL"), 10_000);
       const code = await exited;
       clearTimeout(timer);
       return code;
