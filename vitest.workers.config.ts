@@ -21,6 +21,8 @@ export default defineConfig(async () => {
     test: {
       include: ["test/workers/**/*.test.ts"],
       setupFiles: ["./test/workers/apply-migrations.ts"],
+      // Node side: real Redis behind the Upstash-compatible endpoint, handed to the tests with inject().
+      globalSetup: ["./test/workers/rate-limit.global-setup.ts"],
       testTimeout: 30_000,
     },
   };

@@ -1,11 +1,10 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { eq } from "drizzle-orm";
 import type { HonoEnv } from "../env.ts";
 import type { Services } from "../services.ts";
 import type { Principal, Role } from "../auth/roles.ts";
 import { ApiError } from "../errors.ts";
 import { apiKeys, users } from "../../schema/index.ts";
-import { setHeader } from "../lib/http.ts";
 import { effectivePolicy, parseRateLimitOverride, policyHeader, type EffectiveWindow, type Policy } from "../deps/ratelimit/policy.ts";
 import { RateLimiterUnavailable, type LimitDecision, type QuotaWindow, type WindowState } from "../deps/ratelimit/ratelimit.ts";
 
@@ -169,11 +168,14 @@ export function rateLimitedError(d: LimitDecision, now: number, headers: Record<
   });
 }
 
-function setHeaders(c: { res: Response }, headers: Record<string, string>) {
-  for (const [k, v] of Object.entries(headers)) {
-    const res = setHeader(c.res, k, v);
-    if (res !== c.res) c.res = res;
-  }
+/**
+ * Through `c.header`, which re-wraps the finished response before setting: under
+ * @hono/node-server (whose global Response is a "lightweight" one), headers set
+ * straight on a finished response's `headers` are lost when the response is
+ * materialised later (e.g. by Hono's `c.res` setter).
+ */
+function setHeaders(c: Context<HonoEnv>, headers: Record<string, string>) {
+  for (const [k, v] of Object.entries(headers)) c.header(k, v);
 }
 
 /** The middleware: counts the request, answers 429 at the hard limit, sets the headers on every limited response. */
@@ -192,7 +194,7 @@ export function rateLimit(): MiddlewareHandler<HonoEnv> {
       return;
     }
     const now = s.clock.now().getTime();
-    const headers = { "RateLimit-Policy": policy, ...decisionHeaders(decision, now, s.config.rateLimits.warnPercent) };
+    const headers: Record<string, string> = { "RateLimit-Policy": policy, ...decisionHeaders(decision, now, s.config.rateLimits.warnPercent) };
     if (!decision.allowed) {
       c.get("logFields").rate_limited = bindingWindow(decision)!.name;
       throw rateLimitedError(decision, now, headers);

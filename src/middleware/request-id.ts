@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from "hono";
 import type { HonoEnv } from "../env.ts";
-import { setHeader } from "../lib/http.ts";
 
 const WELL_FORMED = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -12,6 +11,7 @@ export function requestId(): MiddlewareHandler<HonoEnv> {
     c.set("requestId", id);
     c.set("logFields", {});
     await next();
-    c.res = setHeader(c.res, "X-Request-Id", id);
+    // c.header, not c.res.headers: on @hono/node-server a directly mutated Response loses it when re-wrapped.
+    c.header("X-Request-Id", id);
   };
 }

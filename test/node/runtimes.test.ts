@@ -22,6 +22,7 @@ describe("runtimes", () => {
       expect(await meta.json()).toMatchObject({ name: "airlock", role: "response", runtime: "deno", schema_version: expect.stringMatching(/^\d{4}_[a-z_]+$/) });
       const missing = await fetch(`${url}/nope`);
       expect(missing.status).toBe(404);
+      expect(missing.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
       expect(missing.headers.get("content-type")).toBe("application/problem+json");
     } finally {
       expect(await p.stop()).toBe(0); // SIGINT stops it cleanly
@@ -32,8 +33,11 @@ describe("runtimes", () => {
     const dir = await tempDir();
     const p = run(TSX, ["src/runtime/node.ts"], { ...TEST_ENV, NETWORK_ROLE: "request", AIRLOCK_DATA_DIR: dir, PORT: "0" });
     const line = await p.waitForLine((l) => l.msg === "listening", 60_000);
-    const res = await fetch(`${line.url}/v1/meta`);
+    const res = await fetch(`${line.url}/v1/meta`, { headers: { "X-Request-Id": "node-real-server-1" } });
     expect(await res.json()).toMatchObject({ role: "request", runtime: "node" });
+    expect(res.headers.get("x-request-id")).toBe("node-real-server-1");
+    const missing = await fetch(`${line.url}/nope`);
+    expect(missing.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect(await p.stop()).toBe(0);
   }, 90_000);
 

@@ -78,9 +78,10 @@ export class MemoryRateLimiter implements RateLimiter {
     const out: WindowState[] = states.map(({ w, bucket, current, previous, used }) => {
       const resetAt = (bucket + 1) * w.seconds * 1000;
       if (!allowed) {
-        const ok = used < w.limit;
-        const retryAt = ok ? undefined : (slidingRetryAt(w.limit, w.seconds, bucket, current, previous) ?? resetAt + w.seconds * 1000);
-        return { name: w.name, limit: w.limit, seconds: w.seconds, remaining: Math.max(0, w.limit - used), allowed: ok, resetAt, ...(ok ? {} : { retryAt, remaining: 0 }) };
+        // Nothing is counted anywhere; refused windows say when they reopen.
+        if (used < w.limit) return { name: w.name, limit: w.limit, seconds: w.seconds, remaining: w.limit - used, allowed: true, resetAt };
+        const retryAt = slidingRetryAt(w.limit, w.seconds, bucket, current, previous) ?? resetAt + w.seconds * 1000;
+        return { name: w.name, limit: w.limit, seconds: w.seconds, remaining: 0, allowed: false, resetAt, retryAt };
       }
       this.add(this.key(w.name, identity, bucket), 1, now, w.seconds);
       return { name: w.name, limit: w.limit, seconds: w.seconds, remaining: Math.max(0, w.limit - used - 1), allowed: true, resetAt };

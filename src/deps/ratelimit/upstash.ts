@@ -112,7 +112,7 @@ export class UpstashRateLimiter implements RateLimiter {
           ? e
           : isTimeout(e)
             ? new RateLimiterUnavailable("timeout", `rate limiter ${what}: no answer within ${this.opts.timeoutMs} ms`, { cause: e })
-            : new RateLimiterUnavailable("error", `rate limiter ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+            : new RateLimiterUnavailable("error", `rate limiter ${what}: ${brief(e)}`, { cause: e });
       if (err.reason === "timeout") this.counters.timeouts++;
       else this.counters.errors++;
       this.counters.last_error = err.message;
@@ -224,4 +224,11 @@ class UpstashLockouts implements LockoutStore {
 function isTimeout(e: unknown): boolean {
   const name = (e as { name?: string } | null)?.name;
   return name === "TimeoutError" || name === "AbortError";
+}
+
+/** The first line of an error, without the command the client appends (it carries whole Lua scripts). */
+function brief(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const cut = msg.split("\n")[0].replace(/, command was: .*$/s, "");
+  return cut.length > 300 ? `${cut.slice(0, 300)}…` : cut;
 }

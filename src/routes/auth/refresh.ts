@@ -5,6 +5,7 @@ import { rotateRefreshToken } from "../../identity/sessions.ts";
 import { getUser } from "../../identity/users.ts";
 import { actorOf, audit } from "../../audit/audit.ts";
 import { TokenPairSchema } from "./schemas.ts";
+import { loginGuard } from "../../middleware/login-guard.ts";
 
 const route = createRoute({
   method: "post",
@@ -23,6 +24,7 @@ const route = createRoute({
 export function registerAuthRefresh(app: App) {
   app.openapi(route, async (c) => {
     const s = c.get("services");
+    await loginGuard(c).checkRefresh(); // per client IP
     const outcome = await rotateRefreshToken(s, c.req.valid("json").refresh_token);
     if (!outcome.ok) {
       if (outcome.reuse) {

@@ -7,6 +7,7 @@ import { startSession } from "../../identity/sessions.ts";
 import { actorOf, audit } from "../../audit/audit.ts";
 import { sha256Hex } from "../../lib/crypto.ts";
 import { TokenPairSchema } from "./schemas.ts";
+import { loginGuard } from "../../middleware/login-guard.ts";
 
 const route = createRoute({
   method: "post",
@@ -30,6 +31,8 @@ export function registerAuthToken(app: App) {
     const s = c.get("services");
     const { email, password } = c.req.valid("json");
     const who = actorOf(c);
+    const guard = loginGuard(c); // attempts per IP and per account, lockout after repeated failures
+    await guard.check(email);
     const user = await findUserByEmail(s, email);
     // Unknown accounts cost the same as wrong passwords, so timing does not reveal who exists.
     const result = user ? await verifyPassword(password, user.passwordHash) : await verifyAgainstDummy(password);
@@ -43,12 +46,14 @@ export function registerAuthToken(app: App) {
         // The address is personal data: an unknown one is recorded as a digest only.
         details: { reason: user ? "wrong_password" : "unknown_account", ...(user ? {} : { email_sha256: await sha256Hex(normalizeEmail(email)) }) },
       });
+      await guard.recordFailure(email);
       throw new ApiError("invalid_credentials", { detail: "e-mail or password is wrong" });
     }
     if (user.status !== "active") {
       await audit(s, { ...who, action: "auth.login", outcome: "failure", targetType: "user", targetId: user.id, details: { reason: "disabled" } });
       throw new ApiError("account_disabled", { detail: "this account is disabled" });
     }
+    await guard.recordSuccess(email);
     if (result.needsRehash) await upgradePasswordHash(s, user, password);
     const tokens = await startSession(s, user);
     await audit(s, { ...who, actorType: "user", actorId: user.id, action: "auth.login", targetType: "user", targetId: user.id });

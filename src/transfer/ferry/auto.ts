@@ -4,9 +4,10 @@
  * networks' courier tokens, using the same carry() as the CLI. `AIRLOCK_AUTO_FERRY=0` turns it off
  * so a person (or a test) can play courier. Runtime-neutral: the caller supplies the folders.
  *
- * Each direction keeps, in memory, the SHA-256s the destination confirmed, so a batch waiting for
- * its acknowledgement is not uploaded again every round; its file is pruned from the folder once
- * the source stops listing it (acknowledged). One JSON log line per carried file; an error is
+ * Each direction keeps, in memory, the SHA-256s the destination answered for (applied, replay,
+ * held, quarantined), so a batch waiting for its acknowledgement is not uploaded again every round;
+ * its file is pruned from the folder once the source stops listing it (acknowledged). A failed
+ * upload (network, 5xx) is tried again next round. One JSON log line per carried file; an error is
  * logged when it first appears (not every round) and when it clears.
  */
 import type { Logger } from "../../deps/logger.ts";

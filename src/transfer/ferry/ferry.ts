@@ -121,7 +121,7 @@ export interface PushOptions extends CommonOptions {
   removeAfter?: boolean;
   /** Only these file names (carry: what the source listed). */
   only?: ReadonlySet<string>;
-  /** Files whose SHA-256 the destination already confirmed: not uploaded again. */
+  /** Files whose SHA-256 the destination already has (see CarryOptions.delivered): not uploaded again. */
   delivered?: ReadonlySet<string>;
 }
 
@@ -132,8 +132,11 @@ export interface CarryOptions extends CommonOptions {
   folder: BatchFolder;
   includeAcknowledged?: boolean;
   /**
-   * For a long-running ferry: SHA-256s the destination confirmed. Confirmed files are not pushed
-   * again; confirmations of this round are added; entries the source no longer lists are dropped.
+   * For a long-running ferry: SHA-256s the destination already has, i.e. answered applied, replay,
+   * held or quarantined for. They are not uploaded again: a held batch is applied by the
+   * destination itself once the gap fills, a quarantined one is retried there
+   * (POST /v1/transfer/batches/:id/retry) once its cause is fixed; another upload would only add a
+   * receipt. This round's answers are added; entries the source no longer lists are dropped.
    */
   delivered?: Set<string>;
   /**
@@ -330,7 +333,7 @@ export async function carry(options: CarryOptions): Promise<CarrySummary> {
   if (delivered) {
     const listedSha = new Set(pulled.files.map((f) => f.sha256));
     for (const sha of delivered) if (!listedSha.has(sha)) delivered.delete(sha);
-    for (const f of pushed.files) if ((f.status === "applied" || f.status === "replay") && f.sha256) delivered.add(f.sha256);
+    for (const f of pushed.files) if (f.status !== "failed" && f.status !== "skipped" && f.sha256) delivered.add(f.sha256);
   }
   if (options.prune) {
     for (const e of await folder.list()) {
