@@ -22,7 +22,7 @@ export default defineConfig(async () => {
       include: ["test/workers/**/*.test.ts"],
       setupFiles: ["./test/workers/apply-migrations.ts"],
       // Node side: real Redis behind the Upstash-compatible endpoint, handed to the tests with inject().
-      globalSetup: ["./test/workers/rate-limit.global-setup.ts"],
+      globalSetup: ["./test/workers/rate-limit.global-setup.ts", "./test/workers/requests.global-setup.ts"],
       testTimeout: 30_000,
     },
   };

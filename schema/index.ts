@@ -161,7 +161,13 @@ export const requests = sqliteTable(
     processorNextAt: text("processor_next_at"),
     processorError: text("processor_error"),
   },
-  (t) => [index("requests_user_created").on(t.userId, t.createdAt, t.id), index("requests_status_created").on(t.status, t.createdAt, t.id)],
+  (t) => [
+    index("requests_user_created").on(t.userId, t.createdAt, t.id),
+    index("requests_status_created").on(t.status, t.createdAt, t.id),
+    // Operators' and admins' lists (all users, newest first) and the statistics' answer latencies.
+    index("requests_created").on(t.createdAt, t.id),
+    index("requests_status_answered").on(t.status, t.answeredAt),
+  ],
 );
 
 /** The timeline: every transition, when, and the batch that carried it. */
@@ -176,7 +182,12 @@ export const requestEvents = sqliteTable(
     batchSequence: integer("batch_sequence"),
     detail: text("detail"),
   },
-  (t) => [uniqueIndex("request_events_once").on(t.requestId, t.status, t.network), index("request_events_request").on(t.requestId, t.at)],
+  (t) => [
+    uniqueIndex("request_events_once").on(t.requestId, t.status, t.network),
+    index("request_events_request").on(t.requestId, t.at),
+    // The answer estimate and delivery latencies: recent "available" / "answered" events.
+    index("request_events_status_at").on(t.status, t.at),
+  ],
 );
 
 /** The answer or the rejection; written by the response network only. */

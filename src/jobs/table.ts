@@ -42,20 +42,21 @@ const TABLE: Job[] = [
     run: transferExport,
   },
   {
-    name: "housekeeping",
-    cron: "17 3 * * *",
-    description: "Delete job-run records older than 30 days",
-    roles: ["request", "response"],
-    leaseMs: 10 * 60_000,
-    run: housekeeping,
-  },
-  {
+    // Daily, on housekeeping's trigger (one cron string fewer), before it.
     name: "request-retention",
     cron: "17 3 * * *",
     description: "Purge expired idempotency records and claims, old cache snapshots and, per AIRLOCK_REQUEST_RETENTION_DAYS, old finished requests",
     roles: ["request", "response"],
     leaseMs: 10 * 60_000,
     run: requestRetention,
+  },
+  {
+    name: "housekeeping",
+    cron: "17 3 * * *",
+    description: "Delete job-run records older than 30 days",
+    roles: ["request", "response"],
+    leaseMs: 10 * 60_000,
+    run: housekeeping,
   },
   {
     name: "cache-maintenance",

@@ -7,9 +7,7 @@ import type { Config } from "../config.ts";
 import type { RuntimeAdapter, Services } from "../services.ts";
 import { libsqlDatabase } from "../deps/db/libsql.ts";
 import type { Migration } from "../deps/db/migrate.ts";
-import { MemoryCache } from "../deps/cache/memory.ts";
-import { UpstashCache } from "../deps/cache/upstash.ts";
-import { cacheNamespace } from "../deps/cache/cache.ts";
+import { createCache } from "../deps/cache/create.ts";
 import { FsBatchStore } from "../deps/batch-store/fs.ts";
 import { systemClock, type Clock } from "../deps/clock.ts";
 import { consoleLogger, type Logger } from "../deps/logger.ts";
@@ -60,7 +58,7 @@ export async function buildOnPremServices(config: Config, opts: OnPremOptions): 
     await mkdir(dirname(config.databaseUrl.slice("file:".length)), { recursive: true });
   }
   const db = await libsqlDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken, migrations: await readMigrations() });
-  const cache = config.upstash ? new UpstashCache(config.upstash, cacheNamespace(config.networkId)) : new MemoryCache(clock);
+  const cache = createCache(config, clock);
   const batches = new FsBatchStore(config.batchDir);
   const limiter = createRateLimiter(config, clock);
   return { config, db, cache, batches, clock, logger, runtime: opts.runtime, tokens: await AccessTokens.create(config), limiter };

@@ -3,9 +3,7 @@ import { ConfigError, loadConfig } from "../config.ts";
 import { createApp, type AirlockApp } from "../app.ts";
 import type { RuntimeAdapter, Services } from "../services.ts";
 import { d1Database } from "../deps/db/d1.ts";
-import { MemoryCache } from "../deps/cache/memory.ts";
-import { UpstashCache } from "../deps/cache/upstash.ts";
-import { cacheNamespace } from "../deps/cache/cache.ts";
+import { createCache } from "../deps/cache/create.ts";
 import { R2BatchStore } from "../deps/batch-store/r2.ts";
 import { systemClock } from "../deps/clock.ts";
 import { consoleLogger } from "../deps/logger.ts";
@@ -49,7 +47,7 @@ async function build(env: WorkerEnv): Promise<{ services: Services; app: Airlock
       config,
       db: d1Database(env.DB),
       // Without Upstash settings the cache lives in the isolate: fine for development, not shared across isolates.
-      cache: config.upstash ? new UpstashCache(config.upstash, cacheNamespace(config.networkId)) : new MemoryCache(systemClock),
+      cache: createCache(config, systemClock),
       batches: new R2BatchStore(env.BATCHES),
       clock: systemClock,
       logger,

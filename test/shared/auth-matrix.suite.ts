@@ -5,6 +5,7 @@ import type { AirlockApp } from "../../src/app.ts";
 import { expectProblem, type Harness } from "./harness.ts";
 import { CATALOG, type ErrorCode } from "../../src/errors.ts";
 import { forgedTokens, seedApiKey, seedSession, seedUser } from "./identity-fixtures.ts";
+import { seedRequest } from "./requests-fixtures.ts";
 
 type Network = "request" | "response";
 interface Ctx {
@@ -22,6 +23,8 @@ export interface MatrixRoute {
 
 const ALL = ["admin", "operator", "courier", "user"] as const;
 const freshUser = async (c: Ctx) => (await seedUser(c.s)).id;
+const SUBMITTERS = ["admin", "operator", "user"] as const;
+const ANSWERERS = ["admin", "operator"] as const;
 
 /** The one route table every security test walks. Later issues add their routes here. */
 export const MATRIX: MatrixRoute[] = [
@@ -61,6 +64,50 @@ export const MATRIX: MatrixRoute[] = [
   { method: "DELETE", path: async (c) => `/v1/admin/api-keys/${(await seedApiKey(c.s, await freshUser(c))).id}`, roles: ["admin"], ok: () => 200 },
   { method: "GET", path: "/v1/admin/audit", roles: ["admin"], ok: () => 200 },
   { method: "GET", path: "/v1/admin/audit/verify", roles: ["admin"], ok: () => 200 },
+  // Requests and responses (issue 4): requests belong to the request network, the queue and answers to the response network.
+  {
+    method: "POST",
+    path: "/v1/requests",
+    body: () => ({ topic: "matrix", body: { q: 1 } }),
+    roles: SUBMITTERS,
+    ok: (n) => (n === "request" ? 202 : { status: 409, code: "owned_by_other_network" }),
+  },
+  { method: "GET", path: "/v1/requests", roles: SUBMITTERS, ok: () => 200 },
+  { method: "GET", path: async (c) => `/v1/requests/${(await seedRequest(c.s, c.caller.id)).id}`, roles: SUBMITTERS, ok: () => 200 },
+  {
+    method: "POST",
+    path: async (c) => `/v1/requests/${(await seedRequest(c.s, c.caller.id)).id}/cancel`,
+    roles: SUBMITTERS,
+    ok: (n) => (n === "request" ? 200 : { status: 409, code: "owned_by_other_network" }),
+  },
+  { method: "GET", path: async (c) => `/v1/requests/${(await seedRequest(c.s, c.caller.id, { answered: true })).id}/response`, roles: SUBMITTERS, ok: () => 200 },
+  { method: "GET", path: "/v1/queue", roles: ANSWERERS, ok: (n) => (n === "response" ? 200 : { status: 404, code: "wrong_network" }) },
+  {
+    method: "POST",
+    path: async (c) => `/v1/queue/${(await seedRequest(c.s, await freshUser(c))).id}/claim`,
+    roles: ANSWERERS,
+    ok: (n) => (n === "response" ? 200 : { status: 404, code: "wrong_network" }),
+  },
+  {
+    method: "POST",
+    path: async (c) => `/v1/requests/${(await seedRequest(c.s, await freshUser(c))).id}/response`,
+    body: () => ({ body: { a: 1 } }),
+    roles: ANSWERERS,
+    ok: (n) => (n === "response" ? 201 : { status: 409, code: "owned_by_other_network" }),
+  },
+  {
+    method: "POST",
+    path: async (c) => `/v1/requests/${(await seedRequest(c.s, await freshUser(c))).id}/reject`,
+    body: () => ({ reason: "matrix" }),
+    roles: ANSWERERS,
+    ok: (n) => (n === "response" ? 201 : { status: 409, code: "owned_by_other_network" }),
+  },
+  { method: "GET", path: "/v1/admin/cache/stats", roles: ["admin"], ok: () => 200 },
+  { method: "GET", path: "/v1/admin/cache/health", roles: ["admin"], ok: () => 200 },
+  { method: "DELETE", path: "/v1/admin/cache", roles: ["admin"], ok: () => 200 },
+  { method: "DELETE", path: async (c) => `/v1/admin/cache/users/${await freshUser(c)}`, roles: ["admin"], ok: () => 200 },
+  { method: "POST", path: "/v1/admin/cache/invalidate", body: () => ({ pattern: "resp:*" }), roles: ["admin"], ok: () => 200 },
+  { method: "GET", path: "/v1/admin/stats", roles: ["admin"], ok: () => 200 },
 ];
 
 async function call(app: AirlockApp, r: MatrixRoute, ctx: Ctx, headers: Record<string, string>) {
@@ -126,6 +173,23 @@ export function authMatrixSuite(h: Harness, networks: Network[] = ["request", "r
         await expectProblem(res, { status: 404, code: "not_found", title: "Not found", instance: `/v1/api-keys/${theirs.id}`, detail: "no such API key" }, expect);
         const list = await app.request(`/v1/api-keys?user_id=${other.id}`, { headers: { authorization: me.auth } }, {});
         expect(((await list.json()) as { items: unknown[] }).items).toEqual([]); // user_id is ignored for non-admins
+      });
+
+      it("another user's request is 404, never 403 (read, its response, cancel, list)", async () => {
+        const { app, services: s } = await h.app(undefined, { role: network });
+        const me = await seedSession(s, { role: "user" });
+        const other = await seedUser(s);
+        const theirs = await seedRequest(s, other.id, { answered: true });
+        for (const [method, path] of [
+          ["GET", `/v1/requests/${theirs.id}`],
+          ["GET", `/v1/requests/${theirs.id}/response`],
+          ["POST", `/v1/requests/${theirs.id}/cancel`],
+        ] as const) {
+          const res = await app.request(path, { method, headers: { authorization: me.auth } }, {});
+          await expectProblem(res, { status: 404, code: "not_found", title: "Not found", instance: path, detail: "no such request" }, (v) => expect(v, `${method} ${path}`));
+        }
+        const list = await app.request(`/v1/requests?user_id=${other.id}`, { headers: { authorization: me.auth } }, {});
+        expect(((await list.json()) as { items: unknown[] }).items).toEqual([]); // user_id is ignored for users
       });
     });
   }

@@ -1,0 +1,177 @@
+import { asc, eq, sql } from "drizzle-orm";
+import { requestEvents, requests } from "../../schema/index.ts";
+import type { Services } from "../services.ts";
+import type { Principal } from "../auth/roles.ts";
+import { ApiError } from "../errors.ts";
+import { newId } from "../lib/ids.ts";
+import { outboxInsert } from "../transfer/outbox.ts";
+import { guard, isGuardFailure } from "../deps/db/guard.ts";
+import type { Statement } from "../deps/db/database.ts";
+import { FINAL_STATUSES, requestRecord, type RequestRow } from "./records.ts";
+import { abandonIdempotent, beginIdempotent, completeIdempotentStatement, fingerprintOf } from "./idempotency.ts";
+import { estimateAnswer, type Estimate } from "./estimate.ts";
+
+export type EventRow = typeof requestEvents.$inferSelect;
+
+export interface SubmitInput {
+  topic: string;
+  body: unknown;
+  priority?: number;
+}
+
+const enc = new TextEncoder();
+
+/** Users see their own requests; operators and admins see all. Anyone else's is "not found" (ids can't be probed). */
+export function canSee(p: Principal, r: Pick<RequestRow, "userId">): boolean {
+  return p.role === "admin" || p.role === "operator" || (p.userId !== null && r.userId === p.userId);
+}
+
+export async function getRequest(s: Services, id: string): Promise<RequestRow | undefined> {
+  return s.db.orm.select().from(requests).where(eq(requests.id, id)).get();
+}
+
+export async function visibleRequest(s: Services, p: Principal, id: string): Promise<RequestRow> {
+  const row = await getRequest(s, id);
+  if (!row || !canSee(p, row)) throw new ApiError("not_found", { detail: "no such request" });
+  return row;
+}
+
+export async function timelineOf(s: Services, id: string): Promise<EventRow[]> {
+  return s.db.orm.select().from(requestEvents).where(eq(requestEvents.requestId, id)).orderBy(asc(requestEvents.at), asc(requestEvents.id)).all();
+}
+
+export const isFinal = (status: string) => (FINAL_STATUSES as readonly string[]).includes(status);
+
+/** The list shape (no body, no timeline). */
+export function requestSummary(r: RequestRow) {
+  return {
+    id: r.id,
+    user_id: r.userId,
+    topic: r.topic,
+    priority: r.priority,
+    status: r.status,
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+    cancelled_at: r.cancelledAt,
+    answered_at: r.answeredAt,
+  };
+}
+
+/** The full shape: body, timeline and, while pending, the estimate. */
+export function publicRequest(r: RequestRow, timeline: EventRow[], estimate: Estimate | null) {
+  return {
+    ...requestSummary(r),
+    api_key_id: r.apiKeyId,
+    body: JSON.parse(r.body) as unknown,
+    timeline: timeline.map((e) => ({ status: e.status, at: e.at, network: e.network, batch_sequence: e.batchSequence, detail: e.detail })),
+    estimated_answer_at: estimate?.at ?? null,
+    estimate: estimate ? { based_on: estimate.basedOn, sample_size: estimate.sampleSize, median_seconds: estimate.medianSeconds } : null,
+    links: { self: `/v1/requests/${r.id}`, response: `/v1/requests/${r.id}/response` },
+  };
+}
+export type PublicRequest = ReturnType<typeof publicRequest>;
+
+export async function describeRequest(s: Services, r: RequestRow): Promise<PublicRequest> {
+  const [timeline, estimate] = await Promise.all([timelineOf(s, r.id), isFinal(r.status) ? null : estimateAnswer(s, r)]);
+  return publicRequest(r, timeline, estimate);
+}
+
+function assertRequestNetwork(s: Services, what: string) {
+  if (s.config.role !== "request") throw new ApiError("owned_by_other_network", { detail: `${what} happens on the request network, which owns requests` });
+}
+
+/** Size of the body as stored (JSON text, UTF-8). */
+export const jsonBytes = (v: unknown) => enc.encode(JSON.stringify(v)).length;
+
+export const eventStatement = (s: Services, e: Omit<typeof requestEvents.$inferInsert, "id">): Statement =>
+  s.db.orm.insert(requestEvents).values(e).onConflictDoNothing();
+
+/**
+ * Submits a request on the request network: the row, its first timeline event,
+ * its outbox record and (with an Idempotency-Key) the key's outcome, in one
+ * atomic batch.
+ */
+export async function submitRequest(
+  s: Services,
+  p: Principal & { userId: string },
+  input: SubmitInput,
+  idempotencyKey?: string,
+): Promise<{ status: 202; body: PublicRequest | unknown; replayed: boolean }> {
+  assertRequestNetwork(s, "submitting a request");
+  const max = s.config.requests.maxBodyBytes;
+  if (jsonBytes(input.body) > max) {
+    throw new ApiError("payload_too_large", { detail: `the request body exceeds ${max} bytes as JSON`, errors: [{ pointer: "/body", detail: `at most ${max} bytes as JSON` }] });
+  }
+  const payload = { topic: input.topic, body: input.body, priority: input.priority ?? 0 };
+  if (idempotencyKey !== undefined) {
+    const outcome = await beginIdempotent(s, p.userId, idempotencyKey, await fingerprintOf(payload));
+    if (outcome.kind === "replay") return { status: 202, body: outcome.body, replayed: true };
+  }
+  const now = s.clock.now().toISOString();
+  const row: RequestRow = {
+    id: newId("req"),
+    userId: p.userId,
+    apiKeyId: p.type === "api_key" ? p.apiKeyId : null,
+    topic: payload.topic,
+    body: JSON.stringify(payload.body),
+    priority: payload.priority,
+    status: "submitted",
+    createdAt: now,
+    updatedAt: now,
+    cancelledAt: null,
+    replicaVersion: 1,
+    masterVersion: 0,
+    answeredAt: null,
+    claimedBy: null,
+    claimExpiresAt: null,
+    processorAttempts: 0,
+    processorNextAt: null,
+    processorError: null,
+  };
+  const event: EventRow = { id: 0, requestId: row.id, status: "submitted", at: now, network: s.config.networkId, batchSequence: null, detail: null };
+  const body = publicRequest(row, [event], await estimateAnswer(s, row));
+  const statements: Statement[] = [
+    s.db.orm.insert(requests).values(row),
+    eventStatement(s, { requestId: row.id, status: "submitted", at: now, network: s.config.networkId }),
+    outboxInsert(s, "request", row.id, row.replicaVersion, requestRecord(row)),
+  ];
+  if (idempotencyKey !== undefined) statements.push(completeIdempotentStatement(s, p.userId, idempotencyKey, 202, body));
+  try {
+    await s.db.batch(statements as [Statement, ...Statement[]]);
+  } catch (e) {
+    if (idempotencyKey !== undefined) await abandonIdempotent(s, p.userId, idempotencyKey).catch(() => {});
+    throw e;
+  }
+  return { status: 202, body, replayed: false };
+}
+
+/**
+ * Cancels a request until it is answered. The cancellation is the request
+ * network's change (a new replica_version) and travels to the master, which
+ * stops work on it unless it has answered already.
+ */
+export async function cancelRequest(s: Services, r: RequestRow): Promise<RequestRow> {
+  assertRequestNetwork(s, "cancelling a request");
+  if (r.status === "cancelled") return r; // cancelling twice changes nothing
+  if (r.status === "answered" || r.status === "rejected") {
+    throw new ApiError("request_not_cancellable", { detail: `the request is already ${r.status}`, extra: { request_status: r.status } });
+  }
+  const now = s.clock.now().toISOString();
+  const next: RequestRow = { ...r, status: "cancelled", cancelledAt: now, updatedAt: now, replicaVersion: r.replicaVersion + 1 };
+  try {
+    await s.db.batch([
+      // Only if nobody changed it meanwhile (an import may have just answered it).
+      ...guard(s.db, sql`exists (select 1 from requests where id = ${r.id} and replica_version = ${r.replicaVersion} and master_version = ${r.masterVersion})`),
+      s.db.orm.update(requests).set({ status: next.status, cancelledAt: now, updatedAt: now, replicaVersion: next.replicaVersion }).where(eq(requests.id, r.id)),
+      eventStatement(s, { requestId: r.id, status: "cancelled", at: now, network: s.config.networkId }),
+      outboxInsert(s, "request", r.id, next.replicaVersion, requestRecord(next)),
+    ]);
+  } catch (e) {
+    if (!isGuardFailure(e)) throw e;
+    const fresh = await getRequest(s, r.id);
+    if (!fresh) throw new ApiError("not_found", { detail: "no such request" });
+    return cancelRequest(s, fresh); // decide again on what is there now
+  }
+  return next;
+}
+

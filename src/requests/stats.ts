@@ -1,0 +1,87 @@
+import { sql } from "drizzle-orm";
+import type { Services } from "../services.ts";
+import { REQUEST_STATUSES } from "./records.ts";
+
+export const LATENCY_SAMPLE = 10_000;
+export const TOP_USERS = 20;
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: number[], p: number): number | null {
+  if (!sorted.length) return null;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+const seconds = (rows: Array<{ s: number | null }>) =>
+  rows
+    .map((r) => Number(r.s))
+    .filter((v) => Number.isFinite(v) && v >= 0)
+    .sort((a, b) => a - b);
+
+function percentiles(sorted: number[]) {
+  const round = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
+  return { count: sorted.length, p50: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? null) };
+}
+
+/**
+ * Admin statistics over this network's copy of the requests: counts by status
+ * (all time), the oldest pending request's age, per-user volumes and latency
+ * percentiles within the window (`since`, default the last 30 days). Latencies
+ * use at most the LATENCY_SAMPLE most recent answers.
+ *
+ * - answer latency: created → answered (the master's answer time);
+ * - delivery latency (request network): created → the response's "available"
+ *   event, i.e. what the requester actually waited.
+ */
+export async function requestStats(s: Services, since: string) {
+  const now = s.clock.now();
+  const counts = await s.db.orm.all<{ status: string; n: number }>(sql`SELECT status, count(*) AS n FROM requests GROUP BY status`);
+  const by_status = Object.fromEntries(REQUEST_STATUSES.map((st) => [st, 0])) as Record<string, number>;
+  for (const c of counts) by_status[c.status] = Number(c.n);
+  // `all`, not `get`: drizzle's libSQL `get` of a raw query throws when there is no row.
+  const [oldest] = await s.db.orm.all<{ id: string; created_at: string }>(
+    sql`SELECT id, created_at FROM requests WHERE status IN ('submitted', 'exported', 'received', 'processing') ORDER BY created_at, id LIMIT 1`,
+  );
+  const users = await s.db.orm.all<{ user_id: string; total: number; answered: number; rejected: number; cancelled: number; pending: number }>(
+    sql`SELECT user_id, count(*) AS total,
+          sum(status = 'answered') AS answered, sum(status = 'rejected') AS rejected, sum(status = 'cancelled') AS cancelled,
+          sum(status IN ('submitted', 'exported', 'received', 'processing')) AS pending
+        FROM requests WHERE created_at >= ${since}
+        GROUP BY user_id ORDER BY total DESC, user_id LIMIT ${TOP_USERS}`,
+  );
+  const answer = await s.db.orm.all<{ s: number }>(
+    sql`SELECT (julianday(answered_at) - julianday(created_at)) * 86400.0 AS s FROM requests
+        WHERE status = 'answered' AND answered_at IS NOT NULL AND answered_at >= ${since}
+        ORDER BY answered_at DESC LIMIT ${LATENCY_SAMPLE}`,
+  );
+  const delivery =
+    s.config.role === "request"
+      ? await s.db.orm.all<{ s: number }>(
+          sql`SELECT (julianday(e.at) - julianday(q.created_at)) * 86400.0 AS s FROM request_events AS e JOIN requests AS q ON q.id = e.request_id
+              WHERE e.status = 'available' AND e.network = ${s.config.networkId} AND e.at >= ${since}
+              ORDER BY e.at DESC LIMIT ${LATENCY_SAMPLE}`,
+        )
+      : null;
+  const total = Object.values(by_status).reduce((a, b) => a + b, 0);
+  return {
+    network: s.config.networkId,
+    role: s.config.role,
+    generated_at: now.toISOString(),
+    since,
+    total,
+    by_status,
+    oldest_pending: oldest
+      ? { id: oldest.id, created_at: oldest.created_at, age_seconds: Math.max(0, Math.round((now.getTime() - Date.parse(oldest.created_at)) / 1000)) }
+      : null,
+    per_user: users.map((u) => ({
+      user_id: u.user_id,
+      total: Number(u.total),
+      answered: Number(u.answered ?? 0),
+      rejected: Number(u.rejected ?? 0),
+      cancelled: Number(u.cancelled ?? 0),
+      pending: Number(u.pending ?? 0),
+    })),
+    answer_latency_seconds: percentiles(seconds(answer)),
+    delivery_latency_seconds: delivery ? percentiles(seconds(delivery)) : null,
+  };
+}

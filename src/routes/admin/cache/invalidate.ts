@@ -1,0 +1,26 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../../lib/router.ts";
+import { problemResponses } from "../../../errors.ts";
+import { allow } from "../../../middleware/auth.ts";
+import { invalidatePattern } from "../../../requests/response-cache.ts";
+import { CacheClearedSchema, InvalidateSchema } from "./schemas.ts";
+import { auditedCacheAction, namespaceOf } from "./clear.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/admin/cache/invalidate",
+  tags: ["Cache"],
+  summary: "Delete the cache entries whose keys match a pattern (found with SCAN, never KEYS)",
+  middleware: [allow({ roles: ["admin"] })],
+  request: { body: { required: true, content: { "application/json": { schema: InvalidateSchema } } } },
+  responses: { 200: { description: "Deleted", content: { "application/json": { schema: CacheClearedSchema } } }, ...problemResponses(400, 401, 403, 503) },
+});
+
+export function registerCacheInvalidate(app: App) {
+  app.openapi(route, async (c) => {
+    const { pattern } = c.req.valid("json");
+    const scope = namespaceOf(c) + pattern;
+    const deleted = await auditedCacheAction(c, "cache.invalidate", { type: "cache", id: null }, { pattern, scope }, () => invalidatePattern(c.get("services"), pattern));
+    return c.json({ deleted, scope }, 200);
+  });
+}

@@ -1,0 +1,9 @@
+import type { App } from "../../lib/router.ts";
+import { registerQueueList } from "./list.ts";
+import { registerQueueClaim } from "./claim.ts";
+
+/** The operators' queue on the response network (issue 4). */
+export function registerQueueRoutes(app: App) {
+  registerQueueList(app);
+  registerQueueClaim(app);
+}

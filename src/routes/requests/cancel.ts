@@ -1,0 +1,28 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../lib/router.ts";
+import { ApiError, problemResponses } from "../../errors.ts";
+import { allow, principalOf } from "../../middleware/auth.ts";
+import { cancelRequest, describeRequest, visibleRequest } from "../../requests/requests.ts";
+import { RequestIdParam, RequestSchema } from "./schemas.ts";
+import { SUBMITTERS } from "./submit.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/requests/{id}/cancel",
+  tags: ["Requests"],
+  summary: "Cancel a request until it is answered (cancelling twice changes nothing)",
+  middleware: [allow({ roles: SUBMITTERS, scope: "requests:write" })],
+  request: { params: RequestIdParam },
+  responses: { 200: { description: "Cancelled", content: { "application/json": { schema: RequestSchema } } }, ...problemResponses(401, 403, 404, 409) },
+});
+
+export function registerRequestsCancel(app: App) {
+  app.openapi(route, async (c) => {
+    const s = c.get("services");
+    const p = principalOf(c);
+    const row = await visibleRequest(s, p, c.req.valid("param").id);
+    // Operators see everyone's requests but cancel only their own; admins any.
+    if (row.userId !== p.userId && p.role !== "admin") throw new ApiError("forbidden", { detail: "only the requester or an admin may cancel a request" });
+    return c.json(await describeRequest(s, await cancelRequest(s, row)), 200);
+  });
+}

@@ -1,0 +1,19 @@
+import type { App } from "../../lib/router.ts";
+import { registerRequestsSubmit } from "./submit.ts";
+import { registerRequestsList } from "./list.ts";
+import { registerRequestsGet } from "./get.ts";
+import { registerRequestsCancel } from "./cancel.ts";
+import { registerRequestsResponseGet } from "./response-get.ts";
+import { registerRequestsAnswer } from "./answer.ts";
+import { registerRequestsReject } from "./reject.ts";
+
+/** Requests and their responses (issue 4): one route per file, registered here. */
+export function registerRequestRoutes(app: App) {
+  registerRequestsSubmit(app);
+  registerRequestsList(app);
+  registerRequestsGet(app);
+  registerRequestsCancel(app);
+  registerRequestsResponseGet(app);
+  registerRequestsAnswer(app);
+  registerRequestsReject(app);
+}

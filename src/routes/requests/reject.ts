@@ -1,0 +1,41 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { App } from "../../lib/router.ts";
+import { problemResponses } from "../../errors.ts";
+import { allow } from "../../middleware/auth.ts";
+import { rejectRequest } from "../../requests/answers.ts";
+import { RejectSchema, RequestIdParam } from "./schemas.ts";
+import { ANSWERERS, AnsweredSchema, actorFor, requestOr404 } from "./answer.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/requests/{id}/reject",
+  tags: ["Queue"],
+  summary: "Reject a request with a reason the requester sees (response network; operators and admins)",
+  middleware: [allow({ roles: ANSWERERS, scope: "requests:write" })],
+  request: { params: RequestIdParam, body: { required: true, content: { "application/json": { schema: RejectSchema } } } },
+  responses: {
+    201: { description: "Rejected; travels to the request network with the next batch", content: { "application/json": { schema: AnsweredSchema } } },
+    ...problemResponses(400, 401, 403, 404, 409),
+  },
+});
+
+export function registerRequestsReject(app: App) {
+  app.openapi(route, async (c) => {
+    const actor = actorFor(c);
+    const r = await requestOr404(c, c.req.valid("param").id);
+    const { request, response } = await rejectRequest(c.get("services"), r, actor, c.req.valid("json").reason);
+    return c.json(
+      {
+        request_id: r.id,
+        status: request.status,
+        kind: response.kind,
+        content_type: response.contentType,
+        reason: response.reason,
+        answered_by: response.answeredBy,
+        answered_at: response.answeredAt,
+        version: response.version,
+      },
+      201,
+    );
+  });
+}

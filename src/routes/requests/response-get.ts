@@ -1,0 +1,91 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import type { App } from "../../lib/router.ts";
+import { ApiError, problemResponses } from "../../errors.ts";
+import { allow, principalOf } from "../../middleware/auth.ts";
+import { requests, responses } from "../../../schema/index.ts";
+import { canSee } from "../../requests/requests.ts";
+import { estimateAnswer } from "../../requests/estimate.ts";
+import { etagOf, noneMatch, publicResponse } from "../../requests/responses.ts";
+import { readThrough } from "../../requests/response-cache.ts";
+import { ResponseSchema, RequestIdParam } from "./schemas.ts";
+import { SUBMITTERS } from "./submit.ts";
+
+const CACHE_CONTROL = "private, no-cache";
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/requests/{id}/response",
+  tags: ["Requests"],
+  summary: "The answer, once it has arrived (ETag / If-None-Match for polling)",
+  description:
+    "200 with the answer; 304 when `If-None-Match` matches the current `ETag` (the response version and the batch that delivered it). " +
+    "While pending: 409 `response_pending` with `request_status` and `Retry-After`. Rejected: 422 `request_rejected` with `reason`. Cancelled: 409 `request_cancelled`.",
+  middleware: [allow({ roles: SUBMITTERS, scope: "requests:read" })],
+  request: { params: RequestIdParam, headers: z.object({ "if-none-match": z.string().optional() }) },
+  responses: {
+    200: { description: "The answer", content: { "application/json": { schema: ResponseSchema } } },
+    304: { description: "Not modified" },
+    ...problemResponses(401, 403, 404, 409, 422),
+  },
+});
+
+export function registerRequestsResponseGet(app: App) {
+  app.openapi(route, async (c) => {
+    const s = c.get("services");
+    const p = principalOf(c);
+    const id = c.req.valid("param").id;
+    // The small row decides access, state and the ETag; the (possibly large) body comes from the cache or the database.
+    const row = await s.db.orm
+      .select({
+        userId: requests.userId,
+        status: requests.status,
+        createdAt: requests.createdAt,
+        kind: responses.kind,
+        reason: responses.reason,
+        answeredAt: responses.answeredAt,
+        version: responses.version,
+        deliveredSequence: responses.deliveredSequence,
+      })
+      .from(requests)
+      .leftJoin(responses, eq(responses.requestId, requests.id))
+      .where(eq(requests.id, id))
+      .get();
+    if (!row || !canSee(p, row)) throw new ApiError("not_found", { detail: "no such request" });
+    const headers = { "Cache-Control": CACHE_CONTROL };
+    if (row.kind === "rejection") {
+      throw new ApiError("request_rejected", { detail: `the request was rejected: ${row.reason ?? "no reason given"}`, extra: { request_status: "rejected", reason: row.reason, rejected_at: row.answeredAt }, headers });
+    }
+    if (row.kind !== "answer" || row.version === null) {
+      if (row.status === "cancelled") throw new ApiError("request_cancelled", { detail: "the request was cancelled; it has no response", extra: { request_status: "cancelled" }, headers });
+      const estimate = await estimateAnswer(s, row);
+      const retry = estimate ? Math.min(3600, Math.max(5, Math.round((Date.parse(estimate.at) - s.clock.now().getTime()) / 1000))) : 60;
+      throw new ApiError("response_pending", {
+        detail: `no response yet; the request is ${row.status}`,
+        extra: { request_status: row.status, estimated_answer_at: estimate?.at ?? null },
+        headers: { ...headers, "Retry-After": String(retry) },
+      });
+    }
+    const etag = etagOf({ version: row.version, deliveredSequence: row.deliveredSequence });
+    c.header("ETag", etag);
+    c.header("Cache-Control", CACHE_CONTROL);
+    if (noneMatch(c.req.header("if-none-match"), etag)) {
+      c.get("logFields").cache = "not_modified";
+      return c.body(null, 304);
+    }
+    const { value, outcome } = await readThrough(s, {
+      requestId: id,
+      userId: row.userId,
+      etag,
+      load: async () => {
+        const full = await s.db.orm.select().from(responses).where(eq(responses.requestId, id)).get();
+        if (!full) throw new ApiError("not_found", { detail: "no such request" });
+        return publicResponse(full);
+      },
+    });
+    c.get("logFields").cache = outcome;
+    // hit | miss | stale (an older copy was replaced) | error (the store failed; answered from the database)
+    c.header("X-Cache", outcome);
+    return c.json(value as z.infer<typeof ResponseSchema>, 200);
+  });
+}

@@ -1,0 +1,95 @@
+import { z } from "@hono/zod-openapi";
+import { REQUEST_STATUSES } from "../../requests/records.ts";
+import { MEDIA_TYPE_RE } from "../../requests/responses.ts";
+
+const anyJson = (description: string) =>
+  z
+    .unknown()
+    .refine((v) => v !== undefined, { message: "required" })
+    .openapi({ description });
+
+export const SubmitRequestSchema = z
+  .object({
+    topic: z.string().trim().min(1).max(200).openapi({ description: "What the request is about (shown to operators and used to route it)" }),
+    body: anyJson("Any JSON value, up to AIRLOCK_MAX_REQUEST_BODY_BYTES as JSON text"),
+    priority: z.number().int().min(0).max(9).optional().openapi({ description: "0 (normal, default) to 9 (most urgent)" }),
+  })
+  .strict()
+  .openapi("SubmitRequest");
+
+export const TimelineEventSchema = z
+  .object({
+    status: z.string(),
+    at: z.string(),
+    network: z.string().openapi({ description: "The network where the transition happened" }),
+    batch_sequence: z.number().int().nullable().openapi({ description: "The batch that carried the transition (null when it did not cross the gap)" }),
+    detail: z.string().nullable(),
+  })
+  .openapi("TimelineEvent");
+
+const summaryShape = {
+  id: z.string(),
+  user_id: z.string(),
+  topic: z.string(),
+  priority: z.number().int(),
+  status: z.enum(REQUEST_STATUSES),
+  created_at: z.string(),
+  updated_at: z.string(),
+  cancelled_at: z.string().nullable(),
+  answered_at: z.string().nullable(),
+};
+
+export const RequestSummarySchema = z.object(summaryShape).openapi("RequestSummary");
+
+export const RequestSchema = z
+  .object({
+    ...summaryShape,
+    api_key_id: z.string().nullable(),
+    body: z.unknown(),
+    timeline: z.array(TimelineEventSchema),
+    estimated_answer_at: z.string().nullable().openapi({ description: "While pending: when the answer may arrive, from the observed cadence (see estimate)" }),
+    estimate: z.object({ based_on: z.string(), sample_size: z.number().int(), median_seconds: z.number() }).nullable(),
+    links: z.object({ self: z.string(), response: z.string() }),
+  })
+  .openapi("Request");
+
+export const ResponseSchema = z
+  .object({
+    request_id: z.string(),
+    kind: z.literal("answer"),
+    content_type: z.string(),
+    body: z.unknown().openapi({ description: "A JSON value for JSON content types, else the text" }),
+    answered_at: z.string(),
+    version: z.number().int(),
+    delivered_sequence: z.number().int().nullable().openapi({ description: "The import sequence that delivered this version" }),
+  })
+  .openapi("Response");
+
+export const AnswerSchema = z
+  .object({
+    body: anyJson("The answer: any JSON value for JSON content types (the default), a string otherwise"),
+    content_type: z.string().trim().max(200).regex(MEDIA_TYPE_RE, "expected a media type like application/json or text/plain; charset=utf-8").optional(),
+  })
+  .strict()
+  .openapi("Answer");
+
+export const RejectSchema = z
+  .object({ reason: z.string().trim().min(1).max(2000).openapi({ description: "Shown to the requester" }) })
+  .strict()
+  .openapi("Reject");
+
+export const RequestIdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
+
+export const QueueItemSchema = z
+  .object({
+    ...summaryShape,
+    body: z.unknown(),
+    claimed_by: z.string().nullable(),
+    claim_expires_at: z.string().nullable(),
+    processor: z.object({
+      attempts: z.number().int(),
+      error: z.string().nullable(),
+      next_attempt_at: z.string().nullable(),
+    }),
+  })
+  .openapi("QueueItem");

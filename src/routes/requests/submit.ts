@@ -1,0 +1,41 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../../lib/router.ts";
+import { problemResponses } from "../../errors.ts";
+import { allow, principalOf } from "../../middleware/auth.ts";
+import { submitRequest } from "../../requests/requests.ts";
+import { parseIdempotencyKey } from "../../requests/idempotency.ts";
+import { RequestSchema, SubmitRequestSchema } from "./schemas.ts";
+
+export const SUBMITTERS = ["admin", "operator", "user"] as const;
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/requests",
+  tags: ["Requests"],
+  summary: "Submit a request (answered later, across the air gap)",
+  description:
+    "Send `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header) to retry safely: the same key with the same body answers the original result with `Idempotency-Replayed: true`; with a different body 422; while the first is still running 409. Keys are per user and kept 24 h.",
+  middleware: [allow({ roles: SUBMITTERS, scope: "requests:write" })],
+  request: {
+    headers: z.object({ "idempotency-key": z.string().optional().openapi({ description: 'e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324"' }) }),
+    body: { required: true, content: { "application/json": { schema: SubmitRequestSchema } } },
+  },
+  responses: {
+    202: { description: "Accepted; poll `Location`", content: { "application/json": { schema: RequestSchema } } },
+    ...problemResponses(400, 401, 403, 409, 413, 415, 422),
+  },
+});
+
+export function registerRequestsSubmit(app: App) {
+  app.openapi(route, async (c) => {
+    const p = principalOf(c);
+    const key = parseIdempotencyKey(c.req.header("idempotency-key"));
+    const result = await submitRequest(c.get("services"), p as typeof p & { userId: string }, c.req.valid("json"), key);
+    const body = result.body as z.infer<typeof RequestSchema>;
+    c.header("Location", `/v1/requests/${body.id}`);
+    c.header("Cache-Control", "no-store");
+    if (result.replayed) c.header("Idempotency-Replayed", "true");
+    c.get("logFields").request = body.id;
+    return c.json(body, 202);
+  });
+}

@@ -1,0 +1,76 @@
+// Requests and responses through the app on Node: libSQL files, real Redis behind the
+// Upstash-compatible endpoint (the shared server for most tests; a redis-server of this file's
+// own for the test that stops it).
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { afterAll, beforeAll } from "vitest";
+import { requestsSuite, type RequestsHarness } from "../shared/requests.suite.ts";
+import { nodeApp } from "../helpers/node-app.ts";
+import { deleteKeysWithPrefix, getRedisUrl, startPrivateRedis, startUpstashEndpoint, type PrivateRedis, type RedisHandle, type UpstashEndpointHandle } from "../helpers/redis.ts";
+
+let shared: RedisHandle;
+let sharedEndpoint: UpstashEndpointHandle;
+let priv: PrivateRedis;
+let privEndpoint: UpstashEndpointHandle;
+let hanging: Server;
+const sockets = new Set<Socket>();
+
+beforeAll(async () => {
+  shared = await getRedisUrl();
+  sharedEndpoint = await startUpstashEndpoint(shared.url);
+  priv = await startPrivateRedis();
+  privEndpoint = await startUpstashEndpoint(priv.url);
+  hanging = createServer((sock) => {
+    sockets.add(sock);
+    sock.on("close", () => sockets.delete(sock));
+  });
+  await new Promise<void>((r) => hanging.listen(0, "127.0.0.1", r));
+});
+
+const networkIds: string[] = [];
+afterAll(async () => {
+  // Never FLUSH a shared Redis: delete exactly the keys of the networks these tests created.
+  for (const id of networkIds) await deleteKeysWithPrefix(shared.url, `airlock:${id}:`);
+  for (const sock of sockets) sock.destroy();
+  await new Promise<void>((r) => (hanging ? hanging.close(() => r()) : r()));
+  await privEndpoint?.close();
+  await priv?.stop();
+  await sharedEndpoint?.close();
+  await shared?.stop();
+});
+
+const uniqueId = (role: string) => {
+  const id = `airlock-${role}-${crypto.randomUUID().slice(0, 8)}`;
+  networkIds.push(id);
+  return id;
+};
+
+const harness: RequestsHarness = {
+  runtime: "node",
+  network: (role, settings = {}) =>
+    nodeApp({
+      NETWORK_ROLE: role,
+      AIRLOCK_NETWORK_ID: uniqueId(role),
+      AIRLOCK_PEER_NETWORK_ID: role === "request" ? "airlock-response" : "airlock-request",
+      UPSTASH_REDIS_REST_URL: sharedEndpoint.url,
+      UPSTASH_REDIS_REST_TOKEN: sharedEndpoint.token,
+      // Generous bounds for a busy test machine; the 200 ms default is exercised by the hanging-Redis test.
+      AIRLOCK_CACHE_TIMEOUT_MS: "2000",
+      AIRLOCK_RATE_LIMIT_TIMEOUT_MS: "2000",
+      ...settings,
+    }),
+  get upstash() {
+    return { url: sharedEndpoint.url, token: sharedEndpoint.token };
+  },
+  get hangingUrl() {
+    return `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
+  },
+  privateRedis: {
+    get upstash() {
+      return { url: privEndpoint.url, token: privEndpoint.token };
+    },
+    stop: () => priv.stop(),
+    start: () => priv.restart(),
+  },
+};
+
+requestsSuite(harness);
