@@ -1,5 +1,6 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Services } from "../services.ts";
+import { jsonChunks } from "../transfer/chunks.ts";
 import type { Statement } from "../deps/db/database.ts";
 import {
   RequestRecordSchema,
@@ -30,36 +31,8 @@ import { invalidateResponses } from "./response-cache.ts";
  * SQLite walks the records and looks rows up by primary key (a plain JOIN let
  * the planner scan requests by status and re-read the JSON for each row).
  */
-export interface ApplyContext {
-  /** The sequence of the batch being applied (recorded in the timeline and as the response's delivered_sequence). */
-  batchSequence: number;
-  /** When this network received the batch. */
-  receivedAt: string;
-}
-
-/** JSON per statement: well below D1's 1 MB per string. */
-export const CHUNK_BYTES = 500_000;
-const enc = new TextEncoder();
-
-/** Splits rows into JSON arrays of at most CHUNK_BYTES (a bigger row gets a chunk of its own). */
-export function jsonChunks(rows: unknown[], maxBytes = CHUNK_BYTES): string[] {
-  const out: string[] = [];
-  let parts: string[] = [];
-  let size = 2;
-  for (const row of rows) {
-    const text = JSON.stringify(row);
-    const bytes = enc.encode(text).length + 1;
-    if (parts.length && size + bytes > maxBytes) {
-      out.push(`[${parts.join(",")}]`);
-      parts = [];
-      size = 2;
-    }
-    parts.push(text);
-    size += bytes;
-  }
-  if (parts.length) out.push(`[${parts.join(",")}]`);
-  return out;
-}
+export type { ApplyContext } from "../transfer/appliers.ts";
+import type { ApplyContext } from "../transfer/appliers.ts";
 
 const raw = (s: Services, q: SQL): Statement => s.db.orm.run(q);
 const j = (field: string) => sql.raw(`json_extract(r.value, '$.${field}')`);

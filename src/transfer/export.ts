@@ -8,6 +8,7 @@ import { buildBatch, decodeBatchFile, encodeBatchFile, signManifest, splitRecord
 import { signingKeyOf } from "./keys.ts";
 import { STATE, num, readState, setState } from "./state.ts";
 import { sha256Hex } from "../lib/crypto.ts";
+import { markExported } from "../requests/apply.ts";
 
 export interface ExportedBatch {
   id: string;
@@ -108,6 +109,9 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
       );
     }
     if (auditSeqs.length) statements.push(setState(s, STATE.outAuditSeq, Math.max(...auditSeqs)));
+    // Requests carried for the first time become "exported", with this batch in their timeline.
+    const carriedRequests = group.filter((r) => r.kind === "request").map((r) => r.id);
+    if (carriedRequests.length) statements.push(...markExported(s, carriedRequests, sequence));
     try {
       await writeWithAudit(
         s,

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ROLES } from "../auth/roles.ts";
 import { OUTBOX_KINDS } from "./outbox.ts";
 import type { BatchRecord } from "./batch/index.ts";
+import { RequestRecordSchema, RequestStatusRecordSchema, ResponseRecordSchema } from "../requests/records.ts";
 
 const iso = z.string().max(40);
 const id = z.string().min(1).max(64);
@@ -53,12 +54,10 @@ export const RECORD_SCHEMAS: Record<string, z.ZodType> = {
     prevHash: z.string().length(64),
     hash: z.string().length(64),
   }),
+  request: RequestRecordSchema,
+  request_status: RequestStatusRecordSchema,
+  response: ResponseRecordSchema,
 };
-
-/** Registers the schema of a kind defined elsewhere (requests, responses). */
-export function registerRecordSchema(kind: string, schema: z.ZodType) {
-  RECORD_SCHEMAS[kind] = schema;
-}
 
 /**
  * Refuses a record the sending network does not own (a request-network batch

@@ -5,7 +5,8 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import { outbox, requestEvents, requests, responses } from "../../schema/index.ts";
 import type { Services } from "../../src/services.ts";
 import type { Statement } from "../../src/deps/db/database.ts";
-import { applyRequestStatuses, applyRequests, applyResponses, jsonChunks, markExported } from "../../src/requests/apply.ts";
+import { applyRequestStatuses, applyRequests, applyResponses, markExported } from "../../src/requests/apply.ts";
+import { jsonChunks } from "../../src/transfer/chunks.ts";
 import type { RequestRecord, RequestStatusRecord, ResponseRecord } from "../../src/requests/records.ts";
 import { newId } from "../../src/lib/ids.ts";
 
