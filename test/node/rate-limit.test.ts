@@ -141,7 +141,7 @@ describe("rate limits: node-only checks", () => {
         user: { minute: 5, hour: 1000, day: 10000 },
         operator: { minute: 120, hour: 3000, day: 30000 },
         admin: { minute: 120, hour: 3000, day: 30000 },
-        courier: { minute: 60, hour: 1000, day: 10000 },
+        courier: { minute: 1000, hour: 30000, day: 300000 },
         login_ip: { minute: 20, hour: 200, day: 1000 },
         login_account: { minute: 10, hour: 50, day: 200 },
       },

@@ -21,7 +21,8 @@ export const DEFAULT_POLICIES: Record<PolicyName, Policy> = {
   user: { minute: 60, hour: 1_000, day: 10_000 },
   operator: { minute: 120, hour: 3_000, day: 30_000 },
   admin: { minute: 120, hour: 3_000, day: 30_000 },
-  courier: { minute: 60, hour: 1_000, day: 10_000 },
+  // Couriers poll and move every batch (the automatic ferry: ~6 calls per direction every 3 s).
+  courier: { minute: 1_000, hour: 30_000, day: 300_000 },
   // Logins cost ~25-40 ms of CPU each (PBKDF2): keep them scarce.
   login_ip: { minute: 20, hour: 200, day: 1_000 },
   login_account: { minute: 10, hour: 50, day: 200 },
