@@ -1,3 +1,5 @@
+import { concatBytes } from "./bytes.ts";
+
 /** Rejects after `ms` so a slow dependency can't hold a request. */
 export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -31,11 +33,5 @@ export async function readBodyCapped(req: Request, max: number): Promise<Uint8Ar
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, size);
 }

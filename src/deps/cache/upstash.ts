@@ -1,4 +1,5 @@
-import { Redis } from "@upstash/redis";
+import type { Redis } from "@upstash/redis";
+import { upstashClient } from "../upstash.ts";
 import type { Cache } from "./cache.ts";
 
 export interface UpstashCacheOptions {
@@ -27,16 +28,7 @@ export class UpstashCache implements Cache {
     options: UpstashCacheOptions = {},
   ) {
     const timeoutMs = options.timeoutMs ?? 200;
-    this.redis = new Redis({
-      url: opts.url,
-      token: opts.token,
-      automaticDeserialization: false,
-      enableAutoPipelining: true,
-      readYourWrites: false,
-      enableTelemetry: false,
-      retry: { retries: 0 },
-      signal: () => AbortSignal.timeout(timeoutMs),
-    });
+    this.redis = upstashClient(opts, timeoutMs);
   }
 
   private k(key: string) {

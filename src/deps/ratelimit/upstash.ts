@@ -1,5 +1,6 @@
 import { Ratelimit } from "@upstash/ratelimit";
-import { Redis } from "@upstash/redis";
+import type { Redis } from "@upstash/redis";
+import { upstashClient } from "../upstash.ts";
 import {
   bucketOf,
   lockoutSeconds,
@@ -57,17 +58,7 @@ export class UpstashRateLimiter implements RateLimiter {
   private instances = new Map<string, Ratelimit>();
 
   constructor(private opts: UpstashLimiterOptions) {
-    this.redis = new Redis({
-      url: opts.url,
-      token: opts.token,
-      automaticDeserialization: false,
-      enableAutoPipelining: true,
-      readYourWrites: false,
-      enableTelemetry: false,
-      retry: { retries: 0 },
-      // A function: a fresh signal per request, and an abort throws (a shared signal would answer "Aborted" as a result).
-      signal: () => AbortSignal.timeout(opts.timeoutMs),
-    });
+    this.redis = upstashClient(opts, opts.timeoutMs);
     this.lockouts = new UpstashLockouts(this.redis, opts.namespace, (what, fn) => this.call(what, fn));
   }
 

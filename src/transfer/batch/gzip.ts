@@ -2,6 +2,7 @@
  * gzip through the web Compression Streams API (workerd, Node 20, Deno), with a streaming
  * byte cap on inflation so a gzip bomb is refused long before it fills memory.
  */
+import { concatBytes } from "../../lib/bytes.ts";
 
 /**
  * Compressed input is fed in slices this big. Deflate expands at most ~1032:1, so even an
@@ -26,15 +27,6 @@ function sliced(bytes: Uint8Array, size = INPUT_SLICE): ReadableStream<BufferSou
   });
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** Reads a byte stream to the end into one array. */
 export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
@@ -47,7 +39,7 @@ export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8
     chunks.push(value);
     total += value.length;
   }
-  return concat(chunks, total);
+  return concatBytes(chunks, total);
 }
 
 export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
@@ -87,7 +79,7 @@ export async function gunzipCapped(body: Uint8Array, maxBytes: number): Promise<
     await reader.cancel().catch(() => {});
     return { ok: false, code: "decompression_failed", reason: `the body is not valid gzip: ${message(e)}` };
   }
-  return { ok: true, bytes: concat(chunks, total) };
+  return { ok: true, bytes: concatBytes(chunks, total) };
 }
 
 function message(e: unknown): string {

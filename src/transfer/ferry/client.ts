@@ -13,6 +13,7 @@
  * - A download is refused unless its bytes match the SHA-256 in the listing AND the Digest header
  *   (and the ETag when it is a SHA-256), and its size the listed size.
  */
+import { concatBytes } from "../../lib/bytes.ts";
 import { sha256Hex } from "../batch/hash.ts";
 
 export interface Endpoint {
@@ -402,13 +403,7 @@ async function readCapped(res: Response, max: number, tooBig: () => FerryError):
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 async function httpError(res: Response, where: string, retryStatuses: number[] = []): Promise<FerryError> {
