@@ -2,15 +2,17 @@ import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { ROOT, run } from "../helpers/spawn.ts";
 import { TEST_ENV, tempDir } from "../helpers/node-app.ts";
+import { testKeys, transferEnv } from "../helpers/keys.ts";
+import { parsePeerKeys, verifyBatch } from "../../src/transfer/batch/index.ts";
 
 const DENO = join(ROOT, "node_modules/.bin/deno");
 const DENO_ARGS = ["run", "--node-modules-dir=manual", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys", "src/runtime/deno.ts"];
 const TSX = join(ROOT, "node_modules/.bin/tsx");
 
 describe("runtimes", () => {
-  it("Deno smoke test: boots the server on libSQL and answers /health and /v1/meta", async () => {
+  it("Deno: boots on libSQL, answers /health and /v1/meta, logs in, changes a user and signs a batch", async () => {
     const dir = await tempDir();
-    const p = run(DENO, DENO_ARGS, { ...TEST_ENV, NETWORK_ROLE: "response", AIRLOCK_DATA_DIR: dir, PORT: "0", DENO_NO_UPDATE_CHECK: "1" });
+    const p = run(DENO, DENO_ARGS, { ...TEST_ENV, ...(await transferEnv("response")), NETWORK_ROLE: "response", AIRLOCK_DATA_DIR: dir, PORT: "0", DENO_NO_UPDATE_CHECK: "1", AIRLOCK_ADMIN_EMAIL: "deno-admin@example.com", AIRLOCK_ADMIN_PASSWORD: "deno admin password" });
     try {
       const line = await p.waitForLine((l) => l.msg === "listening", 60_000);
       expect(line).toMatchObject({ runtime: "deno", role: "response" });
@@ -23,6 +25,24 @@ describe("runtimes", () => {
       const missing = await fetch(`${url}/nope`);
       expect(missing.status).toBe(404);
       expect(missing.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+      // Beyond the smoke: a login (PBKDF2 on Deno), a user change, and a signed batch (Ed25519 + gzip on Deno).
+      const login = await fetch(`${url}/v1/auth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "deno-admin@example.com", password: "deno admin password" }) });
+      const token = ((await login.json()) as { access_token: string }).access_token;
+      const created = await fetch(`${url}/v1/admin/users`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ email: "d@example.com", name: "D", role: "user", password: "a long enough password" }),
+      });
+      expect(created.status).toBe(201);
+      const courier = { authorization: `Bearer ${TEST_ENV.AIRLOCK_COURIER_TOKEN}` };
+      const exported = await fetch(`${url}/v1/transfer/export`, { method: "POST", headers: courier });
+      expect(((await exported.json()) as { exported: unknown[] }).exported).toHaveLength(1);
+      const outbox = (await (await fetch(`${url}/v1/transfer/outbox`, { headers: courier })).json()) as { items: Array<{ id: string; records: number; sha256: string }> };
+      expect(outbox.items[0].records).toBe(2); // the bootstrap admin and the new user
+      const file = new Uint8Array(await (await fetch(`${url}/v1/transfer/outbox/${outbox.items[0].id}`, { headers: courier })).arrayBuffer());
+      const keys = await testKeys();
+      const verified = await verifyBatch(file, { expectedDestination: "airlock-request", peerKeys: await parsePeerKeys([keys.response.publicJwk]) });
+      expect(verified.ok && verified.records.map((r) => r.kind)).toEqual(["user", "user"]);
       expect(missing.headers.get("content-type")).toBe("application/problem+json");
     } finally {
       expect(await p.stop()).toBe(0); // SIGINT stops it cleanly
