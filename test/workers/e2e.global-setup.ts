@@ -10,6 +10,8 @@ import { MemoryLogger } from "../../src/deps/logger.ts";
 declare module "vitest" {
   export interface ProvidedContext {
     e2eMaster: { url: string; courierToken: string; admin: { email: string; password: string } };
+    /** The master's private batch key, for tests that forge the master's batches inside workerd. */
+    masterSigningKey: object;
   }
 }
 
@@ -33,6 +35,7 @@ export default async function setup(project: TestProject) {
     { scheduler: false, logger: new MemoryLogger() },
   );
   project.provide("e2eMaster", { url: master.url, courierToken, admin });
+  project.provide("masterSigningKey", keys.response.privateJwk);
   return async () => {
     await master.close();
     await rm(dir, { recursive: true, force: true });
