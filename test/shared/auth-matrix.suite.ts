@@ -17,6 +17,8 @@ export interface MatrixRoute {
   path: string | ((ctx: Ctx) => Promise<string>);
   body?: (ctx: Ctx) => unknown;
   roles: readonly Role[];
+  /** Whether the network's courier token is accepted (transfer routes); elsewhere it is 403. */
+  courierToken?: boolean;
   /** Status for an allowed caller, per network (and the problem code when it is a problem). */
   ok: (network: Network) => number | { status: number; code: string };
 }
@@ -25,6 +27,19 @@ const ALL = ["admin", "operator", "courier", "user"] as const;
 const freshUser = async (c: Ctx) => (await seedUser(c.s)).id;
 const SUBMITTERS = ["admin", "operator", "user"] as const;
 const ANSWERERS = ["admin", "operator"] as const;
+
+const COURIERS = ["admin", "courier"] as const;
+const TRANSFER: Array<Omit<MatrixRoute, "roles">> = [
+  { method: "GET", path: "/v1/transfer/status", ok: () => 200 },
+  { method: "POST", path: "/v1/transfer/export", body: () => ({}), ok: () => 200 },
+  { method: "GET", path: "/v1/transfer/outbox", ok: () => 200 },
+  { method: "GET", path: "/v1/transfer/outbox/00000000-0000-4000-8000-000000000000", ok: () => ({ status: 404, code: "not_found" }) },
+  // JSON is not a batch file: past authentication, the inbox refuses the type.
+  { method: "POST", path: "/v1/transfer/inbox", body: () => ({}), ok: () => ({ status: 415, code: "unsupported_media_type" }) },
+  { method: "POST", path: "/v1/transfer/import", ok: () => 200 },
+  { method: "GET", path: "/v1/transfer/batches", ok: () => 200 },
+  { method: "POST", path: "/v1/transfer/batches/rcv_00000000000000000000000000/retry", ok: () => ({ status: 404, code: "not_found" }) },
+];
 
 /** The one route table every security test walks. Later issues add their routes here. */
 export const MATRIX: MatrixRoute[] = [
@@ -107,6 +122,10 @@ export const MATRIX: MatrixRoute[] = [
   { method: "DELETE", path: "/v1/admin/cache", roles: ["admin"], ok: () => 200 },
   { method: "DELETE", path: async (c) => `/v1/admin/cache/users/${await freshUser(c)}`, roles: ["admin"], ok: () => 200 },
   { method: "POST", path: "/v1/admin/cache/invalidate", body: () => ({ pattern: "resp:*" }), roles: ["admin"], ok: () => 200 },
+  { method: "GET", path: async (c) => `/v1/admin/rate-limits/${await freshUser(c)}`, roles: ["admin"], ok: () => 200 },
+  { method: "DELETE", path: async (c) => `/v1/admin/rate-limits/${await freshUser(c)}`, roles: ["admin"], ok: () => 204 },
+  // Transfer (issue 5): admins, couriers and the courier token.
+  ...TRANSFER.map((r) => ({ ...r, roles: COURIERS, courierToken: true })),
   { method: "GET", path: "/v1/admin/stats", roles: ["admin"], ok: () => 200 },
 ];
 
@@ -148,6 +167,14 @@ export function authMatrixSuite(h: Harness, networks: Network[] = ["request", "r
           for (const [name, headers, want] of cases) {
             const { res, path } = await call(app, r, ctx, headers);
             await expectProblem(res, { ...want, instance: path }, (v) => expect(v, `${label}: ${name}`));
+          }
+          // The courier token moves batches and nothing else.
+          {
+            const { res, path } = await call(app, r, ctx, { authorization: `Bearer ${s.config.courierToken}` });
+            const want = r.ok(network);
+            if (!r.courierToken) await expectProblem(res, { ...FORBIDDEN, instance: path }, (v) => expect(v, `${label}: courier token`));
+            else if (typeof want === "number") expect(res.status, `${label} with the courier token`).toBe(want);
+            else await expectProblem(res, { status: want.status, code: want.code, title: CATALOG[want.code as ErrorCode].title, instance: path }, (v) => expect(v, `${label}: courier token`));
           }
           for (const role of ALL) {
             const who = await seedSession(s, { role });
