@@ -103,6 +103,20 @@ export function allow(policy: AccessPolicy): MiddlewareHandler<HonoEnv> {
   };
 }
 
+/**
+ * What a route spreads into its createRoute config: the guard, and the same
+ * policy in the OpenAPI document (security scheme and the roles), so the
+ * document cannot drift from what is enforced.
+ */
+export function access(policy: AccessPolicy): { middleware: MiddlewareHandler<HonoEnv>[]; security: Array<Record<string, string[]>>; description: string } {
+  const who = [...policy.roles, ...(policy.courierToken ? ["the courier token"] : [])].join(", ");
+  return {
+    middleware: [allow(policy)],
+    security: [{ bearer: [] }],
+    description: `Access: ${who}${policy.scope ? `; API keys with scopes need \`${policy.scope}\`` : ""}.`,
+  };
+}
+
 export const ANY_ROLE = ["admin", "operator", "courier", "user"] as const;
 
 /** The principal of a route guarded by `allow` (it is always set there). */

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { allow } from "../../middleware/auth.ts";
+import { access } from "../../middleware/auth.ts";
 import { getApiKey, publicApiKey, revokeApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { ApiKeyIdParam, ApiKeySchema } from "../api-keys/schemas.ts";
@@ -11,7 +11,7 @@ const route = createRoute({
   path: "/v1/admin/api-keys/{id}",
   tags: ["API keys"],
   summary: "Revoke any API key from the master; the revocation travels to the request network",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   request: { params: ApiKeyIdParam },
   responses: { 200: { description: "Revoked", content: { "application/json": { schema: ApiKeySchema } } }, ...problemResponses(401, 403, 404) },
 });

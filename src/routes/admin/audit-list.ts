@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, lte, type SQL } from "drizzle-orm";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { allow } from "../../middleware/auth.ts";
+import { access } from "../../middleware/auth.ts";
 import { auditLog } from "../../../schema/index.ts";
 import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
 
@@ -33,7 +33,7 @@ const route = createRoute({
   path: "/v1/admin/audit",
   tags: ["Audit"],
   summary: "The audit log, newest first (filters, cursor pagination)",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   request: {
     query: PageQuery.extend({
       action: z.string().max(64).optional(),

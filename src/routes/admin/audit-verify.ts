@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { allow } from "../../middleware/auth.ts";
+import { access } from "../../middleware/auth.ts";
 import { verifyAuditChain } from "../../audit/audit.ts";
 
 const ChainCheckSchema = z
@@ -13,7 +13,7 @@ const route = createRoute({
   path: "/v1/admin/audit/verify",
   tags: ["Audit"],
   summary: "Check the hash chain; reports the first broken link",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   responses: { 200: { description: "Result", content: { "application/json": { schema: ChainCheckSchema } } }, ...problemResponses(401, 403) },
 });
 

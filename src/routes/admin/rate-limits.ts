@@ -3,7 +3,7 @@ import { and, eq, isNotNull, isNull } from "drizzle-orm";
 import type { App } from "../../lib/router.ts";
 import type { Services } from "../../services.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { allow } from "../../middleware/auth.ts";
+import { access } from "../../middleware/auth.ts";
 import { apiKeys, users } from "../../../schema/index.ts";
 import { actorOf, audit } from "../../audit/audit.ts";
 import { guarded, keyLimits, quotaOf, userLimits, type ResolvedLimits } from "../../middleware/rate-limit.ts";
@@ -51,7 +51,7 @@ const getRoute = createRoute({
   path: "/v1/admin/rate-limits/{userId}",
   tags: ["Rate limits"],
   summary: "A user's rate-limit policy, its source, and current use per window",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   request: { params: Params },
   responses: {
     200: { description: "Policy and use", content: { "application/json": { schema: RateLimitStatusSchema } } },
@@ -64,7 +64,7 @@ const deleteRoute = createRoute({
   path: "/v1/admin/rate-limits/{userId}",
   tags: ["Rate limits"],
   summary: "Reset a user's counters (and their keys' own), failed logins and any login lockout (audited)",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   request: { params: Params },
   responses: { 204: { description: "Reset" }, ...problemResponses(401, 403, 404, 429, 503) },
 });

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { allow } from "../../middleware/auth.ts";
+import { access } from "../../middleware/auth.ts";
 import { requestStats } from "../../requests/stats.ts";
 
 const Latency = z.object({ count: z.number().int(), p50: z.number().nullable(), p90: z.number().nullable(), p99: z.number().nullable(), max: z.number().nullable() });
@@ -26,7 +26,7 @@ const route = createRoute({
   path: "/v1/admin/stats",
   tags: ["Admin"],
   summary: "Request statistics: counts by status, oldest pending age, per-user volumes, latency percentiles",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   request: {
     query: z.object({
       since: z.iso.datetime({ offset: true }).optional().openapi({ description: "Window start (default: 30 days ago)" }),

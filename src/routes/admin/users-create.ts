@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { allow } from "../../middleware/auth.ts";
+import { access } from "../../middleware/auth.ts";
 import { createUser, publicUser } from "../../identity/users.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { CreateUserSchema, UserSchema } from "./user-schemas.ts";
@@ -11,7 +11,7 @@ const route = createRoute({
   path: "/v1/admin/users",
   tags: ["Users"],
   summary: "Create a user (response network only)",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   request: { body: { required: true, content: { "application/json": { schema: CreateUserSchema } } } },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: UserSchema } } },

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { allow } from "../../middleware/auth.ts";
+import { access } from "../../middleware/auth.ts";
 import { publicUser, updateUser } from "../../identity/users.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { UserIdParam, UserSchema } from "./user-schemas.ts";
@@ -11,7 +11,7 @@ const route = createRoute({
   path: "/v1/admin/users/{id}",
   tags: ["Users"],
   summary: "Disable a user (users are never hard-deleted: requests and the audit log refer to them)",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   request: { params: UserIdParam },
   responses: {
     200: { description: "Disabled", content: { "application/json": { schema: UserSchema } } },

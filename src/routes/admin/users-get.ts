@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { allow } from "../../middleware/auth.ts";
+import { access } from "../../middleware/auth.ts";
 import { getUser, publicUser } from "../../identity/users.ts";
 import { UserIdParam, UserSchema } from "./user-schemas.ts";
 
@@ -10,7 +10,7 @@ const route = createRoute({
   path: "/v1/admin/users/{id}",
   tags: ["Users"],
   summary: "Get a user",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   request: { params: UserIdParam },
   responses: { 200: { description: "The user", content: { "application/json": { schema: UserSchema } } }, ...problemResponses(401, 403, 404) },
 });

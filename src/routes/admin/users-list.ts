@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, gt, like, or, type SQL } from "drizzle-orm";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { allow } from "../../middleware/auth.ts";
+import { access } from "../../middleware/auth.ts";
 import { users } from "../../../schema/index.ts";
 import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
 import { publicUser } from "../../identity/users.ts";
@@ -16,7 +16,7 @@ const route = createRoute({
   path: "/v1/admin/users",
   tags: ["Users"],
   summary: "List users (filters, cursor pagination)",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   request: {
     query: PageQuery.extend({
       role: z.enum(ROLES).optional(),

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { allow } from "../../middleware/auth.ts";
+import { access } from "../../middleware/auth.ts";
 import { publicUser, updateUser } from "../../identity/users.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { UpdateUserSchema, UserIdParam, UserSchema } from "./user-schemas.ts";
@@ -11,7 +11,7 @@ const route = createRoute({
   path: "/v1/admin/users/{id}",
   tags: ["Users"],
   summary: "Change a user's name, role, status, password or rate limits (response network only)",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   request: { params: UserIdParam, body: { required: true, content: { "application/json": { schema: UpdateUserSchema } } } },
   responses: {
     200: { description: "Updated", content: { "application/json": { schema: UserSchema } } },

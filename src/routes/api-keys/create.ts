@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { ANY_ROLE, allow, principalOf } from "../../middleware/auth.ts";
+import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
 import { createApiKey, publicApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { CreateApiKeySchema, CreatedApiKeySchema } from "./schemas.ts";
@@ -11,7 +11,7 @@ const route = createRoute({
   path: "/v1/api-keys",
   tags: ["API keys"],
   summary: "Create an API key for yourself (the secret is returned once)",
-  middleware: [allow({ roles: ANY_ROLE })],
+  ...access({ roles: ANY_ROLE }),
   request: { body: { required: true, content: { "application/json": { schema: CreateApiKeySchema } } } },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: CreatedApiKeySchema } } },

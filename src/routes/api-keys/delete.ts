@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { ANY_ROLE, allow, principalOf } from "../../middleware/auth.ts";
+import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
 import { getApiKey, publicApiKey, revokeApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { ApiKeyIdParam, ApiKeySchema } from "./schemas.ts";
@@ -11,7 +11,7 @@ const route = createRoute({
   path: "/v1/api-keys/{id}",
   tags: ["API keys"],
   summary: "Revoke one of your API keys (admins: anyone's)",
-  middleware: [allow({ roles: ANY_ROLE })],
+  ...access({ roles: ANY_ROLE }),
   request: { params: ApiKeyIdParam },
   responses: { 200: { description: "Revoked", content: { "application/json": { schema: ApiKeySchema } } }, ...problemResponses(401, 403, 404) },
 });

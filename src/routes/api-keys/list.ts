@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, isNull, lt, or, type SQL } from "drizzle-orm";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { ANY_ROLE, allow, principalOf } from "../../middleware/auth.ts";
+import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
 import { apiKeys } from "../../../schema/index.ts";
 import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
 import { publicApiKey } from "../../identity/api-keys.ts";
@@ -15,7 +15,7 @@ const route = createRoute({
   path: "/v1/api-keys",
   tags: ["API keys"],
   summary: "List your API keys (admins: any user's with ?user_id=)",
-  middleware: [allow({ roles: ANY_ROLE })],
+  ...access({ roles: ANY_ROLE }),
   request: {
     query: PageQuery.extend({
       user_id: z.string().max(64).optional(),

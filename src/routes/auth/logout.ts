@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { ANY_ROLE, allow, principalOf } from "../../middleware/auth.ts";
+import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
 import { familyOf, revokeAllSessions, revokeFamily } from "../../identity/sessions.ts";
 import { actorOf, audit } from "../../audit/audit.ts";
 
@@ -10,7 +10,7 @@ const route = createRoute({
   path: "/v1/auth/logout",
   tags: ["Auth"],
   summary: "End this session (or all of the user's sessions)",
-  middleware: [allow({ roles: ANY_ROLE })],
+  ...access({ roles: ANY_ROLE }),
   request: {
     body: {
       required: false,

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { ANY_ROLE, allow, principalOf } from "../../middleware/auth.ts";
+import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
 import { getUser, publicUser } from "../../identity/users.ts";
 import { UserSchema } from "../admin/user-schemas.ts";
 
@@ -14,7 +14,7 @@ const route = createRoute({
   path: "/v1/me",
   tags: ["Auth"],
   summary: "Who am I",
-  middleware: [allow({ roles: ANY_ROLE })],
+  ...access({ roles: ANY_ROLE }),
   responses: { 200: { description: "The caller", content: { "application/json": { schema: MeSchema } } }, ...problemResponses(401, 403) },
 });
 

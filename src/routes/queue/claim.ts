@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { allow } from "../../middleware/auth.ts";
+import { access } from "../../middleware/auth.ts";
 import { claimRequest } from "../../requests/answers.ts";
 import { QueueItemSchema, RequestIdParam } from "../requests/schemas.ts";
 import { ANSWERERS, actorFor, requestOr404 } from "../requests/answer.ts";
@@ -12,7 +12,7 @@ const route = createRoute({
   path: "/v1/queue/{id}/claim",
   tags: ["Queue"],
   summary: "Claim a request so other operators leave it to you (expires after AIRLOCK_CLAIM_TTL_SECONDS; claiming again renews)",
-  middleware: [allow({ roles: ANSWERERS, scope: "requests:write" })],
+  ...access({ roles: ANSWERERS, scope: "requests:write" }),
   request: { params: RequestIdParam },
   responses: {
     200: { description: "Claimed", content: { "application/json": { schema: QueueItemSchema } } },

@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import type { App } from "../../lib/router.ts";
 import type { HonoEnv } from "../../env.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { allow, principalOf } from "../../middleware/auth.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
 import { requests } from "../../../schema/index.ts";
 import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
 import type { RequestRow } from "../../requests/records.ts";
@@ -34,7 +34,7 @@ const route = createRoute({
   path: "/v1/queue",
   tags: ["Queue"],
   summary: "Received, unanswered requests: most urgent first, then oldest first (response network)",
-  middleware: [allow({ roles: ANSWERERS, scope: "requests:read" })],
+  ...access({ roles: ANSWERERS, scope: "requests:read" }),
   request: {
     query: PageQuery.extend({
       status: z.enum(["received", "processing"]).optional(),

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { App } from "../../lib/router.ts";
 import type { HonoEnv } from "../../env.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { allow, principalOf } from "../../middleware/auth.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { answerRequest, type Actor } from "../../requests/answers.ts";
 import { getRequest } from "../../requests/requests.ts";
@@ -47,7 +47,7 @@ const route = createRoute({
   path: "/v1/requests/{id}/response",
   tags: ["Queue"],
   summary: "Answer a request (response network; operators and admins). Answering an answered request corrects the answer.",
-  middleware: [allow({ roles: ANSWERERS, scope: "requests:write" })],
+  ...access({ roles: ANSWERERS, scope: "requests:write" }),
   request: { params: RequestIdParam, body: { required: true, content: { "application/json": { schema: AnswerSchema } } } },
   responses: {
     201: { description: "Answered; travels to the request network with the next batch", content: { "application/json": { schema: AnsweredSchema } } },

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { allow, principalOf } from "../../middleware/auth.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
 import { cancelRequest, describeRequest, visibleRequest } from "../../requests/requests.ts";
 import { RequestIdParam, RequestSchema } from "./schemas.ts";
 import { SUBMITTERS } from "./submit.ts";
@@ -11,7 +11,7 @@ const route = createRoute({
   path: "/v1/requests/{id}/cancel",
   tags: ["Requests"],
   summary: "Cancel a request until it is answered (cancelling twice changes nothing)",
-  middleware: [allow({ roles: SUBMITTERS, scope: "requests:write" })],
+  ...access({ roles: SUBMITTERS, scope: "requests:write" }),
   request: { params: RequestIdParam },
   responses: { 200: { description: "Cancelled", content: { "application/json": { schema: RequestSchema } } }, ...problemResponses(401, 403, 404, 409) },
 });

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { allow, principalOf } from "../../middleware/auth.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
 import { describeRequest, visibleRequest } from "../../requests/requests.ts";
 import { RequestIdParam, RequestSchema } from "./schemas.ts";
 import { SUBMITTERS } from "./submit.ts";
@@ -11,7 +11,7 @@ const route = createRoute({
   path: "/v1/requests/{id}",
   tags: ["Requests"],
   summary: "One request with its timeline and, while pending, an estimate of when the answer may arrive",
-  middleware: [allow({ roles: SUBMITTERS, scope: "requests:read" })],
+  ...access({ roles: SUBMITTERS, scope: "requests:read" }),
   request: { params: RequestIdParam },
   responses: { 200: { description: "The request", content: { "application/json": { schema: RequestSchema } } }, ...problemResponses(401, 403, 404) },
 });

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, gte, inArray, lt, or, type SQL } from "drizzle-orm";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { allow, principalOf } from "../../middleware/auth.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
 import { requests } from "../../../schema/index.ts";
 import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
 import { REQUEST_STATUSES, type RequestStatus } from "../../requests/records.ts";
@@ -40,7 +40,7 @@ const route = createRoute({
   path: "/v1/requests",
   tags: ["Requests"],
   summary: "List your requests, newest first (operators and admins: everyone's)",
-  middleware: [allow({ roles: SUBMITTERS, scope: "requests:read" })],
+  ...access({ roles: SUBMITTERS, scope: "requests:read" }),
   request: { query: RequestListQuery },
   responses: {
     200: { description: "Requests", content: { "application/json": { schema: listSchema(RequestSummarySchema, "RequestList") } } },

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { allow } from "../../middleware/auth.ts";
+import { access } from "../../middleware/auth.ts";
 import { rejectRequest } from "../../requests/answers.ts";
 import { RejectSchema, RequestIdParam } from "./schemas.ts";
 import { ANSWERERS, AnsweredSchema, actorFor, requestOr404 } from "./answer.ts";
@@ -11,7 +11,7 @@ const route = createRoute({
   path: "/v1/requests/{id}/reject",
   tags: ["Queue"],
   summary: "Reject a request with a reason the requester sees (response network; operators and admins)",
-  middleware: [allow({ roles: ANSWERERS, scope: "requests:write" })],
+  ...access({ roles: ANSWERERS, scope: "requests:write" }),
   request: { params: RequestIdParam, body: { required: true, content: { "application/json": { schema: RejectSchema } } } },
   responses: {
     201: { description: "Rejected; travels to the request network with the next batch", content: { "application/json": { schema: AnsweredSchema } } },

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import type { App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { allow, principalOf } from "../../middleware/auth.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
 import { requests, responses } from "../../../schema/index.ts";
 import { canSee } from "../../requests/requests.ts";
 import { estimateAnswer } from "../../requests/estimate.ts";
@@ -13,15 +13,18 @@ import { SUBMITTERS } from "./submit.ts";
 
 const CACHE_CONTROL = "private, no-cache";
 
+const guard = access({ roles: SUBMITTERS, scope: "requests:read" });
+
 const route = createRoute({
+  ...guard,
   method: "get",
   path: "/v1/requests/{id}/response",
   tags: ["Requests"],
   summary: "The answer, once it has arrived (ETag / If-None-Match for polling)",
   description:
+    `${guard.description} ` +
     "200 with the answer; 304 when `If-None-Match` matches the current `ETag` (the response version and the batch that delivered it). " +
     "While pending: 409 `response_pending` with `request_status` and `Retry-After`. Rejected: 422 `request_rejected` with `reason`. Cancelled: 409 `request_cancelled`.",
-  middleware: [allow({ roles: SUBMITTERS, scope: "requests:read" })],
   request: { params: RequestIdParam, headers: z.object({ "if-none-match": z.string().optional() }) },
   responses: {
     200: { description: "The answer", content: { "application/json": { schema: ResponseSchema } } },

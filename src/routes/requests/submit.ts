@@ -1,21 +1,24 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { allow, principalOf } from "../../middleware/auth.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
 import { submitRequest } from "../../requests/requests.ts";
 import { parseIdempotencyKey } from "../../requests/idempotency.ts";
 import { RequestSchema, SubmitRequestSchema } from "./schemas.ts";
 
 export const SUBMITTERS = ["admin", "operator", "user"] as const;
 
+const guard = access({ roles: SUBMITTERS, scope: "requests:write" });
+
 const route = createRoute({
+  ...guard,
   method: "post",
   path: "/v1/requests",
   tags: ["Requests"],
   summary: "Submit a request (answered later, across the air gap)",
   description:
+    `${guard.description} ` +
     "Send `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header) to retry safely: the same key with the same body answers the original result with `Idempotency-Replayed: true`; with a different body 422; while the first is still running 409. Keys are per user and kept 24 h.",
-  middleware: [allow({ roles: SUBMITTERS, scope: "requests:write" })],
   request: {
     headers: z.object({ "idempotency-key": z.string().optional().openapi({ description: 'e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324"' }) }),
     body: { required: true, content: { "application/json": { schema: SubmitRequestSchema } } },

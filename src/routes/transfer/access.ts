@@ -1,4 +1,4 @@
-import { allow } from "../../middleware/auth.ts";
+import { access } from "../../middleware/auth.ts";
 
 /** Transfer routes: admins, couriers, and the network's courier token (automated couriers, the replica's first batch). */
-export const courierAccess = () => allow({ roles: ["admin", "courier"], courierToken: true });
+export const courierAccess = () => access({ roles: ["admin", "courier"], courierToken: true });

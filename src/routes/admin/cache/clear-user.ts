@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import type { App } from "../../../lib/router.ts";
 import { ApiError, problemResponses } from "../../../errors.ts";
-import { allow } from "../../../middleware/auth.ts";
+import { access } from "../../../middleware/auth.ts";
 import { users } from "../../../../schema/index.ts";
 import { clearUser, userIndexKey } from "../../../requests/response-cache.ts";
 import { CacheClearedSchema } from "./schemas.ts";
@@ -13,7 +13,7 @@ const route = createRoute({
   path: "/v1/admin/cache/users/{id}",
   tags: ["Cache"],
   summary: "Delete one user's cache entries (found through the user's index)",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) }) },
   responses: { 200: { description: "Cleared", content: { "application/json": { schema: CacheClearedSchema } } }, ...problemResponses(401, 403, 404, 503) },
 });

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { App } from "../../../lib/router.ts";
 import type { HonoEnv } from "../../../env.ts";
 import { ApiError, problemResponses } from "../../../errors.ts";
-import { allow } from "../../../middleware/auth.ts";
+import { access } from "../../../middleware/auth.ts";
 import { actorOf, audit } from "../../../audit/audit.ts";
 import { CACHE_PREFIX, clearAll } from "../../../requests/response-cache.ts";
 import { CacheClearedSchema } from "./schemas.ts";
@@ -36,7 +36,7 @@ const route = createRoute({
   path: "/v1/admin/cache",
   tags: ["Cache"],
   summary: "Delete every cache entry of this network (only keys under its namespace; never the whole Redis database)",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   responses: { 200: { description: "Cleared", content: { "application/json": { schema: CacheClearedSchema } } }, ...problemResponses(401, 403, 503) },
 });
 

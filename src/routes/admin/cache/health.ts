@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../../lib/router.ts";
 import { problemResponses } from "../../../errors.ts";
-import { allow } from "../../../middleware/auth.ts";
+import { access } from "../../../middleware/auth.ts";
 import { cacheHealth } from "../../../requests/response-cache.ts";
 import { CacheHealthSchema } from "./schemas.ts";
 
@@ -10,7 +10,7 @@ const route = createRoute({
   path: "/v1/admin/cache/health",
   tags: ["Cache"],
   summary: "Whether the cache store answers, and how fast (200 either way; `status` says)",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   responses: { 200: { description: "Health", content: { "application/json": { schema: CacheHealthSchema } } }, ...problemResponses(401, 403) },
 });
 

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../../lib/router.ts";
 import { problemResponses } from "../../../errors.ts";
-import { allow } from "../../../middleware/auth.ts";
+import { access } from "../../../middleware/auth.ts";
 import { invalidatePattern } from "../../../requests/response-cache.ts";
 import { CacheClearedSchema, InvalidateSchema } from "./schemas.ts";
 import { auditedCacheAction, namespaceOf } from "./clear.ts";
@@ -11,7 +11,7 @@ const route = createRoute({
   path: "/v1/admin/cache/invalidate",
   tags: ["Cache"],
   summary: "Delete the cache entries whose keys match a pattern (found with SCAN, never KEYS)",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   request: { body: { required: true, content: { "application/json": { schema: InvalidateSchema } } } },
   responses: { 200: { description: "Deleted", content: { "application/json": { schema: CacheClearedSchema } } }, ...problemResponses(400, 401, 403, 503) },
 });

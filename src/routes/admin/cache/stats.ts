@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../../lib/router.ts";
 import { problemResponses } from "../../../errors.ts";
-import { allow } from "../../../middleware/auth.ts";
+import { access } from "../../../middleware/auth.ts";
 import { cacheStats } from "../../../requests/response-cache.ts";
 import { CacheStatsSchema } from "./schemas.ts";
 
@@ -10,7 +10,7 @@ const route = createRoute({
   path: "/v1/admin/cache/stats",
   tags: ["Cache"],
   summary: "Cache statistics: hits, misses, hit ratio, errors, keys, store, since when",
-  middleware: [allow({ roles: ["admin"] })],
+  ...access({ roles: ["admin"] }),
   responses: { 200: { description: "Statistics", content: { "application/json": { schema: CacheStatsSchema } } }, ...problemResponses(401, 403) },
 });
 
