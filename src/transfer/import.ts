@@ -150,8 +150,6 @@ async function finish(s: Services, receiptId: string, outcome: Exclude<Outcome, 
 export async function processReceipt(s: Services, receiptId: string): Promise<ImportResult> {
   const bytes = await s.batches.get("inbox", receiptFile(receiptId));
   if (!bytes) throw new ApiError("not_found", { detail: `the file of receipt ${receiptId} is not in the inbox` });
-  const fileSha = await sha256Hex(bytes);
-
   const v = await verifyBatch(bytes, { expectedDestination: s.config.networkId, peerKeys: await peerKeysOf(s), now: s.clock.now(), limits: limits(s) });
   if (!v.ok) return finish(s, receiptId, "quarantined", { reason: `${v.code}: ${v.reason}` }, false);
   const m = v.manifest;
@@ -184,7 +182,7 @@ export async function processReceipt(s: Services, receiptId: string): Promise<Im
   if (auditProblem) return finish(s, receiptId, "quarantined", { reason: auditProblem, manifest: m }, false);
 
   try {
-    await apply(s, receiptId, m, v.records, last, fileSha);
+    await apply(s, receiptId, m, v.records, last);
   } catch (e) {
     // Another importer applied this sequence meanwhile: it is now a replay.
     if (isGuardFailure(e)) return processReceipt(s, receiptId);
@@ -199,7 +197,7 @@ export async function processReceipt(s: Services, receiptId: string): Promise<Im
 }
 
 /** The whole batch in one atomic db.batch, guarded so it applies exactly after `last`. */
-async function apply(s: Services, receiptId: string, m: Manifest, records: BatchRecord[], last: number, _fileSha: string) {
+async function apply(s: Services, receiptId: string, m: Manifest, records: BatchRecord[], last: number) {
   const now = s.clock.now().toISOString();
   const ctx = { batchSequence: m.sequence, receivedAt: now };
   const statements: Statement[] = [...guard(s.db, stateIs(STATE.inLastSequence, last))];
