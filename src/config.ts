@@ -79,7 +79,10 @@ const ConfigSchema = z
         }
       }),
     AIRLOCK_RATE_LIMIT_WARN_PERCENT: z.coerce.number().int().min(1, "expected 1 to 100").max(100, "expected 1 to 100").default(80),
-    AIRLOCK_RATE_LIMIT_ON_ERROR: z.enum(["open", "closed"], { message: 'expected "open" or "closed"' }).default("closed"),
+    // Authenticated traffic fails open (a Redis outage must not take reads down: they fall back to the
+    // database); logins fail closed (brute-force protection is never silently off). Both counted and logged.
+    AIRLOCK_RATE_LIMIT_ON_ERROR: z.enum(["open", "closed"], { message: 'expected "open" or "closed"' }).default("open"),
+    AIRLOCK_LOGIN_LIMIT_ON_ERROR: z.enum(["open", "closed"], { message: 'expected "open" or "closed"' }).default("closed"),
     AIRLOCK_RATE_LIMIT_TIMEOUT_MS: z.coerce.number().int().min(10, "expected 10 to 10000").max(10_000, "expected 10 to 10000").default(200),
     AIRLOCK_LOGIN_MAX_FAILURES: positiveInt(5),
     AIRLOCK_LOGIN_LOCKOUT_SECONDS: positiveInt(60),
@@ -167,6 +170,8 @@ export interface Config {
     warnPercent: number;
     /** When the limiter's backend fails or times out: let requests through (counted, logged) or refuse them (503). */
     onError: "open" | "closed";
+    /** The same, for logins and refreshes (per IP, per account, lockouts). */
+    loginOnError: "open" | "closed";
     timeoutMs: number;
     login: { maxFailures: number; lockoutSeconds: number; lockoutMaxSeconds: number };
   };
@@ -253,6 +258,7 @@ export function loadConfig(env: Record<string, unknown>): Config {
       policies: c.AIRLOCK_RATE_LIMITS,
       warnPercent: c.AIRLOCK_RATE_LIMIT_WARN_PERCENT,
       onError: c.AIRLOCK_RATE_LIMIT_ON_ERROR,
+      loginOnError: c.AIRLOCK_LOGIN_LIMIT_ON_ERROR,
       timeoutMs: c.AIRLOCK_RATE_LIMIT_TIMEOUT_MS,
       login: {
         maxFailures: c.AIRLOCK_LOGIN_MAX_FAILURES,

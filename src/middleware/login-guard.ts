@@ -54,14 +54,14 @@ export class LoginGuard {
 
   private async count(identity: string, kind: "login_ip" | "login_account"): Promise<{ decision: LimitDecision; policy: string } | undefined> {
     const windows = this.windows(kind);
-    const decision = await guarded(this.s, this.ctx.requestId, `${kind} limit`, () => this.s.limiter.limit(identity, quotaOf(windows)));
+    const decision = await guarded(this.s, this.ctx.requestId, `${kind} limit`, () => this.s.limiter.limit(identity, quotaOf(windows)), this.s.config.rateLimits.loginOnError);
     return decision && { decision, policy: policyHeader(windows) };
   }
 
   /** Before verifying: refuses (429) a locked account or an IP/account over its attempt quota; counts the attempt. */
   async check(ip: string | undefined, email: string): Promise<void> {
     const { subject } = await accountSubject(email);
-    const lock = await guarded(this.s, this.ctx.requestId, "lockout check", () => this.s.limiter.lockouts.get(subject));
+    const lock = await guarded(this.s, this.ctx.requestId, "lockout check", () => this.s.limiter.lockouts.get(subject), this.s.config.rateLimits.loginOnError);
     const now = this.s.clock.now().getTime();
     if (lock) {
       const retry = Math.max(1, Math.ceil((lock.until - now) / 1000));
@@ -98,14 +98,15 @@ export class LoginGuard {
     const { subject, emailSha256 } = await accountSubject(email);
     const { maxFailures, lockoutSeconds, lockoutMaxSeconds } = this.s.config.rateLimits.login;
     const window: QuotaWindow = { ...FAILURE_WINDOW, limit: maxFailures };
-    const d = await guarded(this.s, this.ctx.requestId, "login failure", () => this.s.limiter.limit(subject, [window]));
+    const d = await guarded(this.s, this.ctx.requestId, "login failure", () => this.s.limiter.limit(subject, [window]), this.s.config.rateLimits.loginOnError);
     if (!d || (d.allowed && d.windows[0].remaining > 0)) return;
     const lock = await guarded(this.s, this.ctx.requestId, "lockout", () =>
       this.s.limiter.lockouts.lock(subject, { baseSeconds: lockoutSeconds, maxSeconds: lockoutMaxSeconds, levelTtlSeconds: LOCKOUT_LEVEL_TTL_SECONDS }),
+      this.s.config.rateLimits.loginOnError,
     );
     if (!lock) return;
     // The next lockout needs maxFailures new failures after this one expires.
-    await guarded(this.s, this.ctx.requestId, "login failure reset", () => this.s.limiter.reset(subject, [FAILURE_WINDOW]));
+    await guarded(this.s, this.ctx.requestId, "login failure reset", () => this.s.limiter.reset(subject, [FAILURE_WINDOW]), this.s.config.rateLimits.loginOnError);
     const seconds = Math.round((lock.until - this.s.clock.now().getTime()) / 1000);
     this.s.logger.log("warn", "account locked after failed logins", { email_sha256: emailSha256, level: lock.level, seconds, request_id: this.ctx.requestId });
     await audit(this.s, {
@@ -124,6 +125,7 @@ export class LoginGuard {
     const { subject } = await accountSubject(email);
     await guarded(this.s, this.ctx.requestId, "login success", () =>
       Promise.all([this.s.limiter.lockouts.clear(subject), this.s.limiter.reset(subject, [FAILURE_WINDOW])]),
+      this.s.config.rateLimits.loginOnError,
     );
   }
 }

@@ -90,16 +90,21 @@ export async function limitsFor(s: Services, p: Principal): Promise<ResolvedLimi
 export const quotaOf = (windows: EffectiveWindow[]): QuotaWindow[] => windows.map((w) => ({ name: w.window, limit: w.limit, seconds: w.seconds }));
 
 /**
- * Runs a limiter call and applies AIRLOCK_RATE_LIMIT_ON_ERROR when its backend
+ * Runs a limiter call and applies AIRLOCK_RATE_LIMIT_ON_ERROR (logins: AIRLOCK_LOGIN_LIMIT_ON_ERROR) when its backend
  * fails: every such event is counted (limiter.counters) and logged; "open"
  * answers undefined (go on without a limit), "closed" refuses with 503.
  */
-export async function guarded<T>(s: Services, requestId: string | undefined, what: string, op: () => Promise<T>): Promise<T | undefined> {
+export async function guarded<T>(
+  s: Services,
+  requestId: string | undefined,
+  what: string,
+  op: () => Promise<T>,
+  mode: "open" | "closed" = s.config.rateLimits.onError,
+): Promise<T | undefined> {
   try {
     return await op();
   } catch (e) {
     if (!(e instanceof RateLimiterUnavailable)) throw e;
-    const mode = s.config.rateLimits.onError;
     const counters = s.limiter.counters;
     if (mode === "open") counters.failed_open++;
     else counters.failed_closed++;

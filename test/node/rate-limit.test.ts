@@ -146,7 +146,8 @@ describe("rate limits: node-only checks", () => {
         login_account: { minute: 10, hour: 50, day: 200 },
       },
       warnPercent: 80,
-      onError: "closed",
+      onError: "open",
+      loginOnError: "closed",
       timeoutMs: 200,
       login: { maxFailures: 5, lockoutSeconds: 60, lockoutMaxSeconds: 3600 },
     });

@@ -301,7 +301,7 @@ export function rateLimitSuite(h: RateLimitHarness) {
             },
           ],
           lockout: { locked: false, until: null, level: null },
-          limiter: { backend, on_error: "closed", counters: { errors: 0, timeouts: 0, failed_open: 0, failed_closed: 0, last_error: null, last_error_at: null } },
+          limiter: { backend, on_error: "open", login_on_error: "closed", counters: { errors: 0, timeouts: 0, failed_open: 0, failed_closed: 0, last_error: null, last_error_at: null } },
         });
 
         const nobody = await seed(services);
@@ -443,11 +443,24 @@ export function rateLimitSuite(h: RateLimitHarness) {
       });
     }
 
+    it("by default, with Redis stopped: authenticated requests go on (counted, logged), logins are refused", async () => {
+      const { call, services, logger } = await setup("upstash", { UPSTASH_REDIS_REST_URL: h.downUpstash.url, UPSTASH_REDIS_REST_TOKEN: h.downUpstash.token });
+      expect(services.config.rateLimits).toMatchObject({ onError: "open", loginOnError: "closed" });
+      const u = await seed(services);
+      expect((await call("/__test/limited", u.auth)).status).toBe(200);
+      const login = await call("/v1/auth/token", { "content-type": "application/json", "X-Request-Id": "req-login-down" }, { method: "POST", body: JSON.stringify({ email: u.email, password: "correct horse battery staple" }) });
+      expect(login.status).toBe(503);
+      expect(((await login.json()) as { code: string }).code).toBe("not_ready");
+      expect(services.limiter.counters).toMatchObject({ failed_open: 1, failed_closed: 1 });
+      expect(logger.entries.filter((e) => e.msg.startsWith("rate limiter unavailable")).map((e) => e.on_error)).toEqual(["open", "closed"]);
+    });
+
     it("a backend that never answers is cut off at the timeout, never a silent success", async () => {
       const { call, services, logger } = await setup("upstash", {
         UPSTASH_REDIS_REST_URL: h.hangingUrl,
         UPSTASH_REDIS_REST_TOKEN: "whatever",
         AIRLOCK_RATE_LIMIT_TIMEOUT_MS: "100",
+        AIRLOCK_RATE_LIMIT_ON_ERROR: "closed",
       });
       const u = await seed(services);
       const started = Date.now();

@@ -31,6 +31,7 @@ export const RateLimitStatusSchema = z
     limiter: z.object({
       backend: z.enum(["memory", "upstash"]),
       on_error: z.enum(["open", "closed"]),
+      login_on_error: z.enum(["open", "closed"]),
       counters: z.object({
         errors: z.number().int(),
         timeouts: z.number().int(),
@@ -121,7 +122,7 @@ export function registerAdminRateLimits(app: App) {
         windows,
         api_keys: keys,
         lockout: lock.lock ? { locked: true, until: new Date(lock.lock.until).toISOString(), level: lock.lock.level } : { locked: false, until: null, level: null },
-        limiter: { backend: s.limiter.kind, on_error: s.config.rateLimits.onError, counters: { ...s.limiter.counters } },
+        limiter: { backend: s.limiter.kind, on_error: s.config.rateLimits.onError, login_on_error: s.config.rateLimits.loginOnError, counters: { ...s.limiter.counters } },
       },
       200,
     );
