@@ -5,12 +5,13 @@
  * Exit status: 0 everything succeeded, 1 a file failed or was quarantined (or a network could not
  * be used), 2 usage error. Tokens are never printed.
  */
-import { mkdtemp, open, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { verifyFiles, type ReadFileFn } from "../src/transfer/batch/cli-verify.ts";
+import { verifyFiles } from "../src/transfer/batch/cli-verify.ts";
+import { readFileLimited as readLimited } from "../src/transfer/ferry/node-folder.ts";
 import { mergePeerKeys, parsePeerKeys, type PeerKeySet } from "../src/transfer/batch/keys.ts";
 import { errorInfo, FerryError, isCleartextRemote, normalizeBaseUrl, TransferClient, type ClientOptions, type RetryInfo } from "../src/transfer/ferry/client.ts";
 import { carry, formatBytes, pull, push, summaryLine, type CarrySummary, type FerryEvent, type PullSummary, type PushSummary } from "../src/transfer/ferry/ferry.ts";
@@ -291,17 +292,6 @@ async function verifyCommand(files: string[], v: Values): Promise<number> {
   return ok ? 0 : 1;
 }
 
-/** Reads at most maxBytes: an oversized file is refused by its size without being loaded. */
-const readLimited: ReadFileFn = async (path, maxBytes) => {
-  const handle = await open(path, "r");
-  try {
-    const { size } = await handle.stat();
-    if (size > maxBytes) return { size };
-    return new Uint8Array(await handle.readFile());
-  } finally {
-    await handle.close();
-  }
-};
 
 let code: number;
 const json = process.argv.includes("--json");

@@ -8,10 +8,11 @@
  * --public-key, AIRLOCK_PEER_PUBLIC_KEYS is used. Prints `OK <batch id> seq=N records=N` or
  * `FAIL <file>: <reason> (<code>)` per file. Exit 0 if all verified, 1 if any failed, 2 on usage errors.
  */
-import { open, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { verifyFiles, type ReadFileFn } from "../src/transfer/batch/cli-verify.ts";
+import { verifyFiles } from "../src/transfer/batch/cli-verify.ts";
+import { readFileLimited as readLimited } from "../src/transfer/ferry/node-folder.ts";
 import { mergePeerKeys, parsePeerKeys, type PeerKeySet } from "../src/transfer/batch/keys.ts";
 
 const usage = "usage: npx tsx scripts/verify-batch.ts --public-key FILE [--public-key FILE…] [--destination ID] FILE...";
@@ -51,17 +52,6 @@ try {
   process.exit(2);
 }
 
-/** Reads at most maxBytes: an oversized file is refused by its size without being loaded. */
-const readLimited: ReadFileFn = async (path, maxBytes) => {
-  const handle = await open(path, "r");
-  try {
-    const { size } = await handle.stat();
-    if (size > maxBytes) return { size };
-    return new Uint8Array(await handle.readFile());
-  } finally {
-    await handle.close();
-  }
-};
 
 const { ok, results } = await verifyFiles(args.positionals, { readFile: readLimited, peerKeys, destination: args.values.destination ?? null });
 for (const r of results) console.log(r.line);

@@ -10,6 +10,19 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { assertSafeBatchFileName, type BatchFolder, type BatchFolderEntry } from "./folder.ts";
+import type { ReadFileFn } from "../batch/cli-verify.ts";
+
+/** Reads at most maxBytes: an oversized file is refused by its size without being loaded (offline verify). */
+export const readFileLimited: ReadFileFn = async (path, maxBytes) => {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size > maxBytes) return { size };
+    return new Uint8Array(await handle.readFile());
+  } finally {
+    await handle.close();
+  }
+};
 
 export class NodeBatchFolder implements BatchFolder {
   readonly label: string;
