@@ -55,7 +55,7 @@ export function createApp(services: Services) {
       cors({
         origin: list.includes("*") ? "*" : list,
         allowHeaders: ["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key", "If-None-Match", "X-Request-Id"],
-        exposeHeaders: ["X-Request-Id", "ETag", "Retry-After", "RateLimit", "RateLimit-Policy", "RateLimit-Warning", "Idempotency-Replayed", "Location"],
+        exposeHeaders: ["X-Request-Id", "ETag", "Retry-After", "RateLimit", "RateLimit-Policy", "RateLimit-Warning", "Idempotency-Replayed", "Location", "X-Cache"],
         maxAge: 600,
       }),
     );

@@ -21,6 +21,7 @@ describe("CORS (configurable)", () => {
     const res = await app.request("/health", { headers: { origin: "https://app.example.com" } }, {});
     expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
     expect(res.headers.get("access-control-expose-headers")).toContain("X-Request-Id");
+    expect(res.headers.get("access-control-expose-headers")).toContain("X-Cache");
     const other = await app.request("/health", { headers: { origin: "https://evil.example" } }, {});
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });
