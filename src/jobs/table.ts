@@ -7,7 +7,12 @@ import { runProcessor } from "../requests/processor.ts";
 import { cacheMaintenance, requestRetention } from "../requests/jobs.ts";
 import { transferExport, transferImport } from "./transfer.ts";
 
-type Job = JobDefinition<Services> & { roles: Array<"request" | "response">; leaseMs: number };
+type Job = JobDefinition<Services> & {
+  roles: Array<"request" | "response">;
+  leaseMs: number;
+  /** Runs every AIRLOCK_TRANSFER_INTERVAL_SECONDS instead of its cron when that is set (Node/Deno, local development). */
+  transferCadence?: true;
+};
 
 /**
  * THE job table. Workers' cron triggers (wrangler.toml `[triggers] crons`) and
@@ -22,6 +27,7 @@ const TABLE: Job[] = [
     description: "Verify and apply batches from the other network (inbox area, then held batches)",
     roles: ["request", "response"],
     leaseMs: 5 * 60_000,
+    transferCadence: true,
     run: transferImport,
   },
   {
@@ -31,6 +37,7 @@ const TABLE: Job[] = [
     description: "POST received requests to AIRLOCK_PROCESSOR_URL and record its answers (retries with backoff)",
     roles: ["response"],
     leaseMs: 10 * 60_000,
+    transferCadence: true,
     run: runProcessor,
   },
   {
@@ -39,6 +46,7 @@ const TABLE: Job[] = [
     description: "Turn the outbox into signed batch files for the courier",
     roles: ["request", "response"],
     leaseMs: 5 * 60_000,
+    transferCadence: true,
     run: transferExport,
   },
   {
@@ -101,6 +109,9 @@ function recorded(job: Job): JobDefinition<Services> {
 }
 
 export const ALL_JOBS = TABLE;
+
+/** Jobs that follow the transfer interval when one is set. */
+export const TRANSFER_CADENCE = new Set(TABLE.filter((j) => j.transferCadence).map((j) => j.name));
 
 /** The jobs one network runs. */
 export function jobsFor(role: "request" | "response"): JobDefinition<Services>[] {
