@@ -17,7 +17,7 @@ const route = createRoute({
   },
   responses: {
     200: { description: "New tokens", content: { "application/json": { schema: TokenPairSchema } } },
-    ...problemResponses(400, 401, 429),
+    ...problemResponses(400, 401, 429, 503),
   },
 });
 

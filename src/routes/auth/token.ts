@@ -22,7 +22,7 @@ const route = createRoute({
   },
   responses: {
     200: { description: "Tokens", content: { "application/json": { schema: TokenPairSchema } } },
-    ...problemResponses(400, 401, 403, 429),
+    ...problemResponses(400, 401, 403, 429, 503),
   },
 });
 
