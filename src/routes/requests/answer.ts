@@ -7,6 +7,7 @@ import { access, principalOf } from "../../middleware/auth.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { answerRequest, type Actor } from "../../requests/answers.ts";
 import { getRequest } from "../../requests/requests.ts";
+import type { RequestRow, ResponseRow } from "../../requests/records.ts";
 import { AnswerSchema, RequestIdParam } from "./schemas.ts";
 
 export const ANSWERERS = ["admin", "operator"] as const;
@@ -23,6 +24,20 @@ export const AnsweredSchema = z
     version: z.number().int(),
   })
   .openapi("Answered");
+
+/** The body of an answer or a rejection: the request's new status and the response it got. */
+export function answered(request: RequestRow, response: ResponseRow) {
+  return {
+    request_id: request.id,
+    status: request.status,
+    kind: response.kind,
+    content_type: response.contentType,
+    reason: response.reason,
+    answered_by: response.answeredBy,
+    answered_at: response.answeredAt,
+    version: response.version,
+  };
+}
 
 /** The operator (or admin) acting on the master. */
 export function actorFor(c: Context<HonoEnv>): Actor {
@@ -61,18 +76,6 @@ export function registerRequestsAnswer(app: App) {
     const r = await requestOr404(c, c.req.valid("param").id);
     const { request, response } = await answerRequest(c.get("services"), r, actor, c.req.valid("json"));
     c.header("Location", `/v1/requests/${r.id}/response`);
-    return c.json(
-      {
-        request_id: r.id,
-        status: request.status,
-        kind: response.kind,
-        content_type: response.contentType,
-        reason: response.reason,
-        answered_by: response.answeredBy,
-        answered_at: response.answeredAt,
-        version: response.version,
-      },
-      201,
-    );
+    return c.json(answered(request, response), 201);
   });
 }

@@ -4,7 +4,7 @@ import { problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
 import { rejectRequest } from "../../requests/answers.ts";
 import { RejectSchema, RequestIdParam } from "./schemas.ts";
-import { ANSWERERS, AnsweredSchema, actorFor, requestOr404 } from "./answer.ts";
+import { ANSWERERS, AnsweredSchema, actorFor, answered, requestOr404 } from "./answer.ts";
 
 const route = createRoute({
   method: "post",
@@ -24,18 +24,6 @@ export function registerRequestsReject(app: App) {
     const actor = actorFor(c);
     const r = await requestOr404(c, c.req.valid("param").id);
     const { request, response } = await rejectRequest(c.get("services"), r, actor, c.req.valid("json").reason);
-    return c.json(
-      {
-        request_id: r.id,
-        status: request.status,
-        kind: response.kind,
-        content_type: response.contentType,
-        reason: response.reason,
-        answered_by: response.answeredBy,
-        answered_at: response.answeredAt,
-        version: response.version,
-      },
-      201,
-    );
+    return c.json(answered(request, response), 201);
   });
 }
