@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { and, eq, isNotNull } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { HonoEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import { apiKeys, refreshTokens, users } from "../../schema/index.ts";
@@ -49,17 +49,20 @@ async function apiKeyPrincipal(s: Services, key: string): Promise<Principal> {
 
 async function jwtPrincipal(s: Services, token: string): Promise<Principal> {
   const claims = await s.tokens.verify(token, s.clock.now());
-  const user = await s.db.orm.select({ status: users.status, role: users.role }).from(users).where(eq(users.id, claims.sub)).get();
+  // One round trip on every authenticated request: the account and whether this session was ended.
+  const user = await s.db.orm
+    .select({
+      status: users.status,
+      role: users.role,
+      sessionEnded: sql<number>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${claims.sid} and ${refreshTokens.revokedAt} is not null)`,
+    })
+    .from(users)
+    .where(eq(users.id, claims.sub))
+    .get();
   // A disabled user, a changed role or a logged-out session ends the token before its expiry.
   if (!user || user.status !== "active") throw new ApiError("invalid_token", { detail: "the account is disabled or unknown" });
   if (user.role !== claims.role) throw new ApiError("invalid_token", { detail: "the account's role has changed; log in again" });
-  const revoked = await s.db.orm
-    .select({ id: refreshTokens.id })
-    .from(refreshTokens)
-    .where(and(eq(refreshTokens.familyId, claims.sid), isNotNull(refreshTokens.revokedAt)))
-    .limit(1)
-    .get();
-  if (revoked) throw new ApiError("invalid_token", { detail: "this session has ended; log in again" });
+  if (user.sessionEnded) throw new ApiError("invalid_token", { detail: "this session has ended; log in again" });
   return { type: "user", userId: claims.sub, role: user.role, sessionId: claims.sid };
 }
 
