@@ -31,7 +31,7 @@ async function courierMatches(s: Services, credential: string): Promise<boolean>
 
 async function apiKeyPrincipal(s: Services, key: string): Promise<Principal> {
   const row = await s.db.orm
-    .select({ key: apiKeys, userStatus: users.status, role: users.role })
+    .select({ key: apiKeys, userStatus: users.status, role: users.role, userRateLimits: users.rateLimits })
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
     .where(eq(apiKeys.keyHash, await sha256Hex(key)))
@@ -44,7 +44,16 @@ async function apiKeyPrincipal(s: Services, key: string): Promise<Principal> {
   if (!row.key.lastUsedAt || now.getTime() - Date.parse(row.key.lastUsedAt) > LAST_USED_RESOLUTION_MS) {
     await s.db.orm.update(apiKeys).set({ lastUsedAt: now.toISOString() }).where(eq(apiKeys.id, row.key.id));
   }
-  return { type: "api_key", userId: row.key.userId, role: row.role, apiKeyId: row.key.id, scopes: JSON.parse(row.key.scopes) as string[] };
+  return {
+    type: "api_key",
+    userId: row.key.userId,
+    role: row.role,
+    apiKeyId: row.key.id,
+    scopes: JSON.parse(row.key.scopes) as string[],
+    // Read here with the key, so the rate limiter needs no query of its own.
+    rateLimits: row.userRateLimits,
+    keyRateLimits: row.key.rateLimits,
+  };
 }
 
 async function jwtPrincipal(s: Services, token: string): Promise<Principal> {
@@ -54,6 +63,7 @@ async function jwtPrincipal(s: Services, token: string): Promise<Principal> {
     .select({
       status: users.status,
       role: users.role,
+      rateLimits: users.rateLimits,
       sessionEnded: sql<number>`exists (select 1 from ${refreshTokens} where ${refreshTokens.familyId} = ${claims.sid} and ${refreshTokens.revokedAt} is not null)`,
     })
     .from(users)
@@ -63,7 +73,7 @@ async function jwtPrincipal(s: Services, token: string): Promise<Principal> {
   if (!user || user.status !== "active") throw new ApiError("invalid_token", { detail: "the account is disabled or unknown" });
   if (user.role !== claims.role) throw new ApiError("invalid_token", { detail: "the account's role has changed; log in again" });
   if (user.sessionEnded) throw new ApiError("invalid_token", { detail: "this session has ended; log in again" });
-  return { type: "user", userId: claims.sub, role: user.role, sessionId: claims.sid };
+  return { type: "user", userId: claims.sub, role: user.role, sessionId: claims.sid, rateLimits: user.rateLimits };
 }
 
 /** Reads credentials when present: valid ones set the principal, invalid ones end the request with 401. */

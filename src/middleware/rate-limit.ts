@@ -1,10 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { eq } from "drizzle-orm";
 import type { HonoEnv } from "../env.ts";
 import type { Services } from "../services.ts";
 import type { Principal, Role } from "../auth/roles.ts";
 import { ApiError } from "../errors.ts";
-import { apiKeys, users } from "../../schema/index.ts";
 import { effectivePolicy, parseRateLimitOverride, policyHeader, type EffectiveWindow, type Policy } from "../deps/ratelimit/policy.ts";
 import { RateLimiterUnavailable, type LimitDecision, type QuotaWindow, type WindowState } from "../deps/ratelimit/ratelimit.ts";
 
@@ -24,16 +22,10 @@ import { RateLimiterUnavailable, type LimitDecision, type QuotaWindow, type Wind
  * with Retry-After (seconds, never before the window lets a request through).
  */
 
-/** How long a user's or key's resolved policy is reused (per process or isolate): admin changes apply within this. */
-export const POLICY_CACHE_MS = 30_000;
-const POLICY_CACHE_MAX = 10_000;
-
 export interface ResolvedLimits {
   identity: string;
   windows: EffectiveWindow[];
 }
-
-const caches = new WeakMap<Services, Map<string, { value: ResolvedLimits; expires: number }>>();
 
 /** A stored override; an unreadable one is logged and ignored (the role default applies), never fatal. */
 function storedOverride(s: Services, raw: string | null | undefined, role: Role, where: string): Partial<Policy> | null {
@@ -59,32 +51,11 @@ export function keyLimits(s: Services, owner: { id: string; role: Role; rateLimi
   return { identity: `key:${key.id}`, windows: effectivePolicy(s.config.rateLimits.policies[owner.role], userO, own) };
 }
 
-/** Resolves (and briefly caches) the identity and windows of a principal. */
-export async function limitsFor(s: Services, p: Principal): Promise<ResolvedLimits> {
+/** The identity and windows of a principal, from the overrides the auth middleware read with the account (no query here). */
+export function limitsFor(s: Services, p: Principal): ResolvedLimits {
   if (p.type === "courier") return { identity: "courier", windows: effectivePolicy(s.config.rateLimits.policies.courier, null) };
-  let cache = caches.get(s);
-  if (!cache) caches.set(s, (cache = new Map()));
-  const cacheKey = p.type === "api_key" ? `k:${p.apiKeyId}` : `u:${p.userId}`;
-  const now = Date.now();
-  const hit = cache.get(cacheKey);
-  if (hit && hit.expires > now) return hit.value;
-
-  let value: ResolvedLimits;
-  if (p.type === "api_key") {
-    const row = await s.db.orm
-      .select({ keyLimits: apiKeys.rateLimits, userLimits: users.rateLimits })
-      .from(apiKeys)
-      .innerJoin(users, eq(users.id, apiKeys.userId))
-      .where(eq(apiKeys.id, p.apiKeyId))
-      .get();
-    value = keyLimits(s, { id: p.userId, role: p.role, rateLimits: row?.userLimits ?? null }, { id: p.apiKeyId, rateLimits: row?.keyLimits ?? null });
-  } else {
-    const row = await s.db.orm.select({ rateLimits: users.rateLimits }).from(users).where(eq(users.id, p.userId)).get();
-    value = userLimits(s, { id: p.userId, role: p.role, rateLimits: row?.rateLimits ?? null });
-  }
-  if (cache.size >= POLICY_CACHE_MAX) cache.clear();
-  cache.set(cacheKey, { value, expires: now + POLICY_CACHE_MS });
-  return value;
+  const owner = { id: p.userId, role: p.role, rateLimits: p.rateLimits };
+  return p.type === "api_key" ? keyLimits(s, owner, { id: p.apiKeyId, rateLimits: p.keyRateLimits }) : userLimits(s, owner);
 }
 
 export const quotaOf = (windows: EffectiveWindow[]): QuotaWindow[] => windows.map((w) => ({ name: w.window, limit: w.limit, seconds: w.seconds }));
@@ -189,7 +160,7 @@ export function rateLimit(): MiddlewareHandler<HonoEnv> {
     const p = c.get("principal");
     if (!p) return next();
     const s = c.get("services");
-    const { identity, windows } = await limitsFor(s, p);
+    const { identity, windows } = limitsFor(s, p);
     const policy = policyHeader(windows);
     const decision = await guarded(s, c.get("requestId"), "limit", () => s.limiter.limit(identity, quotaOf(windows)));
     if (!decision) {
