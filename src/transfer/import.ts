@@ -49,7 +49,7 @@ export function precheck(s: Services, bytes: Uint8Array): void {
 export async function receiveUpload(s: Services, bytes: Uint8Array, source: string): Promise<ImportResult> {
   precheck(s, bytes);
   const receiptId = await storeReceipt(s, bytes, source);
-  const result = await processReceipt(s, receiptId);
+  const result = await processReceipt(s, receiptId, bytes);
   if (result.outcome === "applied") await processHeld(s);
   return result;
 }
@@ -77,7 +77,7 @@ export async function importInbox(s: Services): Promise<ImportResult[]> {
     if (!bytes) continue;
     const receiptId = await storeReceipt(s, bytes, f.name);
     await s.batches.delete("inbox", f.name);
-    results.push(await processReceipt(s, receiptId));
+    results.push(await processReceipt(s, receiptId, bytes));
   }
   // Receipts left pending by a crash between storing and judging.
   const pending = await s.db.orm.select({ id: batchesIn.id }).from(batchesIn).where(eq(batchesIn.outcome, "pending")).orderBy(asc(batchesIn.receivedAt)).all();
@@ -147,8 +147,9 @@ async function finish(s: Services, receiptId: string, outcome: Exclude<Outcome, 
 }
 
 /** Verifies one stored receipt completely before touching any data, then applies it atomically or reports why not. */
-export async function processReceipt(s: Services, receiptId: string): Promise<ImportResult> {
-  const bytes = await s.batches.get("inbox", receiptFile(receiptId));
+export async function processReceipt(s: Services, receiptId: string, stored?: Uint8Array): Promise<ImportResult> {
+  // The caller that just stored the file hands its bytes over instead of reading them back.
+  const bytes = stored ?? (await s.batches.get("inbox", receiptFile(receiptId)));
   if (!bytes) throw new ApiError("not_found", { detail: `the file of receipt ${receiptId} is not in the inbox` });
   const v = await verifyBatch(bytes, { expectedDestination: s.config.networkId, peerKeys: await peerKeysOf(s), now: s.clock.now(), limits: limits(s) });
   if (!v.ok) return finish(s, receiptId, "quarantined", { reason: `${v.code}: ${v.reason}` }, false);
