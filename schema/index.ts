@@ -260,6 +260,11 @@ export const batchesOut = sqliteTable("batches_out", {
   acknowledgedAt: text("acknowledged_at"),
   resentCount: integer("resent_count").notNull().default(0),
   lastResentAt: text("last_resent_at"),
+  /** JSON array of the body hashes this batch replaced when it was superseded (null if never). */
+  supersededBodies: text("superseded_bodies"),
+  /** What the peer reported doing with this batch when it did not apply it (e.g. "quarantined"). */
+  peerOutcome: text("peer_outcome"),
+  peerReason: text("peer_reason"),
 });
 
 /** Batches this network received, with their outcome. */
@@ -277,11 +282,13 @@ export const batchesIn = sqliteTable(
     bodySha256: text("body_sha256"),
     bytes: integer("bytes").notNull(),
     records: integer("records"),
-    outcome: text("outcome", { enum: ["pending", "applied", "replay", "held", "quarantined"] }).notNull(),
+    outcome: text("outcome", { enum: ["pending", "applied", "replay", "held", "quarantined", "superseded"] }).notNull(),
     reason: text("reason"),
     receivedAt: text("received_at").notNull(),
     appliedAt: text("applied_at"),
     attempts: integer("attempts").notNull().default(1),
+    /** JSON array of the body hashes the (signed) manifest says this batch supersedes. */
+    supersedes: text("supersedes"),
   },
   (t) => [index("batches_in_sequence").on(t.sequence), index("batches_in_outcome").on(t.outcome, t.sequence), index("batches_in_file").on(t.fileSha256)],
 );
@@ -292,3 +299,30 @@ export const transferState = sqliteTable("transfer_state", {
   value: text("value").notNull(),
   updatedAt: text("updated_at").notNull(),
 });
+
+/**
+ * Records set aside instead of stopping the link. side "in": received in a genuine batch but
+ * refused by its kind's schema (or of a kind this release does not know); "out": left out of
+ * our own batch (superseded, or too large to send); "peer": the peer reported setting one of
+ * ours aside. The record itself is kept (in/out) so an admin can retry it after an upgrade.
+ */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    id: text("id").primaryKey(),
+    side: text("side", { enum: ["in", "out", "peer"] }).notNull(),
+    batchSequence: integer("batch_sequence"),
+    kind: text("kind").notNull(),
+    recordId: text("record_id").notNull(),
+    recordVersion: integer("record_version"),
+    schemaVersion: integer("schema_version"),
+    /** The record envelope as JSON (null for "peer": the peer holds it). */
+    record: text("record"),
+    reason: text("reason").notNull(),
+    status: text("status", { enum: ["open", "applied", "requeued"] }).notNull(),
+    createdAt: text("created_at").notNull(),
+    resolvedAt: text("resolved_at"),
+    resolvedBy: text("resolved_by"),
+  },
+  (t) => [index("dead_letters_side_status").on(t.side, t.status, t.createdAt)],
+);

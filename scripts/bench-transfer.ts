@@ -12,7 +12,7 @@ import { MemoryLogger } from "../src/deps/logger.ts";
 import { outbox } from "../schema/index.ts";
 import { generateSigningKey } from "../src/transfer/batch/index.ts";
 import { exportBatches } from "../src/transfer/export.ts";
-import { receiveUpload } from "../src/transfer/import.ts";
+import { receiveUpload } from "../src/transfer/inbox.ts";
 import { applyMigrations } from "../src/deps/db/migrate.ts";
 import { batchesOut } from "../schema/index.ts";
 import { asc } from "drizzle-orm";

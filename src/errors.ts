@@ -1,6 +1,10 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "@hono/zod-openapi";
+import { bounded } from "./lib/text.ts";
+
+/** Problem details echo what a caller sent at most this far. */
+const MAX_DETAIL = 2000;
 
 /**
  * The one error catalog. Every problem Airlock answers carries one of these
@@ -37,6 +41,9 @@ export const CATALOG = {
   wrong_network: { status: 404, title: "Not available on this network" },
   rate_limited: { status: 429, title: "Too many requests" },
   not_a_batch: { status: 400, title: "Not a batch file" },
+  record_not_transferable: { status: 422, title: "The record could not cross to the other network" },
+  dead_letter_invalid: { status: 422, title: "The record still does not pass its schema" },
+  not_supersedable: { status: 409, title: "This batch cannot be superseded" },
   transfer_not_configured: { status: 503, title: "Transfer keys not configured" },
   internal_error: { status: 500, title: "Internal server error" },
   not_ready: { status: 503, title: "Service not ready" },
@@ -80,11 +87,11 @@ export function problemBody(code: ErrorCode, requestId: string, instance: string
     type: problemTypeUri(code),
     title: entry.title,
     status: entry.status,
-    detail: o.detail ?? entry.title,
+    detail: bounded(o.detail ?? entry.title, MAX_DETAIL),
     code,
-    instance,
+    instance: bounded(instance, 500),
     request_id: requestId,
-    ...(o.errors?.length ? { errors: o.errors } : {}),
+    ...(o.errors?.length ? { errors: o.errors.slice(0, 20) } : {}),
     ...o.extra,
   };
 }

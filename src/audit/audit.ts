@@ -7,8 +7,30 @@ import type { Services } from "../services.ts";
 import { canonicalJson, sha256Hex } from "../lib/crypto.ts";
 import { newId } from "../lib/ids.ts";
 import { redact } from "../lib/redact.ts";
+import { bounded } from "../lib/text.ts";
 
 export const GENESIS_HASH = "0".repeat(64);
+
+/** An entry's details as JSON text, at most this long: the peer's schema refuses longer ones. */
+export const AUDIT_DETAILS_MAX = 16_384;
+/** Each string inside the details (reasons, names an outsider chose) is cut to this first. */
+const DETAIL_STRING_MAX = 1000;
+
+function boundStrings(v: unknown): unknown {
+  if (typeof v === "string") return bounded(v, DETAIL_STRING_MAX);
+  if (Array.isArray(v)) return v.slice(0, 50).map(boundStrings);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).slice(0, 50).map(([k, x]) => [bounded(k, 64), boundStrings(x)]));
+  return v;
+}
+
+/** Details as stored: redacted, every string bounded, and the whole within `max` (≤ AUDIT_DETAILS_MAX). */
+export function auditDetails(details: Record<string, unknown>, max = AUDIT_DETAILS_MAX): string {
+  const json = JSON.stringify(boundStrings(redact(details)));
+  return json.length <= max ? json : JSON.stringify({ truncated: bounded(json, max - 100) });
+}
+
+/** An entry must fit one batch of this network (it travels to the peer): room for the other fields, 3 bytes a char at worst. */
+const detailsBudget = (s: Services) => Math.max(200, Math.min(AUDIT_DETAILS_MAX, Math.floor((s.config.transfer.maxRawBytes - 2048) / 3)));
 
 export interface AuditInput {
   action: string;
@@ -61,14 +83,14 @@ export async function writeWithAudit(s: Services, entries: AuditInput[], stateme
         at: s.clock.now().toISOString(),
         network: s.config.networkId,
         actorType: e.actorType,
-        actorId: e.actorId ?? null,
+        actorId: e.actorId == null ? null : bounded(e.actorId, 200),
         action: e.action,
-        targetType: e.targetType ?? null,
-        targetId: e.targetId ?? null,
+        targetType: e.targetType == null ? null : bounded(e.targetType, 64),
+        targetId: e.targetId == null ? null : bounded(e.targetId, 200),
         outcome: e.outcome ?? "success",
-        requestId: e.requestId ?? null,
-        ip: e.ip ?? null,
-        details: e.details ? JSON.stringify(redact(e.details)) : null,
+        requestId: e.requestId == null ? null : bounded(e.requestId, 200),
+        ip: e.ip == null ? null : bounded(e.ip, 64),
+        details: e.details ? auditDetails(e.details, detailsBudget(s)) : null,
         prevHash,
       };
       const hash = await entryHash(row);

@@ -25,3 +25,13 @@ export async function withJobLease<T>(s: Services, job: string, ttlMs: number, f
     await s.db.orm.delete(jobLocks).where(and(eq(jobLocks.job, job), eq(jobLocks.holder, holder)));
   }
 }
+
+/** Like withJobLease, but waits up to `waitMs` for a running holder to finish first. */
+export async function withJobLeaseWaiting<T>(s: Services, job: string, ttlMs: number, waitMs: number, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+  const deadline = Date.now() + waitMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+    const r = await withJobLease(s, job, ttlMs, fn);
+    if (r.ran || Date.now() + delay > deadline) return r;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}

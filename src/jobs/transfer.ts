@@ -1,6 +1,6 @@
 import type { Services } from "../services.ts";
 import { exportBatches } from "../transfer/export.ts";
-import { importInbox } from "../transfer/import.ts";
+import { importInbox } from "../transfer/inbox.ts";
 
 const configured = (s: Services) => Boolean(s.config.transfer.signingKey && s.config.transfer.peerPublicKeys);
 

@@ -1,20 +1,14 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Services } from "../services.ts";
-import { jsonChunks } from "../transfer/chunks.ts";
+import { jsonChunks } from "../lib/chunks.ts";
 import type { Statement } from "../deps/db/database.ts";
-import {
-  RequestRecordSchema,
-  RequestStatusRecordSchema,
-  ResponseRecordSchema,
-  type RequestRecord,
-  type RequestStatusRecord,
-  type ResponseRecord,
-} from "./records.ts";
+import type { RequestRecord, RequestStatusRecord, ResponseRecord } from "./records.ts";
 import { invalidateResponses } from "./response-cache.ts";
 
 /**
- * What the importer calls to apply requests, statuses and responses (the
- * transfer's contract, docs/requests.md "Applying records"). Each function
+ * What the importer calls to apply requests, statuses and responses (their
+ * record kinds, src/requests/kinds.ts; docs/requests.md "Applying records"). The
+ * records were validated against their kind's schema before. Each function
  * only BUILDS statements; the importer runs a whole batch's statements in one
  * atomic `db.batch`. Applying an older or equal version is a no-op, so a batch
  * applied twice changes nothing the second time.
@@ -31,8 +25,7 @@ import { invalidateResponses } from "./response-cache.ts";
  * SQLite walks the records and looks rows up by primary key (a plain JOIN let
  * the planner scan requests by status and re-read the JSON for each row).
  */
-export type { ApplyContext } from "../transfer/appliers.ts";
-import type { ApplyContext } from "../transfer/appliers.ts";
+import type { ApplyContext } from "../transfer/contract.ts";
 
 const raw = (s: Services, q: SQL): Statement => s.db.orm.run(q);
 const j = (field: string) => sql.raw(`json_extract(r.value, '$.${field}')`);
@@ -68,9 +61,9 @@ const IS_NEW = sql.raw(`NOT EXISTS (SELECT 1 FROM requests AS q WHERE q.id = jso
  * its own fields; a cancellation of a request not answered yet cancels it here
  * too (and drops any claim), and that status goes back as well.
  */
-export function applyRequests(s: Services, records: ReadonlyArray<RequestRecord | Record<string, unknown>>, ctx: ApplyContext): Statement[] {
+export function applyRequests(s: Services, records: readonly RequestRecord[], ctx: ApplyContext): Statement[] {
   expectRole(s, "response", "applyRequests");
-  const rows = latest(records.map((r) => RequestRecordSchema.parse(r)), (r) => r.id).map((r) => ({ ...r, body: JSON.stringify(r.body) }));
+  const rows = latest([...records], (r) => r.id).map((r) => ({ ...r, body: JSON.stringify(r.body) }));
   const net = s.config.networkId;
   const peer = s.config.peerNetworkId;
   const seq = ctx.batchSequence;
@@ -173,9 +166,9 @@ export function applyRequests(s: Services, records: ReadonlyArray<RequestRecord 
  * rejected or cancelled), and its events join the timeline with the batch
  * that carried them.
  */
-export function applyRequestStatuses(s: Services, records: ReadonlyArray<RequestStatusRecord | Record<string, unknown>>, ctx: ApplyContext): Statement[] {
+export function applyRequestStatuses(s: Services, records: readonly RequestStatusRecord[], ctx: ApplyContext): Statement[] {
   expectRole(s, "request", "applyRequestStatuses");
-  const parsed = records.map((r) => RequestStatusRecordSchema.parse(r));
+  const parsed = records;
   // Merge per request: the newest status, and the events of every version in this batch.
   const byId = new Map<string, RequestStatusRecord>();
   for (const r of [...parsed].sort((a, b) => a.version - b.version)) {
@@ -226,9 +219,9 @@ export function applyRequestStatuses(s: Services, records: ReadonlyArray<Request
  * the cache check); the timeline gets "available" (first delivery) or
  * "response_updated" (a correction).
  */
-export function applyResponses(s: Services, records: ReadonlyArray<ResponseRecord | Record<string, unknown>>, ctx: ApplyContext): Statement[] {
+export function applyResponses(s: Services, records: readonly ResponseRecord[], ctx: ApplyContext): Statement[] {
   expectRole(s, "request", "applyResponses");
-  const rows = latest(records.map((r) => ResponseRecordSchema.parse(r)), (r) => r.request_id);
+  const rows = latest([...records], (r) => r.request_id);
   const out: Statement[] = [];
   for (const json of jsonChunks(rows)) {
     out.push(

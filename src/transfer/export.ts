@@ -1,30 +1,29 @@
-import { and, asc, desc, eq, gt, isNull, lte, sql, gte } from "drizzle-orm";
+// Turning the outbox into signed batch files; see docs/transfer.md "Export".
+import { and, asc, desc, gt, inArray, isNull, lte, sql, gte } from "drizzle-orm";
 import { auditLog, batchesOut, outbox } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import type { Statement } from "../deps/db/database.ts";
+import { schemaVersion } from "../deps/db/database.ts";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
 import { writeWithAudit } from "../audit/audit.ts";
-import { buildBatch, decodeBatchFile, encodeBatchFile, signManifest, splitRecords, ZERO_HASH, type BatchRecord, type Manifest } from "./batch/index.ts";
+import { KIND_BY_NAME, RECORD_KINDS } from "../record-kinds.ts";
+import { buildBatch, encodeRecordLine, splitRecords, utf8Length, ZERO_HASH, type BatchRecord } from "./batch/index.ts";
 import { signingKeyOf } from "./keys.ts";
 import { STATE, num, readState, setState } from "./state.ts";
-import { sha256Hex } from "../lib/crypto.ts";
-import { markExported } from "../requests/apply.ts";
+import { deadLetterStatements } from "./dead-letters.ts";
+import { resendStale, sweepOutbox } from "./resend.ts";
+import { batchFileName, type ExportedBatch } from "./files.ts";
 
-export interface ExportedBatch {
-  id: string;
-  sequence: number;
-  records: number;
-  bytes: number;
-  file_name: string;
-}
-
-export const batchFileName = (source: string, destination: string, sequence: number) => `${source}--${destination}--${String(sequence).padStart(8, "0")}.batch`;
+export type { ExportedBatch } from "./files.ts";
 
 /** At most this many batches per run, so one cron invocation stays within Workers' CPU limits. */
 const MAX_BATCHES_PER_RUN = 20;
+/** An outbox row set aside at export (too large, or not a valid envelope) is marked with this. */
+const SET_ASIDE = 0;
 
 type OutboxRow = typeof outbox.$inferSelect;
 type AuditRow = typeof auditLog.$inferSelect;
+type Origin = { src: "outbox" | "audit"; seq: number };
 
 /** What the next batch could carry: pending outbox rows, and (request network) audit entries not yet sent. */
 async function pending(s: Services, auditFrom: number) {
@@ -37,12 +36,29 @@ async function pending(s: Services, auditFrom: number) {
   return { rows, audits };
 }
 
-/** The records, and where each came from (so the export can mark exactly those it carried). */
-function toRecords(rows: OutboxRow[], audits: AuditRow[]) {
-  const origin = new Map<BatchRecord, { src: "outbox" | "audit"; seq: number }>();
-  for (const r of rows) origin.set({ kind: r.kind, id: r.entityId, version: r.version, data: JSON.parse(r.payload) as Record<string, unknown> }, { src: "outbox", seq: r.seq });
-  for (const a of audits) origin.set({ kind: "audit", id: a.id, version: a.seq, data: { ...a } }, { src: "audit", seq: a.seq });
-  return origin;
+const schemaOf = (kind: string) => KIND_BY_NAME.get(kind)?.schemaVersion ?? 1;
+
+/**
+ * The records, and where each came from (so the export can mark exactly those it carried). A
+ * record that could never cross — too large for any batch, or not a valid envelope — is set
+ * aside as an outgoing dead letter instead of stopping every later export.
+ */
+function toRecords(s: Services, rows: OutboxRow[], audits: AuditRow[]) {
+  const origin = new Map<BatchRecord, Origin>();
+  const rejected: Array<{ record: BatchRecord; reason: string; seq: number }> = [];
+  const consider = (r: BatchRecord, o: Origin) => {
+    let size: number;
+    try {
+      size = utf8Length(encodeRecordLine(r)) + 1;
+    } catch (e) {
+      return rejected.push({ record: r, reason: e instanceof Error ? e.message : String(e), seq: o.seq });
+    }
+    if (size > s.config.transfer.maxRawBytes) return rejected.push({ record: r, reason: `the record is ${size} bytes as a body line; AIRLOCK_BATCH_MAX_BYTES is ${s.config.transfer.maxRawBytes}`, seq: o.seq });
+    origin.set(r, o);
+  };
+  for (const r of rows) consider({ kind: r.kind, id: r.entityId, version: r.version, schema: schemaOf(r.kind), data: JSON.parse(r.payload) as Record<string, unknown> }, { src: "outbox", seq: r.seq });
+  for (const a of audits) consider({ kind: "audit", id: a.id, version: a.seq, schema: schemaOf("audit"), data: { ...a } }, { src: "audit", seq: a.seq });
+  return { origin, rejected };
 }
 
 /**
@@ -52,8 +68,10 @@ function toRecords(rows: OutboxRow[], audits: AuditRow[]) {
  */
 export async function exportBatches(s: Services, opts: { resend?: boolean } = {}): Promise<{ exported: ExportedBatch[]; resent: ExportedBatch[] }> {
   const key = await signingKeyOf(s);
+  await sweepOutbox(s).catch((e: unknown) => s.logger.log("error", "outbox sweep failed", { error: e }));
   const resent = opts.resend ? await resendStale(s, key) : [];
   const exported: ExportedBatch[] = [];
+  const release = { schemaVersion: await schemaVersion(s.db) };
   for (let i = 0; i < MAX_BATCHES_PER_RUN; i++) {
     const state = await readState(s);
     const ack = num(state[STATE.inLastSequence]);
@@ -63,7 +81,11 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
     const ackNeeded = num(state[STATE.inLastWithRecords]) > num(state[STATE.outLastAckSent]);
     if (!work && !ackNeeded) break;
 
-    const origin = toRecords(work ? rows : [], work ? audits : []);
+    const { origin, rejected } = toRecords(s, work ? rows : [], work ? audits : []);
+    if (rejected.length) {
+      await setAside(s, rejected);
+      continue;
+    }
     const group = origin.size ? splitRecords([...origin.keys()], { maxRecords: s.config.transfer.maxRecords, maxRawBytes: s.config.transfer.maxRawBytes })[0] : [];
     const last = await s.db.orm.select().from(batchesOut).orderBy(desc(batchesOut.sequence)).limit(1).get();
     const sequence = (last?.sequence ?? 0) + 1;
@@ -77,8 +99,9 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
       createdAt: s.clock.now(),
       ttlMs: s.config.transfer.ttlMs,
       signingKey: key,
+      ...release,
     });
-    const fileName = batchFileName(s.config.networkId, s.config.peerNetworkId, sequence);
+    const fileName = batchFileName(s.config.networkId, s.config.peerNetworkId, sequence, built.manifest.batch_id);
     // The file first: the listing (the database) only shows it once both exist.
     await s.batches.put("outbox", fileName, built.file);
 
@@ -109,9 +132,10 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
       );
     }
     if (auditSeqs.length) statements.push(setState(s, STATE.outAuditSeq, Math.max(...auditSeqs)));
-    // Requests carried for the first time become "exported", with this batch in their timeline.
-    const carriedRequests = group.filter((r) => r.kind === "request").map((r) => r.id);
-    if (carriedRequests.length) statements.push(...markExported(s, carriedRequests, sequence));
+    for (const k of RECORD_KINDS) {
+      const ids = k.afterExport ? group.filter((r) => r.kind === k.kind).map((r) => r.id) : [];
+      if (ids.length) statements.push(...k.afterExport!(s, ids, sequence));
+    }
     try {
       await writeWithAudit(
         s,
@@ -119,8 +143,9 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
         statements,
       );
     } catch (e) {
-      if (isGuardFailure(e)) break; // another exporter took this sequence (it wrote its own file under the name)
+      // Either way this file is no one's: another exporter took the sequence, or the commit failed.
       await s.batches.delete("outbox", fileName).catch(() => {});
+      if (isGuardFailure(e)) break;
       throw e;
     }
     s.logger.log("info", "batch exported", { sequence, records: group.length, bytes: built.file.length, ack });
@@ -129,49 +154,16 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
   return { exported, resent };
 }
 
-/**
- * Batches unacknowledged past the threshold are re-signed with a fresh expiry
- * and the current ack. Same sequence, same body (so the chain still holds):
- * the receiver applies whichever copy arrives first and reports the other as a replay.
- */
-async function resendStale(s: Services, key: { key: CryptoKey; keyId: string }): Promise<ExportedBatch[]> {
-  const cutoff = new Date(s.clock.now().getTime() - s.config.transfer.ackWarnMs).toISOString();
-  const stale = await s.db.orm
-    .select()
-    .from(batchesOut)
-    .where(and(isNull(batchesOut.acknowledgedAt), lte(batchesOut.createdAt, cutoff), gt(batchesOut.records, 0)))
-    .orderBy(asc(batchesOut.sequence))
-    .all();
-  const ack = num((await readState(s))[STATE.inLastSequence]);
-  const out: ExportedBatch[] = [];
-  for (const b of stale) {
-    const old = await s.batches.get("outbox", b.fileName);
-    const decoded = old && decodeBatchFile(old);
-    if (!decoded || !decoded.ok) {
-      s.logger.log("error", "cannot resend: batch file missing or unreadable", { sequence: b.sequence, file: b.fileName });
-      continue;
-    }
-    const previous = JSON.parse(new TextDecoder().decode(base64urlDecode(decoded.jws.split(".")[1]))) as Manifest;
-    const now = s.clock.now();
-    const manifest: Manifest = { ...previous, created_at: now.toISOString(), expires_at: new Date(now.getTime() + s.config.transfer.ttlMs).toISOString(), ack, key_id: key.keyId };
-    const file = encodeBatchFile(await signManifest(manifest, key), decoded.body);
-    await s.batches.put("outbox", b.fileName, file);
-    await writeWithAudit(
-      s,
-      [{ actorType: "system", action: "transfer.resend", targetType: "batch", targetId: b.id, details: { sequence: b.sequence, resent: b.resentCount + 1 } }],
-      [
-        s.db.orm
-          .update(batchesOut)
-          .set({ fileSha256: await sha256Hex(file), bytes: file.length, expiresAt: manifest.expires_at, resentCount: b.resentCount + 1, lastResentAt: now.toISOString() })
-          .where(eq(batchesOut.sequence, b.sequence)),
-      ],
-    );
-    out.push({ id: b.id, sequence: b.sequence, records: b.records, bytes: file.length, file_name: b.fileName });
-  }
-  return out;
+/** Outgoing dead letters, and their outbox rows (or audit entries) taken out of the backlog, atomically. */
+async function setAside(s: Services, rejected: Array<{ record: BatchRecord; reason: string; seq: number }>) {
+  const outboxSeqs = rejected.filter((r) => r.record.kind !== "audit").map((r) => r.seq);
+  const auditSeqs = rejected.filter((r) => r.record.kind === "audit").map((r) => r.seq);
+  const statements = deadLetterStatements(s, "out", null, rejected);
+  if (outboxSeqs.length) statements.push(s.db.orm.update(outbox).set({ batchSequence: SET_ASIDE }).where(and(inArray(outbox.seq, outboxSeqs), isNull(outbox.batchSequence))));
+  // Unreachable for audit entries in practice (writeWithAudit sizes their details to fit a batch);
+  // were one set aside, the peer would refuse the next entries' links until it is retried.
+  if (auditSeqs.length) statements.push(setState(s, STATE.outAuditSeq, Math.max(...auditSeqs)));
+  await writeWithAudit(s, [{ actorType: "system", action: "transfer.set_aside", outcome: "failure", targetType: "outbox", targetId: null, details: { records: rejected.length, reasons: rejected.slice(0, 5).map((r) => r.reason) } }], statements);
+  s.logger.log("warn", "records set aside at export", { records: rejected.length, first: rejected[0].reason });
 }
 
-function base64urlDecode(s: string): Uint8Array {
-  const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4));
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-}

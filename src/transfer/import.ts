@@ -1,19 +1,25 @@
-import { and, asc, desc, eq, isNull, lte } from "drizzle-orm";
-import { batchesIn, batchesOut, peerAuditLog } from "../../schema/index.ts";
+// Judging and applying one received batch file (a receipt). Files reach the inbox through
+// src/transfer/inbox.ts; see docs/transfer.md "Import".
+import { and, asc, eq, inArray, isNull, lte, sql } from "drizzle-orm";
+import { batchesIn, batchesOut } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import type { Statement } from "../deps/db/database.ts";
 import { ApiError } from "../errors.ts";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
-import { writeWithAudit, entryHash, GENESIS_HASH, type AuditInput } from "../audit/audit.ts";
+import { writeWithAudit, type AuditInput } from "../audit/audit.ts";
+import { checkPeerChain, peerChainHead } from "../audit/kind.ts";
 import { sha256Hex } from "../lib/crypto.ts";
-import { newId } from "../lib/ids.ts";
-import { decodeBatchFile, verifyBatch, ZERO_HASH, type BatchRecord, type Manifest } from "./batch/index.ts";
+import { bounded, MAX_REASON } from "../lib/text.ts";
+import { RECORD_KINDS } from "../record-kinds.ts";
+import { verifyBatch, ZERO_HASH, type Manifest } from "./batch/index.ts";
 import { peerKeysOf } from "./keys.ts";
 import { STATE, num, readState, setState, stateIs } from "./state.ts";
-import { checkRecords } from "./records.ts";
-import { AFTER_APPLY, APPLIERS } from "./appliers.ts";
+import { judgeRecords, ownershipProblem, type Judged } from "./judge.ts";
+import { deadLetterStatements, reportStatement } from "./dead-letters.ts";
 
-export type Outcome = "applied" | "replay" | "held" | "quarantined";
+export const RECEIPT_OUTCOMES = ["pending", "applied", "replay", "held", "quarantined", "superseded"] as const;
+/** "queued": stored, judged by the next import run (an upload that arrived while one was running). */
+export type Outcome = Exclude<(typeof RECEIPT_OUTCOMES)[number], "pending"> | "queued";
 export interface ImportResult {
   receipt_id: string;
   /** The batch id (from the verified manifest), else the receipt id. */
@@ -21,10 +27,11 @@ export interface ImportResult {
   sequence: number | null;
   outcome: Outcome;
   reason?: string;
+  /** Records set aside as dead letters (the rest was applied). */
+  dead_letters?: number;
 }
 
-const receiptFile = (receiptId: string) => `${receiptId}.batch`;
-const RECEIPT_FILE = /^rcv_[0-9A-Z]{26}\.batch$/;
+export const receiptFile = (receiptId: string) => `${receiptId}.batch`;
 
 /** Compressed size allowed for one file: the raw limit plus room for the manifest. */
 export const maxFileBytes = (s: Services) => s.config.transfer.maxRawBytes + 128 * 1024;
@@ -33,60 +40,9 @@ function limits(s: Services) {
   return { maxFileBytes: maxFileBytes(s), maxRawBytes: s.config.transfer.maxRawBytes, maxRecords: s.config.transfer.maxRecords };
 }
 
-/**
- * An upload that is not a batch at all is refused before anything is stored
- * (4xx); anything that looks like a batch is stored first, then judged, so
- * nothing a courier delivered is ever lost.
- */
-export function precheck(s: Services, bytes: Uint8Array): void {
-  if (bytes.length > maxFileBytes(s)) throw new ApiError("payload_too_large", { detail: `a batch file is at most ${maxFileBytes(s)} bytes` });
-  const decoded = decodeBatchFile(bytes);
-  if (!decoded.ok) throw new ApiError("not_a_batch", { detail: decoded.reason });
-  if (decoded.body.length < 2 || decoded.body[0] !== 0x1f || decoded.body[1] !== 0x8b) throw new ApiError("not_a_batch", { detail: "the body is not gzip" });
-}
+const supersedesOf = (m: Manifest): string[] => ("supersedes" in m && m.supersedes) || [];
 
-/** HTTP upload: store, record a receipt, process it and any held batches it unblocks. */
-export async function receiveUpload(s: Services, bytes: Uint8Array, source: string): Promise<ImportResult> {
-  precheck(s, bytes);
-  const receiptId = await storeReceipt(s, bytes, source);
-  const result = await processReceipt(s, receiptId, bytes);
-  if (result.outcome === "applied") await processHeld(s);
-  return result;
-}
-
-async function storeReceipt(s: Services, bytes: Uint8Array, source: string): Promise<string> {
-  const receiptId = newId("rcv");
-  await s.batches.put("inbox", receiptFile(receiptId), bytes);
-  await s.db.orm.insert(batchesIn).values({
-    id: receiptId,
-    fileName: source.slice(0, 200),
-    fileSha256: await sha256Hex(bytes),
-    bytes: bytes.length,
-    outcome: "pending",
-    receivedAt: s.clock.now().toISOString(),
-  });
-  return receiptId;
-}
-
-/** Cron / POST /v1/transfer/import: files a courier (or a diode) put straight into the inbox area, then held batches. */
-export async function importInbox(s: Services): Promise<ImportResult[]> {
-  const results: ImportResult[] = [];
-  for (const f of await s.batches.list("inbox")) {
-    if (RECEIPT_FILE.test(f.name)) continue; // ours: pending or held, handled below
-    const bytes = await s.batches.get("inbox", f.name);
-    if (!bytes) continue;
-    const receiptId = await storeReceipt(s, bytes, f.name);
-    await s.batches.delete("inbox", f.name);
-    results.push(await processReceipt(s, receiptId, bytes));
-  }
-  // Receipts left pending by a crash between storing and judging.
-  const pending = await s.db.orm.select({ id: batchesIn.id }).from(batchesIn).where(eq(batchesIn.outcome, "pending")).orderBy(asc(batchesIn.receivedAt)).all();
-  for (const p of pending) results.push(await processReceipt(s, p.id));
-  results.push(...(await processHeld(s)));
-  return results;
-}
-
-/** Applies held batches while the next expected one is among them. */
+/** Applies held batches while the next expected one is among them (a superseding copy first). */
 export async function processHeld(s: Services): Promise<ImportResult[]> {
   const results: ImportResult[] = [];
   for (;;) {
@@ -95,7 +51,7 @@ export async function processHeld(s: Services): Promise<ImportResult[]> {
       .select({ id: batchesIn.id })
       .from(batchesIn)
       .where(and(eq(batchesIn.outcome, "held"), eq(batchesIn.sequence, next)))
-      .orderBy(asc(batchesIn.receivedAt))
+      .orderBy(sql`${batchesIn.supersedes} IS NULL`, asc(batchesIn.receivedAt))
       .get();
     if (!held) return results;
     const r = await processReceipt(s, held.id);
@@ -104,148 +60,174 @@ export async function processHeld(s: Services): Promise<ImportResult[]> {
   }
 }
 
-/** Re-judges a quarantined (or held) receipt, e.g. after the peer's rotated key was configured. */
+/**
+ * Re-judges a quarantined (or held) receipt, e.g. after the peer's rotated key was configured.
+ * Each step leaves a state the next try continues from: the copy back into the inbox first, then
+ * the receipt, then the quarantine copy goes.
+ */
 export async function retryReceipt(s: Services, receiptId: string): Promise<ImportResult> {
   const row = await s.db.orm.select().from(batchesIn).where(eq(batchesIn.id, receiptId)).get();
   if (!row) throw new ApiError("not_found", { detail: `no received batch ${receiptId}` });
-  if (row.outcome === "applied" || row.outcome === "replay") throw new ApiError("conflict", { detail: `receipt ${receiptId} was already ${row.outcome}` });
+  if (row.outcome === "applied" || row.outcome === "replay" || row.outcome === "superseded") throw new ApiError("conflict", { detail: `receipt ${receiptId} was already ${row.outcome}` });
   if (row.outcome === "quarantined") {
-    const bytes = await s.batches.get("quarantine", receiptFile(receiptId));
+    const bytes = (await s.batches.get("quarantine", receiptFile(receiptId))) ?? (await s.batches.get("inbox", receiptFile(receiptId)));
     if (!bytes) throw new ApiError("not_found", { detail: "the quarantined file is gone" });
     await s.batches.put("inbox", receiptFile(receiptId), bytes);
+    await s.db.orm.update(batchesIn).set({ outcome: "pending", attempts: row.attempts + 1 }).where(eq(batchesIn.id, receiptId));
     await s.batches.delete("quarantine", receiptFile(receiptId));
   }
-  await s.db.orm.update(batchesIn).set({ outcome: "pending", attempts: row.attempts + 1 }).where(eq(batchesIn.id, receiptId));
   const result = await processReceipt(s, receiptId);
   if (result.outcome === "applied") await processHeld(s);
   return result;
 }
 
-async function finish(s: Services, receiptId: string, outcome: Exclude<Outcome, "applied">, fields: { reason?: string; manifest?: Manifest }, keepFile: boolean) {
+type Fields = { reason?: string; manifest?: Manifest; report?: boolean };
+
+/** Any outcome but applied. A quarantined file is copied aside BEFORE the receipt says so. */
+async function finish(s: Services, receiptId: string, outcome: "replay" | "held" | "quarantined" | "superseded", fields: Fields, bytes: Uint8Array): Promise<ImportResult> {
   const m = fields.manifest;
+  const reason = fields.reason === undefined ? undefined : bounded(fields.reason, MAX_REASON);
   const audit: AuditInput = {
     actorType: "system",
     action: "transfer.import",
-    outcome: outcome === "replay" ? "success" : "failure",
+    outcome: outcome === "quarantined" ? "failure" : "success",
     targetType: "batch",
     targetId: m?.batch_id ?? receiptId,
-    details: { receipt: receiptId, result: outcome, sequence: m?.sequence ?? null, reason: fields.reason ?? null },
+    details: { receipt: receiptId, result: outcome, sequence: m?.sequence ?? null, reason: reason ?? null },
   };
-  await writeWithAudit(s, [audit], [
+  if (outcome === "quarantined") await s.batches.put("quarantine", receiptFile(receiptId), bytes);
+  const statements: Statement[] = [
     s.db.orm
       .update(batchesIn)
-      .set({ outcome, reason: fields.reason ?? null, batchId: m?.batch_id ?? null, sequence: m?.sequence ?? null, sourceNetwork: m?.source ?? null, records: m?.records ?? null, bodySha256: m?.body_sha256 ?? null })
+      .set({ outcome, reason: reason ?? null, fileSha256: await sha256Hex(bytes), batchId: m?.batch_id ?? null, sequence: m?.sequence ?? null, sourceNetwork: m?.source ?? null, records: m?.records ?? null, bodySha256: m?.body_sha256 ?? null, supersedes: m && supersedesOf(m).length ? JSON.stringify(supersedesOf(m)) : null })
       .where(eq(batchesIn.id, receiptId)),
-  ]);
-  if (outcome === "quarantined") {
-    const bytes = await s.batches.get("inbox", receiptFile(receiptId));
-    if (bytes) await s.batches.put("quarantine", receiptFile(receiptId), bytes);
-  }
-  if (!keepFile) await s.batches.delete("inbox", receiptFile(receiptId));
-  s.logger.log(outcome === "replay" ? "info" : "warn", "batch import", { receipt: receiptId, outcome, sequence: m?.sequence, reason: fields.reason });
-  return { receipt_id: receiptId, id: m?.batch_id ?? receiptId, sequence: m?.sequence ?? null, outcome, ...(fields.reason ? { reason: fields.reason } : {}) } satisfies ImportResult;
+  ];
+  // The sender's operator learns that its genuine batch was refused, and why.
+  if (outcome === "quarantined" && m && fields.report) statements.push(reportStatement(s, { type: "quarantined", sequence: m.sequence, record_kind: null, record_id: null, record_version: null, reason: reason ?? "quarantined" }));
+  await writeWithAudit(s, [audit], statements);
+  if (outcome !== "held") await s.batches.delete("inbox", receiptFile(receiptId));
+  s.logger.log(outcome === "quarantined" ? "warn" : "info", "batch import", { receipt: receiptId, outcome, sequence: m?.sequence, reason });
+  return { receipt_id: receiptId, id: m?.batch_id ?? receiptId, sequence: m?.sequence ?? null, outcome, ...(reason ? { reason } : {}) };
 }
 
 /** Verifies one stored receipt completely before touching any data, then applies it atomically or reports why not. */
 export async function processReceipt(s: Services, receiptId: string, stored?: Uint8Array): Promise<ImportResult> {
   // The caller that just stored the file hands its bytes over instead of reading them back.
   const bytes = stored ?? (await s.batches.get("inbox", receiptFile(receiptId)));
-  if (!bytes) throw new ApiError("not_found", { detail: `the file of receipt ${receiptId} is not in the inbox` });
+  if (!bytes) {
+    const row = await s.db.orm.select().from(batchesIn).where(eq(batchesIn.id, receiptId)).get();
+    if (row && row.outcome !== "pending" && row.outcome !== "held") return { receipt_id: receiptId, id: row.batchId ?? receiptId, sequence: row.sequence, outcome: row.outcome, ...(row.reason ? { reason: row.reason } : {}) };
+    const reason = "the file of this receipt is missing from the inbox";
+    await writeWithAudit(s, [{ actorType: "system", action: "transfer.import", outcome: "failure", targetType: "batch", targetId: receiptId, details: { receipt: receiptId, result: "quarantined", reason } }], [
+      s.db.orm.update(batchesIn).set({ outcome: "quarantined", reason }).where(eq(batchesIn.id, receiptId)),
+    ]);
+    return { receipt_id: receiptId, id: receiptId, sequence: null, outcome: "quarantined", reason };
+  }
   const v = await verifyBatch(bytes, { expectedDestination: s.config.networkId, peerKeys: await peerKeysOf(s), now: s.clock.now(), limits: limits(s) });
-  if (!v.ok) return finish(s, receiptId, "quarantined", { reason: `${v.code}: ${v.reason}` }, false);
+  if (!v.ok) return finish(s, receiptId, "quarantined", { reason: `${v.code}: ${v.reason}` }, bytes);
   const m = v.manifest;
-  if (m.source !== s.config.peerNetworkId) return finish(s, receiptId, "quarantined", { reason: `sent by ${m.source}, not the peer ${s.config.peerNetworkId}`, manifest: m }, false);
-  const senderRole = s.config.role === "response" ? "request" : "response";
-  const bad = checkRecords(v.records, senderRole);
-  if (bad) return finish(s, receiptId, "quarantined", { reason: bad, manifest: m }, false);
+  if (m.source !== s.config.peerNetworkId) return finish(s, receiptId, "quarantined", { reason: `sent by ${m.source}, not the peer ${s.config.peerNetworkId}`, manifest: m }, bytes);
+  const sender = s.config.role === "response" ? "request" : "response";
+  const owned = ownershipProblem(v.records, sender);
+  if (owned) return finish(s, receiptId, "quarantined", { reason: owned, manifest: m, report: true }, bytes);
 
   const state = await readState(s);
   const last = num(state[STATE.inLastSequence]);
-  if (m.sequence <= last) {
-    const applied = await s.db.orm
-      .select({ body: batchesIn.bodySha256, id: batchesIn.id })
-      .from(batchesIn)
-      .where(and(eq(batchesIn.sequence, m.sequence), eq(batchesIn.outcome, "applied")))
-      .get();
-    // Same sequence, other content: someone holding the peer's key tries to rewrite history.
-    if (applied && applied.body !== m.body_sha256) {
-      return finish(s, receiptId, "quarantined", { reason: `sequence ${m.sequence} was already applied with different content (receipt ${applied.id})`, manifest: m }, false);
-    }
-    return finish(s, receiptId, "replay", { reason: `sequence ${m.sequence} was already applied${applied ? ` (receipt ${applied.id})` : ""}`, manifest: m }, false);
-  }
+  if (m.sequence <= last) return judgeOld(s, receiptId, m, bytes);
   if (m.sequence > last + 1) {
     const gap = m.sequence - 1 === last + 1 ? `${last + 1}` : `${last + 1}–${m.sequence - 1}`;
-    return finish(s, receiptId, "held", { reason: `waiting for sequence ${gap}`, manifest: m }, true);
+    return finish(s, receiptId, "held", { reason: `waiting for sequence ${gap}`, manifest: m }, bytes);
   }
   const expectedPrev = last === 0 ? ZERO_HASH : (state[STATE.inLastBodySha] ?? "");
-  if (m.prev_hash !== expectedPrev) return finish(s, receiptId, "quarantined", { reason: `prev_hash does not match batch ${last}`, manifest: m }, false);
-  const auditProblem = await checkPeerAudit(s, v.records.filter((r) => r.kind === "audit"));
-  if (auditProblem) return finish(s, receiptId, "quarantined", { reason: auditProblem, manifest: m }, false);
+  const aliases = JSON.parse(state[STATE.inLastSuperseded] ?? "[]") as string[];
+  if (m.prev_hash !== expectedPrev && !aliases.includes(m.prev_hash)) return finish(s, receiptId, "quarantined", { reason: `prev_hash does not match batch ${last}`, manifest: m, report: true }, bytes);
+
+  const judged = judgeRecords(v.records);
+  // The chain covers every audit entry that arrived, including those set aside for their content.
+  const audits = v.records.filter((r) => r.kind === "audit").map((r) => r.data);
+  let chain: { seq: number; hash: string } | null = null;
+  if (audits.length) {
+    const head = state[STATE.inPeerAuditHash] ? { seq: num(state[STATE.inPeerAuditSeq]), hash: state[STATE.inPeerAuditHash]! } : await peerChainHead(s);
+    const checked = await checkPeerChain(s, head, audits);
+    if (!checked.ok) return finish(s, receiptId, "quarantined", { reason: checked.reason, manifest: m, report: true }, bytes);
+    chain = checked.head;
+  }
 
   try {
-    await apply(s, receiptId, m, v.records, last);
+    await apply(s, receiptId, m, judged, last, chain, state[STATE.inIgnoredFields], await sha256Hex(bytes));
   } catch (e) {
     // Another importer applied this sequence meanwhile: it is now a replay.
-    if (isGuardFailure(e)) return processReceipt(s, receiptId);
+    if (isGuardFailure(e)) return processReceipt(s, receiptId, bytes);
     throw e;
   }
   await s.batches.delete("inbox", receiptFile(receiptId));
-  for (const hook of AFTER_APPLY) {
-    await hook(s, v.records).catch((e) => s.logger.log("error", "after-import hook failed", { error: e, sequence: m.sequence }));
+  for (const k of RECORD_KINDS) {
+    const rows = judged.accepted.filter((a) => a.kind === k).map((a) => a.value);
+    if (rows.length && k.afterApply) await k.afterApply(s, rows).catch((e: unknown) => s.logger.log("error", "after-import hook failed", { error: e, sequence: m.sequence, kind: k.kind }));
   }
-  s.logger.log("info", "batch import", { receipt: receiptId, outcome: "applied", sequence: m.sequence, records: m.records });
-  return { receipt_id: receiptId, id: m.batch_id, sequence: m.sequence, outcome: "applied" };
+  s.logger.log("info", "batch import", { receipt: receiptId, outcome: "applied", sequence: m.sequence, records: m.records, dead_letters: judged.dead.length });
+  return { receipt_id: receiptId, id: m.batch_id, sequence: m.sequence, outcome: "applied", ...(judged.dead.length ? { dead_letters: judged.dead.length } : {}) };
+}
+
+/** A sequence already applied: a replay, a superseded copy, or someone rewriting history. */
+async function judgeOld(s: Services, receiptId: string, m: Manifest, bytes: Uint8Array): Promise<ImportResult> {
+  const applied = await s.db.orm
+    .select({ body: batchesIn.bodySha256, id: batchesIn.id, supersedes: batchesIn.supersedes })
+    .from(batchesIn)
+    .where(and(eq(batchesIn.sequence, m.sequence), eq(batchesIn.outcome, "applied")))
+    .get();
+  if (!applied || applied.body === m.body_sha256) {
+    return finish(s, receiptId, "replay", { reason: `sequence ${m.sequence} was already applied${applied ? ` (receipt ${applied.id})` : ""}`, manifest: m }, bytes);
+  }
+  if ((JSON.parse(applied.supersedes ?? "[]") as string[]).includes(m.body_sha256)) {
+    return finish(s, receiptId, "superseded", { reason: `sequence ${m.sequence} was superseded by the batch applied in receipt ${applied.id}`, manifest: m }, bytes);
+  }
+  if (supersedesOf(m).includes(applied.body ?? "")) {
+    return finish(s, receiptId, "replay", { reason: `sequence ${m.sequence} was already applied (receipt ${applied.id}); it can no longer be superseded`, manifest: m }, bytes);
+  }
+  return finish(s, receiptId, "quarantined", { reason: `sequence ${m.sequence} was already applied with different content (receipt ${applied.id})`, manifest: m }, bytes);
+}
+
+function mergeIgnored(previous: string | undefined, now: Judged["ignored"]): string | null {
+  if (!Object.keys(now).length) return null;
+  const merged = JSON.parse(previous ?? "{}") as Record<string, string[]>;
+  for (const [kind, fields] of Object.entries(now)) merged[kind] = [...new Set([...(merged[kind] ?? []), ...fields])].slice(0, 50);
+  return JSON.stringify(merged);
 }
 
 /** The whole batch in one atomic db.batch, guarded so it applies exactly after `last`. */
-async function apply(s: Services, receiptId: string, m: Manifest, records: BatchRecord[], last: number) {
+async function apply(s: Services, receiptId: string, m: Manifest, judged: Judged, last: number, chain: { seq: number; hash: string } | null, ignoredBefore: string | undefined, fileSha: string) {
   const now = s.clock.now().toISOString();
   const ctx = { batchSequence: m.sequence, receivedAt: now };
   const statements: Statement[] = [...guard(s.db, stateIs(STATE.inLastSequence, last))];
-  for (const [kind, applier] of APPLIERS) {
-    const rows = records.filter((r) => r.kind === kind).map((r) => r.data);
-    if (rows.length) statements.push(...applier(s, rows, ctx));
+  for (const k of RECORD_KINDS) {
+    const rows = judged.accepted.filter((a) => a.kind === k).map((a) => a.value);
+    if (rows.length) statements.push(...k.apply(s, rows, ctx));
   }
+  statements.push(...deadLetterStatements(s, "in", m.sequence, judged.dead));
+  const superseded = supersedesOf(m);
   statements.push(
     setState(s, STATE.inLastSequence, m.sequence),
     setState(s, STATE.inLastBodySha, m.body_sha256),
+    setState(s, STATE.inLastSuperseded, JSON.stringify(superseded)),
     setState(s, STATE.inLastImportAt, now),
+    setState(s, STATE.inPeerFormat, m.format),
     // The peer's ack marks our batches delivered.
     s.db.orm.update(batchesOut).set({ acknowledgedAt: now }).where(and(lte(batchesOut.sequence, m.ack), isNull(batchesOut.acknowledgedAt))),
     s.db.orm
       .update(batchesIn)
-      .set({ outcome: "applied", reason: null, appliedAt: now, batchId: m.batch_id, sequence: m.sequence, sourceNetwork: m.source, records: m.records, bodySha256: m.body_sha256 })
+      .set({ outcome: "applied", reason: null, appliedAt: now, fileSha256: fileSha, batchId: m.batch_id, sequence: m.sequence, sourceNetwork: m.source, records: m.records, bodySha256: m.body_sha256, supersedes: superseded.length ? JSON.stringify(superseded) : null })
       .where(eq(batchesIn.id, receiptId)),
   );
-  if (m.records > 0) statements.push(setState(s, STATE.inLastWithRecords, m.sequence));
-  await writeWithAudit(
-    s,
-    [{ actorType: "system", action: "transfer.import", targetType: "batch", targetId: m.batch_id, details: { receipt: receiptId, result: "applied", sequence: m.sequence, records: m.records, counts: m.counts, ack: m.ack } }],
-    statements,
-  );
-}
-
-/** The replica's audit entries must extend the chain already received, link by link. */
-async function checkPeerAudit(s: Services, audits: BatchRecord[]): Promise<string | null> {
-  if (!audits.length) return null;
-  const last = await s.db.orm
-    .select({ seq: peerAuditLog.seq, hash: peerAuditLog.hash })
-    .from(peerAuditLog)
-    .where(eq(peerAuditLog.network, s.config.peerNetworkId))
-    .orderBy(desc(peerAuditLog.seq))
-    .limit(1)
-    .get();
-  let expected = (last?.seq ?? 0) + 1;
-  let prev = last?.hash ?? GENESIS_HASH;
-  for (const r of [...audits].sort((a, b) => a.version - b.version)) {
-    const { hash, ...rest } = r.data as Record<string, unknown> & { hash: string; seq: number; prevHash: string; network: string };
-    if (rest.network !== s.config.peerNetworkId) return `audit entry ${rest.seq}: written by ${rest.network}, not the peer`;
-    if (rest.seq !== expected) return `audit entry ${rest.seq}: expected entry ${expected} of the peer's chain`;
-    if (rest.prevHash !== prev) return `audit entry ${rest.seq}: does not link to the previous entry`;
-    if ((await entryHash(rest as never)) !== hash) return `audit entry ${rest.seq}: content does not match its hash`;
-    prev = hash;
-    expected++;
+  // Other copies of this sequence waiting here are settled by this one.
+  if (superseded.length) {
+    statements.push(s.db.orm.update(batchesIn).set({ outcome: "superseded", reason: `superseded by receipt ${receiptId}` }).where(and(eq(batchesIn.sequence, m.sequence), inArray(batchesIn.outcome, ["held", "quarantined"]), inArray(batchesIn.bodySha256, superseded))));
   }
-  return null;
+  if (m.format >= 2 && "release" in m) statements.push(setState(s, STATE.inPeerRelease, m.release), setState(s, STATE.inPeerSchema, m.schema_version ?? ""));
+  if (chain) statements.push(setState(s, STATE.inPeerAuditSeq, chain.seq), setState(s, STATE.inPeerAuditHash, chain.hash));
+  const ignored = mergeIgnored(ignoredBefore, judged.ignored);
+  if (ignored) statements.push(setState(s, STATE.inIgnoredFields, ignored));
+  if (m.records > 0) statements.push(setState(s, STATE.inLastWithRecords, m.sequence));
+  const details = { receipt: receiptId, result: "applied", sequence: m.sequence, records: m.records, counts: m.counts, ack: m.ack, ...(judged.dead.length ? { dead_letters: judged.dead.length } : {}), ...(superseded.length ? { supersedes: superseded } : {}) };
+  await writeWithAudit(s, [{ actorType: "system", action: "transfer.import", targetType: "batch", targetId: m.batch_id, details }], statements);
 }
-

@@ -1,24 +1,19 @@
 import { outbox } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
-
-/**
- * Kinds of record each network may send (ARCHITECTURE.md "Who owns what").
- * The importer refuses a record of a kind the sender does not own.
- */
-export const OUTBOX_KINDS = {
-  response: ["user", "api_key_revocation", "request_status", "response"],
-  request: ["api_key", "request", "audit"],
-} as const;
-export type OutboxKind = (typeof OUTBOX_KINDS)[keyof typeof OUTBOX_KINDS][number];
+import { ApiError } from "../errors.ts";
+import { KIND_BY_NAME } from "../record-kinds.ts";
+import { parseRecordData, sendsKind } from "./contract.ts";
 
 /**
  * The transactional-outbox seam: callers put this statement in the SAME
  * `db.batch` as the change it records, so a change is never lost nor sent
- * without having happened.
+ * without having happened. The payload is checked here with the very schema the
+ * peer applies, so nothing enters the outbox that the peer would refuse.
  */
-export function outboxInsert(s: Services, kind: OutboxKind, entityId: string, version: number, payload: Record<string, unknown>) {
-  if (!(OUTBOX_KINDS[s.config.role] as readonly string[]).includes(kind)) {
-    throw new Error(`the ${s.config.role} network does not own "${kind}" records`);
-  }
+export function outboxInsert(s: Services, kind: string, entityId: string, version: number, payload: Record<string, unknown>) {
+  const k = KIND_BY_NAME.get(kind);
+  if (!k || !sendsKind(k, s.config.role)) throw new Error(`the ${s.config.role} network does not own "${kind}" records`);
+  const parsed = parseRecordData(k, payload, k.schemaVersion);
+  if (!parsed.ok) throw new ApiError("record_not_transferable", { detail: `the ${kind} record would be refused by the other network: ${parsed.reason}` });
   return s.db.orm.insert(outbox).values({ kind, entityId, version, payload: JSON.stringify(payload), createdAt: s.clock.now().toISOString() });
 }

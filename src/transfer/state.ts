@@ -15,6 +15,17 @@ export const STATE = {
   outLastAckSent: "out.last_ack_sent",
   /** Request network: audit entries up to this seq have been exported. */
   outAuditSeq: "out.audit_seq",
+  /** JSON array: body hashes the last applied batch superseded (the next prev_hash may name one). */
+  inLastSuperseded: "in.last_superseded",
+  /** Master: the head of the replica's audit chain received so far (seq, hash). */
+  inPeerAuditSeq: "in.peer_audit_seq",
+  inPeerAuditHash: "in.peer_audit_hash",
+  /** JSON {kind: [field…]}: fields the peer sends that this release does not know (ignored). */
+  inIgnoredFields: "in.ignored_fields",
+  /** What the peer runs, from its last applied manifest. */
+  inPeerRelease: "in.peer_release",
+  inPeerSchema: "in.peer_schema_version",
+  inPeerFormat: "in.peer_format",
 } as const;
 type Key = (typeof STATE)[keyof typeof STATE];
 

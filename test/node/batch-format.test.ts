@@ -14,6 +14,7 @@ import type { BatchRecord, Manifest } from "../../src/transfer/batch/manifest.ts
 import { readManifestUnverified, verifyBatch, type VerifyOptions, type VerifyResult } from "../../src/transfer/batch/read.ts";
 import { buildBatch, signManifest, splitRecords, type BuildBatchInput, type SigningKeyInput } from "../../src/transfer/batch/write.ts";
 import { verifyFiles } from "../../src/transfer/batch/cli-verify.ts";
+import { VERSION } from "../../src/version.ts";
 
 const SRC = "airlock-response";
 const DST = "airlock-request";
@@ -108,7 +109,7 @@ describe("batch round trip", () => {
     expect(new TextDecoder().decode(built.file.subarray(0, 16))).toBe("AIRLOCK-BATCH/1\n");
     expect(built.fileSha256).toBe(await sha256Hex(built.file));
     const m = built.manifest;
-    expect(m).toMatchObject({ format: 1, source: SRC, destination: DST, sequence: 1, prev_hash: ZERO_HASH, counts: { user: 2, request: 1 }, records: 3, ack: 4, key_id: A.keyId });
+    expect(m).toMatchObject({ format: 2, release: VERSION, schema_version: null, source: SRC, destination: DST, sequence: 1, prev_hash: ZERO_HASH, counts: { user: 2, request: 1 }, records: 3, ack: 4, key_id: A.keyId });
     expect(m.created_at).toBe(T0.toISOString());
     expect(m.expires_at).toBe(new Date(T0.getTime() + DAY).toISOString());
 
@@ -239,16 +240,20 @@ describe("verification failures, each provoked for real", () => {
     expectFail(await verify(file, { now: new Date(T0.getTime() + DAY) }), "expired", /expired at/);
   });
 
-  it("format version 2 (signed manifest, or container magic) → bad_format_version", async () => {
-    expectFail(await verify(await forge({ manifest: { format: 2, new_field: "x" } })), "bad_format_version", /format 2/);
+  it("format version 3 (signed manifest), or container version 2 → bad_format_version", async () => {
+    expectFail(await verify(await forge({ manifest: { format: 3, new_field: "x" } })), "bad_format_version", /format 3/);
     const { file } = await build();
     const v2 = file.slice();
     v2[14] = "2".charCodeAt(0);
     expectFail(await verify(v2), "bad_format_version", /container version "2"/);
   });
 
-  it("an unknown manifest field or an inconsistent manifest is refused even when signed", async () => {
+  it("format 1: an unknown manifest field is refused; format 2 ignores it; an inconsistent manifest is refused even when signed", async () => {
     expectFail(await verify(await forge({ manifest: { extra: true } })), "not_a_batch", /extra/);
+    const v2 = await verify(await forge({ manifest: { format: 2, release: "9.9.9", schema_version: "0099_future", extra: true } }));
+    if (!v2.ok) throw new Error(v2.reason);
+    expect(v2.manifest).toMatchObject({ format: 2, release: "9.9.9", schema_version: "0099_future" });
+    expect("extra" in v2.manifest).toBe(false);
     expectFail(await verify(await forge({ manifest: { records: 5 } })), "not_a_batch", /counts add up/);
   });
 

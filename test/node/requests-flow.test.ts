@@ -77,8 +77,8 @@ async function carry(from: Services, to: Services, sequence: number) {
   const ctx = { batchSequence: sequence, receivedAt: to.clock.now().toISOString() };
   const statements: Statement[] =
     to.config.role === "response"
-      ? applyRequests(to, of("request"), ctx)
-      : [...applyRequestStatuses(to, of("request_status"), ctx), ...applyResponses(to, of("response"), ctx)];
+      ? applyRequests(to, of("request") as never, ctx)
+      : [...applyRequestStatuses(to, of("request_status") as never, ctx), ...applyResponses(to, of("response") as never, ctx)];
   if (statements.length) await to.db.batch(statements as [Statement, ...Statement[]]);
   await afterApply(to, pending.map((p) => ({ kind: p.kind, data: JSON.parse(p.payload) })));
   return pending.map((p) => `${p.kind}:v${p.version}`);

@@ -6,7 +6,7 @@ import { outbox, requestEvents, requests, responses } from "../../schema/index.t
 import type { Services } from "../../src/services.ts";
 import type { Statement } from "../../src/deps/db/database.ts";
 import { applyRequestStatuses, applyRequests, applyResponses, markExported } from "../../src/requests/apply.ts";
-import { jsonChunks } from "../../src/transfer/chunks.ts";
+import { jsonChunks } from "../../src/lib/chunks.ts";
 import type { RequestRecord, RequestStatusRecord, ResponseRecord } from "../../src/requests/records.ts";
 import { newId } from "../../src/lib/ids.ts";
 

@@ -6,7 +6,7 @@ import { count } from "drizzle-orm";
 import { users } from "../../schema/index.ts";
 import { servicesFor, type WorkerEnv } from "../../src/runtime/worker.ts";
 import { buildBatch, keyIdOf, ZERO_HASH } from "../../src/transfer/batch/index.ts";
-import { receiveUpload } from "../../src/transfer/import.ts";
+import { receiveUpload } from "../../src/transfer/inbox.ts";
 import { STATE, num, readState } from "../../src/transfer/state.ts";
 
 describe("maximum-size batch inside workerd", () => {

@@ -1,6 +1,6 @@
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile, access } from "node:fs/promises";
 import { join } from "node:path";
-import { assertBatchName, type BatchArea, type BatchObject, type BatchStore } from "./batch-store.ts";
+import { assertBatchName, assertForeignName, type BatchArea, type BatchObject, type BatchStore } from "./batch-store.ts";
 
 /** Batch store on a directory (Node and Deno): `<dir>/<area>/<name>`, written as temp file + rename. */
 export class FsBatchStore implements BatchStore {
@@ -40,6 +40,13 @@ export class FsBatchStore implements BatchStore {
   async delete(area: BatchArea, name: string) {
     assertBatchName(name);
     await rm(join(this.dir, area, name), { force: true });
+  }
+
+  async adopt(from: BatchArea, foreignName: string, to: BatchArea, name: string) {
+    assertForeignName(foreignName);
+    assertBatchName(name);
+    const d = await this.areaDir(to);
+    await rename(join(this.dir, from, foreignName), join(d, name));
   }
 
   async ping() {

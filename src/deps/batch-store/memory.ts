@@ -1,4 +1,4 @@
-import { assertBatchName, type BatchArea, type BatchObject, type BatchStore } from "./batch-store.ts";
+import { assertBatchName, assertForeignName, type BatchArea, type BatchObject, type BatchStore } from "./batch-store.ts";
 
 /** Batch store in memory, for unit tests. */
 export class MemoryBatchStore implements BatchStore {
@@ -22,6 +22,14 @@ export class MemoryBatchStore implements BatchStore {
   async delete(area: BatchArea, name: string) {
     assertBatchName(name);
     this.files.delete(`${area}/${name}`);
+  }
+  async adopt(from: BatchArea, foreignName: string, to: BatchArea, name: string) {
+    assertForeignName(foreignName);
+    assertBatchName(name);
+    const data = this.files.get(`${from}/${foreignName}`);
+    if (!data) throw new Error(`no file ${from}/${foreignName}`);
+    this.files.set(`${to}/${name}`, data);
+    this.files.delete(`${from}/${foreignName}`);
   }
   async ping() {}
 }

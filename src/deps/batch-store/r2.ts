@@ -1,4 +1,4 @@
-import { assertBatchName, type BatchArea, type BatchObject, type BatchStore } from "./batch-store.ts";
+import { assertBatchName, assertForeignName, type BatchArea, type BatchObject, type BatchStore } from "./batch-store.ts";
 
 /** Batch store on an R2 bucket (Workers). R2 puts are atomic per object. */
 export class R2BatchStore implements BatchStore {
@@ -26,6 +26,15 @@ export class R2BatchStore implements BatchStore {
   async delete(area: BatchArea, name: string) {
     assertBatchName(name);
     await this.bucket.delete(`${area}/${name}`);
+  }
+  async adopt(from: BatchArea, foreignName: string, to: BatchArea, name: string) {
+    assertForeignName(foreignName);
+    assertBatchName(name);
+    const obj = await this.bucket.get(`${from}/${foreignName}`);
+    if (!obj) throw new Error(`no object ${from}/${foreignName}`);
+    // Streamed: R2 knows the object's length, so an oversized file is never held in memory.
+    await this.bucket.put(`${to}/${name}`, obj.body);
+    await this.bucket.delete(`${from}/${foreignName}`);
   }
   async ping() {
     await this.bucket.head("outbox/.ping");

@@ -5,6 +5,7 @@ import { problemResponses } from "../../errors.ts";
 import { batchesIn } from "../../../schema/index.ts";
 import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
 import { courierAccess } from "./access.ts";
+import { ReceiptOutcomeSchema } from "./schemas.ts";
 
 export const ReceiptSchema = z
   .object({
@@ -16,7 +17,7 @@ export const ReceiptSchema = z
     sha256: z.string(),
     bytes: z.number().int(),
     records: z.number().int().nullable(),
-    outcome: z.enum(["pending", "applied", "replay", "held", "quarantined"]),
+    outcome: ReceiptOutcomeSchema,
     reason: z.string().nullable(),
     received_at: z.string(),
     applied_at: z.string().nullable(),
@@ -47,7 +48,7 @@ const route = createRoute({
   tags: ["Transfer"],
   summary: "Batches received, newest first, with their outcome",
   ...courierAccess(),
-  request: { query: PageQuery.extend({ outcome: z.enum(["pending", "applied", "replay", "held", "quarantined"]).optional() }) },
+  request: { query: PageQuery.extend({ outcome: ReceiptOutcomeSchema.optional() }) },
   responses: { 200: { description: "Receipts", content: { "application/json": { schema: listSchema(ReceiptSchema, "ReceivedBatchList") } } }, ...problemResponses(400, 401, 403) },
 });
 

@@ -2,9 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { retryReceipt } from "../../transfer/import.ts";
-import { withJobLease } from "../../jobs/lease.ts";
+import { withJobLeaseWaiting } from "../../jobs/lease.ts";
 import { courierAccess } from "./access.ts";
-import { ImportResultSchema } from "./inbox.ts";
+import { ImportResultSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "post",
@@ -19,8 +19,8 @@ const route = createRoute({
 export function registerBatchesRetry(app: App) {
   app.openapi(route, async (c) => {
     const s = c.get("services");
-    const r = await withJobLease(s, "transfer-import", 5 * 60_000, () => retryReceipt(s, c.req.valid("param").id));
-    if (!r.ran) throw new ApiError("conflict", { detail: "an import is running; try again shortly" });
+    const r = await withJobLeaseWaiting(s, "transfer-import", 5 * 60_000, 10_000, () => retryReceipt(s, c.req.valid("param").id));
+    if (!r.ran) throw new ApiError("conflict", { detail: "an import is running; try again shortly", headers: { "retry-after": "5" } });
     return c.json(r.value, 200);
   });
 }

@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { importInbox } from "../../transfer/import.ts";
-import { withJobLease } from "../../jobs/lease.ts";
+import { importInbox } from "../../transfer/inbox.ts";
+import { withJobLeaseWaiting } from "../../jobs/lease.ts";
 import { courierAccess } from "./access.ts";
-import { ImportResultSchema } from "./inbox.ts";
+import { ImportResultSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "post",
@@ -21,8 +21,8 @@ const route = createRoute({
 export function registerImport(app: App) {
   app.openapi(route, async (c) => {
     const s = c.get("services");
-    const r = await withJobLease(s, "transfer-import", 5 * 60_000, () => importInbox(s));
-    if (!r.ran) throw new ApiError("conflict", { detail: "an import is running; try again shortly" });
+    const r = await withJobLeaseWaiting(s, "transfer-import", 5 * 60_000, 10_000, () => importInbox(s));
+    if (!r.ran) throw new ApiError("conflict", { detail: "an import is running; try again shortly", headers: { "retry-after": "5" } });
     return c.json({ results: r.value }, 200);
   });
 }

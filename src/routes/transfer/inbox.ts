@@ -2,19 +2,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { readBodyCapped } from "../../lib/http.ts";
-import { maxFileBytes, receiveUpload } from "../../transfer/import.ts";
-import { withJobLease } from "../../jobs/lease.ts";
+import { maxFileBytes } from "../../transfer/import.ts";
+import { queueUpload, receiveUpload } from "../../transfer/inbox.ts";
+import { withJobLeaseWaiting } from "../../jobs/lease.ts";
+import { ImportResultSchema } from "./schemas.ts";
 import { courierAccess } from "./access.ts";
 
-export const ImportResultSchema = z
-  .object({
-    receipt_id: z.string(),
-    id: z.string(),
-    sequence: z.number().int().nullable(),
-    outcome: z.enum(["applied", "replay", "held", "quarantined"]),
-    reason: z.string().optional(),
-  })
-  .openapi("ImportResult");
+/** How long an upload waits for a running import before it is stored as queued. */
+const LEASE_WAIT_MS = 10_000;
 
 const route = createRoute({
   method: "post",
@@ -25,7 +20,8 @@ const route = createRoute({
   request: { body: { required: true, content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } } },
   responses: {
     200: { description: "Outcome", content: { "application/json": { schema: ImportResultSchema } } },
-    ...problemResponses(400, 401, 403, 409, 413, 415, 503),
+    202: { description: "Stored while another import ran (outcome queued); the next run judges it", content: { "application/json": { schema: ImportResultSchema } } },
+    ...problemResponses(400, 401, 403, 413, 415, 503),
   },
 });
 
@@ -36,9 +32,10 @@ export function registerInbox(app: App) {
     if (!/^application\/octet-stream\b/i.test(type)) throw new ApiError("unsupported_media_type", { detail: "send the batch file as application/octet-stream" });
     const bytes = await readBodyCapped(c.req.raw, maxFileBytes(s));
     if (!bytes) throw new ApiError("payload_too_large", { detail: `a batch file is at most ${maxFileBytes(s)} bytes` });
-    // One importer at a time (the cron job takes the same lease).
-    const r = await withJobLease(s, "transfer-import", 5 * 60_000, () => receiveUpload(s, bytes, c.req.header("x-airlock-file-name") ?? "upload"));
-    if (!r.ran) throw new ApiError("conflict", { detail: "an import is running; upload again shortly" });
-    return c.json(r.value, 200);
+    const name = c.req.header("x-airlock-file-name") ?? "upload";
+    // One importer at a time (the cron job takes the same lease). A courier never has to come
+    // back: after a bounded wait the file is stored anyway and judged by the next run.
+    const r = await withJobLeaseWaiting(s, "transfer-import", 5 * 60_000, LEASE_WAIT_MS, () => receiveUpload(s, bytes, name));
+    return c.json(r.ran ? r.value : await queueUpload(s, bytes, name), r.ran ? 200 : 202);
   });
 }

@@ -9,8 +9,9 @@ import { decodeBatchFile } from "./format.ts";
 import { gunzipCapped } from "./gzip.ts";
 import { sha256Hex } from "./hash.ts";
 import { SIGNING_ALG, type PeerKeySet } from "./keys.ts";
-import { describeIssues, FORMAT_VERSION, manifestSchema, type BatchRecord, type Manifest } from "./manifest.ts";
+import { describeIssues, parseManifest, READABLE_FORMATS, type BatchRecord, type Manifest } from "./manifest.ts";
 import { parseRecords } from "./records.ts";
+import { bounded } from "../../lib/text.ts";
 
 export interface VerifyLimits {
   /** Whole file, checked before anything else. */
@@ -60,7 +61,7 @@ export async function verifyBatch(file: Uint8Array, options: VerifyOptions): Pro
     return await verify(file, options);
   } catch (e) {
     // Defensive: every expected failure is handled below; this keeps the "never throws" promise.
-    return fail("not_a_batch", `unexpected error while verifying: ${e instanceof Error ? e.message : String(e)}`);
+    return fail("not_a_batch", `unexpected error while verifying: ${bounded(e instanceof Error ? e.message : String(e), 200)}`);
   }
 }
 
@@ -81,18 +82,20 @@ async function verify(file: Uint8Array, options: VerifyOptions): Promise<VerifyR
       container.jws,
       (h) => {
         const key = typeof h.kid === "string" ? options.peerKeys.get(h.kid) : undefined;
-        if (!key) throw new UnknownKeyError(typeof h.kid === "string" ? `signed with key ${h.kid}, which is not among the peer's ${options.peerKeys.size} public key(s)` : "the signature names no key (no kid)");
+        if (!key) throw new UnknownKeyError(typeof h.kid === "string" ? `signed with key ${bounded(h.kid, 80)}, which is not among the peer's ${options.peerKeys.size} public key(s)` : "the signature names no key (no kid)");
         return key;
       },
       { algorithms: [SIGNING_ALG] },
     );
     payload = verified.payload;
     header = verified.protectedHeader;
+    // One encoding per signed manifest: a base64url part with stray padding bits is not ours.
+    if (!container.jws.split(".").every((part) => base64url.encode(base64url.decode(part)) === part)) return fail("bad_signature", "the signed manifest is not canonically encoded");
   } catch (e) {
     if (e instanceof UnknownKeyError) return fail("unknown_key", e.message);
-    if (e instanceof joseErrors.JOSEAlgNotAllowed) return fail("bad_signature", `signature algorithm ${JSON.stringify(headerAlg(container.jws))} is not allowed (only ${SIGNING_ALG})`);
+    if (e instanceof joseErrors.JOSEAlgNotAllowed) return fail("bad_signature", `signature algorithm ${bounded(JSON.stringify(headerAlg(container.jws)) ?? "none", 40)} is not allowed (only ${SIGNING_ALG})`);
     if (e instanceof joseErrors.JWSSignatureVerificationFailed) return fail("bad_signature", "the manifest signature does not verify (altered manifest, or signed with another key)");
-    return fail("bad_signature", `the signed manifest is malformed: ${e instanceof Error ? e.message : String(e)}`);
+    return fail("bad_signature", `the signed manifest is malformed: ${bounded(e instanceof Error ? e.message : String(e), 200)}`);
   }
 
   let json: unknown;
@@ -103,12 +106,14 @@ async function verify(file: Uint8Array, options: VerifyOptions): Promise<VerifyR
   }
   // The version decides what every other field means, so it is read before any of them.
   const format = json !== null && typeof json === "object" ? (json as { format?: unknown }).format : undefined;
-  if (format !== FORMAT_VERSION) return fail("bad_format_version", `manifest format ${JSON.stringify(format)} is not supported (expected ${FORMAT_VERSION})`);
-  const parsed = manifestSchema.safeParse(json);
+  if (typeof format !== "number" || !READABLE_FORMATS.includes(format)) {
+    return fail("bad_format_version", `manifest format ${bounded(JSON.stringify(format) ?? "undefined", 40)} is not supported (this release reads ${READABLE_FORMATS.join(", ")})`);
+  }
+  const parsed = parseManifest(json);
   if (!parsed.success) return fail("not_a_batch", `the signed manifest is invalid: ${describeIssues(parsed.error)}`);
   const m = parsed.data;
   // The manifest names its key too; a mismatch with the header means a confused or tampered signer.
-  if (m.key_id !== header.kid) return fail("bad_signature", `manifest key_id ${m.key_id} differs from the signing key ${String(header.kid)}`);
+  if (m.key_id !== header.kid) return fail("bad_signature", `manifest key_id ${m.key_id} differs from the signing key ${bounded(String(header.kid), 80)}`);
 
   if (options.expectedDestination !== null && m.destination !== options.expectedDestination) {
     return fail("wrong_destination", `the batch is addressed to ${m.destination}, not to ${options.expectedDestination}`);
@@ -135,7 +140,7 @@ async function verify(file: Uint8Array, options: VerifyOptions): Promise<VerifyR
   if (!parsedRecords.ok) return parsedRecords;
   const { records, counts } = parsedRecords;
   if (records.length !== m.records || !sameCounts(counts, m.counts)) {
-    return fail("bad_record", `the body's records ${JSON.stringify(counts)} do not match the manifest's counts ${JSON.stringify(m.counts)}`);
+    return fail("bad_record", `the body's records ${bounded(JSON.stringify(counts), 300)} do not match the manifest's counts ${bounded(JSON.stringify(m.counts), 300)}`);
   }
   return { ok: true, manifest: m, records };
 }
@@ -173,4 +178,19 @@ export function readManifestUnverified(file: Uint8Array): UnverifiedManifest {
   } catch {
     return { ok: false, code: "not_a_batch", reason: "the manifest line cannot be decoded" };
   }
+}
+
+/**
+ * The manifest and records of a file this network wrote itself (its own outbox), without checking
+ * the signature: to resend or supersede it. Never for a file that came from outside.
+ */
+export async function readOwnBatch(file: Uint8Array, limits: VerifyLimits = DEFAULT_LIMITS): Promise<{ ok: true; manifest: Record<string, unknown>; records: BatchRecord[] } | VerifyFailure> {
+  const m = readManifestUnverified(file);
+  if (!m.ok) return m;
+  const container = decodeBatchFile(file);
+  if (!container.ok) return container;
+  const inflated = await gunzipCapped(container.body, limits.maxRawBytes);
+  if (!inflated.ok) return inflated;
+  const parsed = parseRecords(inflated.bytes, limits.maxRecords);
+  return parsed.ok ? { ok: true, manifest: m.manifest, records: parsed.records } : parsed;
 }

@@ -5,8 +5,8 @@ import { describeIssues, recordSchema, type BatchRecord } from "./manifest.ts";
 export function encodeRecordLine(record: BatchRecord): string {
   const parsed = recordSchema.safeParse(record);
   if (!parsed.success) throw new Error(`record ${describeRecord(record)} is not a valid batch record: ${describeIssues(parsed.error)}`);
-  const { kind, id, version, data } = parsed.data;
-  return JSON.stringify({ kind, id, version, data });
+  const { kind, id, version, schema, data } = parsed.data;
+  return JSON.stringify(schema === undefined ? { kind, id, version, data } : { kind, id, version, schema, data });
 }
 
 /** UTF-8 length of a string without allocating the encoded bytes. */

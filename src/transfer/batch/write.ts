@@ -1,10 +1,11 @@
 /** Building batch files: records → JSONL → gzip → signed manifest → one file. */
 import { CompactSign, type JWK } from "jose";
 import { encodeBatchFile } from "./format.ts";
+import { VERSION } from "../../version.ts";
 import { gzip } from "./gzip.ts";
 import { sha256Hex } from "./hash.ts";
 import { parseSigningKey, SIGNING_ALG } from "./keys.ts";
-import { describeIssues, FORMAT_VERSION, manifestSchema, type BatchRecord, type Manifest } from "./manifest.ts";
+import { describeIssues, FORMAT_VERSION, manifestSchema, type BatchRecord, type Manifest, type ManifestV2 } from "./manifest.ts";
 import { describeRecord, encodeRecordLine, utf8Length } from "./records.ts";
 
 /** The network's own signing key: its private JWK, or an already imported CryptoKey. */
@@ -26,11 +27,16 @@ export interface BuildBatchInput {
   signingKey: SigningKeyInput;
   /** Defaults to a random UUID. */
   batchId?: string;
+  /** The sender's release (defaults to this one) and newest migration (format 2). */
+  release?: string;
+  schemaVersion?: string | null;
+  /** Body hashes of the earlier versions of this sequence that this batch supersedes. */
+  supersedes?: string[];
 }
 
 export interface BuiltBatch {
   file: Uint8Array;
-  manifest: Manifest;
+  manifest: ManifestV2;
   /** SHA-256 hex of `file` (replay identity). The next batch's `prev_hash` is `manifest.body_sha256`. */
   fileSha256: string;
 }
@@ -75,6 +81,9 @@ export async function buildBatch(input: BuildBatchInput): Promise<BuiltBatch> {
     expires_at: new Date(createdAt.getTime() + input.ttlMs).toISOString(),
     ack: input.ack,
     key_id: input.signingKey.keyId,
+    release: input.release ?? VERSION,
+    schema_version: input.schemaVersion ?? null,
+    ...(input.supersedes?.length ? { supersedes: input.supersedes } : {}),
   };
   const parsed = manifestSchema.safeParse(candidate);
   if (!parsed.success) throw new Error(`buildBatch: invalid manifest: ${describeIssues(parsed.error)}`);

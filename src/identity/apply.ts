@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import type { Statement } from "../deps/db/database.ts";
-import { jsonChunks } from "./chunks.ts";
+import { jsonChunks } from "../lib/chunks.ts";
 
 // Set-based appliers: each chunk of records is ONE bound JSON parameter,
 // unpacked with json_each, so a whole batch fits in one atomic db.batch on D1
@@ -10,7 +10,7 @@ import { jsonChunks } from "./chunks.ts";
 const j = (path: string) => sql.raw(`json_extract(value, '$.${path}')`);
 
 /** Replica: users from the master. Sessions end when a user is disabled or their password changed. */
-export function applyUsers(s: Services, rows: Array<Record<string, unknown>>, now: string): Statement[] {
+export function applyUsers(s: Services, rows: readonly object[], now: string): Statement[] {
   return jsonChunks(rows).flatMap((chunk) => [
     s.db.orm.run(sql`
       UPDATE refresh_tokens SET revoked_at = ${now}
@@ -38,7 +38,7 @@ export function applyUsers(s: Services, rows: Array<Record<string, unknown>>, no
  * sees a key's hash; a placeholder no key can match keeps the column unique.
  * Revocation is one-way: once revoked here, a newer version cannot un-revoke.
  */
-export function applyApiKeys(s: Services, rows: Array<Record<string, unknown>>): Statement[] {
+export function applyApiKeys(s: Services, rows: readonly object[]): Statement[] {
   return jsonChunks(rows).map((chunk) =>
     s.db.orm.run(sql`
       INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, rate_limits, expires_at, last_used_at, created_at, revoked_at, revoked_by, version)
@@ -56,7 +56,7 @@ export function applyApiKeys(s: Services, rows: Array<Record<string, unknown>>):
 }
 
 /** Replica: revocations decided on the master. */
-export function applyApiKeyRevocations(s: Services, rows: Array<Record<string, unknown>>): Statement[] {
+export function applyApiKeyRevocations(s: Services, rows: readonly object[]): Statement[] {
   return jsonChunks(rows).map((chunk) =>
     s.db.orm.run(sql`
       UPDATE api_keys SET
@@ -64,15 +64,5 @@ export function applyApiKeyRevocations(s: Services, rows: Array<Record<string, u
         revoked_by = (SELECT ${j("revoked_by")} FROM json_each(${chunk}) WHERE ${j("id")} = api_keys.id),
         version = version + 1
       WHERE revoked_at IS NULL AND id IN (SELECT ${j("id")} FROM json_each(${chunk}))`),
-  );
-}
-
-/** Master: the replica's audit entries, kept as written (their chain was checked before applying). */
-export function applyPeerAudit(s: Services, rows: Array<Record<string, unknown>>, network: string): Statement[] {
-  return jsonChunks(rows).map((chunk) =>
-    s.db.orm.run(sql`
-      INSERT INTO peer_audit_log (network, seq, entry, hash, prev_hash)
-      SELECT ${network}, ${j("seq")}, value, ${j("hash")}, ${j("prevHash")} FROM json_each(${chunk}) WHERE true
-      ON CONFLICT(network, seq) DO NOTHING`),
   );
 }

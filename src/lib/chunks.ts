@@ -8,7 +8,7 @@ export const CHUNK_BYTES = 500_000;
  * ONE parameter and unpacked with json_each (D1: 100 bound parameters and
  * 100 KB of SQL per statement). A bigger row gets a chunk of its own.
  */
-export function jsonChunks(rows: unknown[], maxBytes = CHUNK_BYTES): string[] {
+export function jsonChunks(rows: readonly unknown[], maxBytes = CHUNK_BYTES): string[] {
   const out: string[] = [];
   let parts: string[] = [];
   let size = 2;
