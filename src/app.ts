@@ -39,6 +39,9 @@ import { registerInbox } from "./routes/transfer/inbox.ts";
 import { registerImport } from "./routes/transfer/import.ts";
 import { registerBatchesList } from "./routes/transfer/batches-list.ts";
 import { registerBatchesRetry } from "./routes/transfer/batches-retry.ts";
+import { registerSupersede } from "./routes/transfer/supersede.ts";
+import { registerDeadLettersList } from "./routes/transfer/dead-letters-list.ts";
+import { registerDeadLettersRetry } from "./routes/transfer/dead-letters-retry.ts";
 
 /** The one app factory: every runtime and every test builds the app here. */
 export function createApp(services: Services) {
@@ -103,6 +106,9 @@ export function createApp(services: Services) {
   registerImport(app);
   registerBatchesList(app);
   registerBatchesRetry(app);
+  registerSupersede(app);
+  registerDeadLettersList(app);
+  registerDeadLettersRetry(app);
   registerAdminRateLimits(app);
 
   app.notFound(notFound(app));

@@ -127,13 +127,13 @@ export async function processReceipt(s: Services, receiptId: string, stored?: Ui
   if (!v.ok) return finish(s, receiptId, "quarantined", { reason: `${v.code}: ${v.reason}` }, bytes);
   const m = v.manifest;
   if (m.source !== s.config.peerNetworkId) return finish(s, receiptId, "quarantined", { reason: `sent by ${m.source}, not the peer ${s.config.peerNetworkId}`, manifest: m }, bytes);
+  const state = await readState(s);
+  const last = num(state[STATE.inLastSequence]);
+  // Nothing of an already applied sequence is ever applied again, so that is judged first.
+  if (m.sequence <= last) return judgeOld(s, receiptId, m, bytes);
   const sender = s.config.role === "response" ? "request" : "response";
   const owned = ownershipProblem(v.records, sender);
   if (owned) return finish(s, receiptId, "quarantined", { reason: owned, manifest: m, report: true }, bytes);
-
-  const state = await readState(s);
-  const last = num(state[STATE.inLastSequence]);
-  if (m.sequence <= last) return judgeOld(s, receiptId, m, bytes);
   if (m.sequence > last + 1) {
     const gap = m.sequence - 1 === last + 1 ? `${last + 1}` : `${last + 1}–${m.sequence - 1}`;
     return finish(s, receiptId, "held", { reason: `waiting for sequence ${gap}`, manifest: m }, bytes);

@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gt, isNotNull, isNull } from "drizzle-orm";
-import { auditLog, batchesIn, batchesOut, outbox } from "../../schema/index.ts";
+import { auditLog, batchesIn, batchesOut, deadLetters, outbox } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import { STATE, num, readState } from "./state.ts";
 
@@ -21,6 +21,9 @@ export async function transferStatus(s: Services) {
   const held = await orm.select({ id: batchesIn.id, sequence: batchesIn.sequence, received_at: batchesIn.receivedAt }).from(batchesIn).where(eq(batchesIn.outcome, "held")).orderBy(asc(batchesIn.sequence)).all();
   const quarantined = (await orm.select({ n: count() }).from(batchesIn).where(eq(batchesIn.outcome, "quarantined")).get())?.n ?? 0;
   const lastImportAt = state[STATE.inLastImportAt] ?? null;
+  const openDead = await orm.select({ side: deadLetters.side, n: count() }).from(deadLetters).where(eq(deadLetters.status, "open")).groupBy(deadLetters.side).all();
+  const dead = (side: "in" | "out" | "peer") => openDead.find((d) => d.side === side)?.n ?? 0;
+  const refused = await orm.select({ sequence: batchesOut.sequence, reason: batchesOut.peerReason }).from(batchesOut).where(and(isNull(batchesOut.acknowledgedAt), isNotNull(batchesOut.peerOutcome))).orderBy(asc(batchesOut.sequence)).all();
   // Gaps: between what was applied and each held batch, the sequences nobody has delivered yet.
   const gaps: Array<{ from: number; to: number }> = [];
   let expect = lastIn + 1;
@@ -41,6 +44,11 @@ export async function transferStatus(s: Services) {
         .map((b) => ({ id: b.id, sequence: b.sequence, created_at: b.createdAt, resent: b.resentCount, age_seconds: Math.round((now.getTime() - Date.parse(b.createdAt)) / 1000) })),
       backlog_records: backlog + auditBacklog,
       oldest_pending_at: oldestPending?.at ?? null,
+      /** Our batches the peer reported quarantining (supersede them: POST /v1/transfer/outbox/{sequence}/supersede). */
+      quarantined_by_peer: refused,
+      /** Records we left out of our batches (open), and records of ours the peer set aside (open). */
+      dead_letters: dead("out"),
+      peer_dead_letters: dead("peer"),
     },
     incoming: {
       last_imported: lastIn,
@@ -49,6 +57,17 @@ export async function transferStatus(s: Services) {
       held: held.map((h) => ({ receipt_id: h.id, sequence: h.sequence, received_at: h.received_at })),
       gaps,
       quarantined,
+      /** Records of the peer's batches set aside here (open): GET /v1/transfer/dead-letters?side=in. */
+      dead_letters: dead("in"),
+      /** Fields the peer sends that this release does not know: ignored, never a reason to refuse. */
+      ignored_fields: JSON.parse(state[STATE.inIgnoredFields] ?? "{}") as Record<string, string[]>,
+    },
+    /** What the peer runs (from its last applied batch) and when it was last heard from. */
+    peer: {
+      release: state[STATE.inPeerRelease] ?? null,
+      schema_version: state[STATE.inPeerSchema] || null,
+      batch_format: state[STATE.inPeerFormat] ? num(state[STATE.inPeerFormat]) : null,
+      last_heard_at: lastImportAt,
     },
   };
 }

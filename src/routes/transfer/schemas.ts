@@ -13,3 +13,20 @@ export const ImportResultSchema = z
   .openapi("ImportResult");
 
 export const ReceiptOutcomeSchema = z.enum(RECEIPT_OUTCOMES);
+
+export const DeadLetterSchema = z
+  .object({
+    id: z.string(),
+    side: z.enum(["in", "out", "peer"]),
+    batch_sequence: z.number().int().nullable(),
+    kind: z.string(),
+    record_id: z.string(),
+    record_version: z.number().nullable(),
+    schema_version: z.number().int().nullable(),
+    reason: z.string(),
+    status: z.enum(["open", "applied", "requeued"]),
+    created_at: z.string(),
+    resolved_at: z.string().nullable(),
+    resolved_by: z.string().nullable(),
+  })
+  .openapi("DeadLetter");

@@ -1,0 +1,30 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import type { App } from "../../lib/router.ts";
+import { problemResponses } from "../../errors.ts";
+import { deadLetters } from "../../../schema/index.ts";
+import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
+import { deadLetterView } from "../../transfer/dead-letters.ts";
+import { courierAccess } from "./access.ts";
+import { DeadLetterSchema } from "./schemas.ts";
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/transfer/dead-letters",
+  tags: ["Transfer"],
+  summary: "Records set aside instead of stopping the link, newest first (in: received; out: left out of our batches; peer: reported by the peer)",
+  ...courierAccess(),
+  request: { query: PageQuery.extend({ side: z.enum(["in", "out", "peer"]).optional(), status: z.enum(["open", "applied", "requeued"]).optional() }) },
+  responses: { 200: { description: "Dead letters", content: { "application/json": { schema: listSchema(DeadLetterSchema, "DeadLetterList") } } }, ...problemResponses(400, 401, 403) },
+});
+
+export function registerDeadLettersList(app: App) {
+  app.openapi(route, async (c) => {
+    const q = c.req.valid("query");
+    const cursor = decodeCursor(q.cursor, z.object({ i: z.string() }));
+    const where: Array<SQL | undefined> = [q.side ? eq(deadLetters.side, q.side) : undefined, q.status ? eq(deadLetters.status, q.status) : undefined, cursor ? lt(deadLetters.id, cursor.i) : undefined];
+    const rows = await c.get("services").db.orm.select().from(deadLetters).where(and(...where)).orderBy(desc(deadLetters.id)).limit(q.limit + 1).all();
+    const result = page(rows, q.limit, (r) => ({ i: r.id }));
+    return c.json({ items: result.items.map(deadLetterView), next_cursor: result.next_cursor }, 200);
+  });
+}
