@@ -19,6 +19,7 @@ export const ImportResultSchema = z
 const route = createRoute({
   method: "post",
   path: "/v1/transfer/inbox",
+  operationId: "uploadBatch",
   tags: ["Transfer"],
   summary: "Upload one batch file (the raw file is the body); answers with the verification outcome",
   ...courierAccess(),
