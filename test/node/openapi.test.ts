@@ -61,7 +61,12 @@ describe("OpenAPI documents per network", () => {
         const ok = r.ok(n);
         if (typeof ok === "number" || !ELSEWHERE.includes(ok.code)) expected.add(matches[0]);
       }
-      expect(operations(docs[n]).map((o) => o.key).sort(), n).toEqual([...expected].sort());
+      expect(
+        operations(docs[n])
+          .map((o) => o.key)
+          .sort(),
+        n,
+      ).toEqual([...expected].sort());
     }
     // Spot checks, so the rule above cannot pass by both sides being empty.
     const keys = (n: Network) => operations(docs[n]).map((o) => o.key);
@@ -82,11 +87,17 @@ describe("OpenAPI documents per network", () => {
         env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
       });
       const report = JSON.parse(p.stdout) as { totals: { errors: number }; problems: Array<{ ruleId: string; severity: string; message: string }> };
-      expect(report.problems.filter((x) => x.severity === "error"), n).toEqual([]);
+      expect(
+        report.problems.filter((x) => x.severity === "error"),
+        n,
+      ).toEqual([]);
       expect(report.totals.errors, n).toBe(0);
       expect(p.status, `${n}: ${p.stderr}`).toBe(0);
       // Any other warning is new: fix it, or explain it in docs/api.md and list it above.
-      expect(report.problems.map((x) => `${x.severity} ${x.ruleId}`), n).toEqual(EXPLAINED_WARNINGS.map((r) => `warn ${r}`));
+      expect(
+        report.problems.map((x) => `${x.severity} ${x.ruleId}`),
+        n,
+      ).toEqual(EXPLAINED_WARNINGS.map((r) => `warn ${r}`));
     }
   }, 60_000);
 });

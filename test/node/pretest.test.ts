@@ -50,7 +50,9 @@ describe("npm test's pretest (scripts/pretest.ts)", () => {
   it("names every missing package in one command, for Debian or Ubuntu when apt-get is not there", async () => {
     const r = pretest({ PATH: await fakes([]) });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("npm test needs redis-server (Redis servers of the tests' own), chromium (the browser checks), curl (the README's commands), jq (the README's commands)");
+    expect(r.stderr).toContain(
+      "npm test needs redis-server (Redis servers of the tests' own), chromium (the browser checks), curl (the README's commands), jq (the README's commands)",
+    );
     expect(r.stderr).toContain(`apt-get is not available here. On Debian or Ubuntu, type:${command("redis-server chromium curl jq")}`);
   });
 
@@ -71,7 +73,10 @@ describe("npm test's pretest (scripts/pretest.ts)", () => {
     const r = pretest({ PATH: path, PRETEST_INSTALL: "1" });
     expect(r.stderr).toBe("npm test: installing chromium jq with apt-get (PRETEST_INSTALL=0 turns this off)\n");
     expect(r.status).toBe(0);
-    const calls = (await readFile(log, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    const calls = (await readFile(log, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(calls).toEqual([
       { args: ["-o", "DPkg::Lock::Timeout=300", "update"], frontend: "noninteractive" },
       { args: ["-o", "DPkg::Lock::Timeout=300", "install", "-y", "chromium", "jq"], frontend: "noninteractive" },
