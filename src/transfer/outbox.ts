@@ -2,7 +2,7 @@ import { outbox } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 
 /**
- * Kinds of record each network may send (ARCHITECTURE.md "Who owns what").
+ * Kinds of record each network may send (docs/architecture.md, "Who owns what").
  * The importer refuses a record of a kind the sender does not own.
  */
 export const OUTBOX_KINDS = {
