@@ -1,4 +1,4 @@
-// `npm start`: both networks on this machine, as in ARCHITECTURE.md "Local development".
+// `npm start`: both networks on this machine (docs/architecture.md, "Local development").
 //   request network  http://127.0.0.1:8787  (AIRLOCK_REQUEST_PORT)
 //   response network http://127.0.0.1:8788  (AIRLOCK_RESPONSE_PORT)
 // libSQL files and batch folders under ./data; in-memory cache and limits unless

@@ -45,7 +45,7 @@ import { registerDeadLettersRetry } from "./routes/transfer/dead-letters-retry.t
 
 /** The one app factory: every runtime and every test builds the app here. */
 export function createApp(services: Services) {
-  const app = createRouter();
+  const app = createRouter(services.config.role);
   app.use(requestId());
   app.use(async (c, next) => {
     c.set("services", services);

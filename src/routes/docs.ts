@@ -1,15 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../lib/router.ts";
+import { publicAccess, type App } from "../lib/router.ts";
 import { NAME, VERSION } from "../version.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, problemResponses } from "../errors.ts";
 
 const assetRoute = createRoute({
   method: "get",
   path: "/docs/assets/{file}",
+  operationId: "getDocsAsset",
+  ...publicAccess(),
   tags: ["Operations"],
   summary: "Static files of the interactive reference (served locally on premises)",
   request: { params: z.object({ file: z.enum(["swagger-ui-bundle.js", "swagger-ui.css"]) }) },
-  responses: { 200: { description: "The file" } },
+  // 404 on runtimes that serve them from a CDN instead.
+  responses: { 200: { description: "The file" }, ...problemResponses(400, 401, 404) },
 });
 
 const page = (assetBase: string) => `<!doctype html>

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../lib/router.ts";
+import { publicAccess, type App } from "../lib/router.ts";
+import { problemResponses } from "../errors.ts";
 
 export const HealthSchema = z.object({ status: z.literal("ok") }).openapi("Health");
 export type HealthResponse = z.infer<typeof HealthSchema>;
@@ -7,9 +8,12 @@ export type HealthResponse = z.infer<typeof HealthSchema>;
 const route = createRoute({
   method: "get",
   path: "/health",
+  operationId: "getHealth",
+  ...publicAccess(),
   tags: ["Operations"],
   summary: "Liveness: the process answers",
-  responses: { 200: { description: "Alive", content: { "application/json": { schema: HealthSchema } } } },
+  // 401 only when credentials are sent and invalid: they are checked on every path.
+  responses: { 200: { description: "Alive", content: { "application/json": { schema: HealthSchema } } }, ...problemResponses(401) },
 });
 
 export function registerHealth(app: App) {

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../lib/router.ts";
+import { publicAccess, type App } from "../lib/router.ts";
+import { problemResponses } from "../errors.ts";
 import { NAME, VERSION } from "../version.ts";
 import { schemaVersion } from "../deps/db/database.ts";
 
@@ -19,9 +20,11 @@ export type MetaResponse = z.infer<typeof MetaSchema>;
 const route = createRoute({
   method: "get",
   path: "/v1/meta",
+  operationId: "getMeta",
+  ...publicAccess(),
   tags: ["Operations"],
   summary: "What this server is",
-  responses: { 200: { description: "Server identity", content: { "application/json": { schema: MetaSchema } } } },
+  responses: { 200: { description: "Server identity", content: { "application/json": { schema: MetaSchema } } }, ...problemResponses(401) },
 });
 
 export function registerMeta(app: App) {

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../lib/router.ts";
+import { publicAccess, type App } from "../lib/router.ts";
 import { ApiError, problemResponses } from "../errors.ts";
 import { ping } from "../deps/db/database.ts";
 import { withTimeout } from "../lib/http.ts";
@@ -13,11 +13,13 @@ export type ReadyResponse = z.infer<typeof ReadySchema>;
 const route = createRoute({
   method: "get",
   path: "/ready",
+  operationId: "getReadiness",
+  ...publicAccess(),
   tags: ["Operations"],
   summary: "Readiness: database, cache and batch store answer",
   responses: {
     200: { description: "Ready", content: { "application/json": { schema: ReadySchema } } },
-    ...problemResponses(503),
+    ...problemResponses(401, 503),
   },
 });
 

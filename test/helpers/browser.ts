@@ -1,9 +1,10 @@
 import { chromium, type Browser } from "playwright-core";
+import { chromiumExecutable } from "../../scripts/pretest.ts";
 
-/** Debian's Chromium (installed by .ci/run), headless, with no background traffic: this machine has no internet. */
+/** Chromium as scripts/pretest.ts finds it (CHROMIUM_PATH, else `chromium` on the PATH), headless, with no background traffic: this machine has no internet. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    executablePath: chromiumExecutable() ?? "chromium",
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });

@@ -1,6 +1,6 @@
 // The courier (issue 5, item 8): the ferry library, the CLI as a child process and the automatic
 // ferry, against small real HTTP servers on 127.0.0.1 that implement the transfer contract
-// (ARCHITECTURE.md "Wire shapes") with real batch files. The end-to-end run against the real
+// (docs/architecture.md, "Wire shapes") with real batch files. The end-to-end run against the real
 // networks lives with the transfer endpoints' tests.
 import { execFile } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";

@@ -9,6 +9,7 @@ import { ApiKeyIdParam, ApiKeySchema } from "../api-keys/schemas.ts";
 const route = createRoute({
   method: "delete",
   path: "/v1/admin/api-keys/{id}",
+  operationId: "adminRevokeApiKey",
   tags: ["API keys"],
   summary: "Revoke any API key from the master; the revocation travels to the request network",
   ...access({ roles: ["admin"] }),

@@ -31,6 +31,7 @@ const Cursor = z.object({ s: z.number().int() });
 const route = createRoute({
   method: "get",
   path: "/v1/admin/audit",
+  operationId: "listAuditEvents",
   tags: ["Audit"],
   summary: "The audit log, newest first (filters, cursor pagination)",
   ...access({ roles: ["admin"] }),

@@ -11,6 +11,7 @@ const ChainCheckSchema = z
 const route = createRoute({
   method: "get",
   path: "/v1/admin/audit/verify",
+  operationId: "verifyAuditChain",
   tags: ["Audit"],
   summary: "Check the hash chain; reports the first broken link",
   ...access({ roles: ["admin"] }),

@@ -50,6 +50,7 @@ const Params = z.object({ userId: z.string().min(1).max(64).openapi({ param: { n
 const getRoute = createRoute({
   method: "get",
   path: "/v1/admin/rate-limits/{userId}",
+  operationId: "getRateLimits",
   tags: ["Rate limits"],
   summary: "A user's rate-limit policy, its source, and current use per window",
   ...access({ roles: ["admin"] }),
@@ -63,6 +64,7 @@ const getRoute = createRoute({
 const deleteRoute = createRoute({
   method: "delete",
   path: "/v1/admin/rate-limits/{userId}",
+  operationId: "resetRateLimits",
   tags: ["Rate limits"],
   summary: "Reset a user's counters (and their keys' own), failed logins and any login lockout (audited)",
   ...access({ roles: ["admin"] }),

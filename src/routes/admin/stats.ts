@@ -24,6 +24,7 @@ export const AdminStatsSchema = z
 const route = createRoute({
   method: "get",
   path: "/v1/admin/stats",
+  operationId: "getRequestStats",
   tags: ["Admin"],
   summary: "Request statistics: counts by status, oldest pending age, per-user volumes, latency percentiles",
   ...access({ roles: ["admin"] }),

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
 import { createUser, publicUser } from "../../identity/users.ts";
@@ -9,6 +9,8 @@ import { CreateUserSchema, UserSchema } from "./user-schemas.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/admin/users",
+  operationId: "createUser",
+  ...servedOn("response"),
   tags: ["Users"],
   summary: "Create a user (response network only)",
   ...access({ roles: ["admin"] }),

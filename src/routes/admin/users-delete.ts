@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
 import { publicUser, updateUser } from "../../identity/users.ts";
@@ -9,6 +9,8 @@ import { UserIdParam, UserSchema } from "./user-schemas.ts";
 const route = createRoute({
   method: "delete",
   path: "/v1/admin/users/{id}",
+  operationId: "disableUser",
+  ...servedOn("response"),
   tags: ["Users"],
   summary: "Disable a user (users are never hard-deleted: requests and the audit log refer to them)",
   ...access({ roles: ["admin"] }),

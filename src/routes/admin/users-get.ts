@@ -8,6 +8,7 @@ import { UserIdParam, UserSchema } from "./user-schemas.ts";
 const route = createRoute({
   method: "get",
   path: "/v1/admin/users/{id}",
+  operationId: "getUser",
   tags: ["Users"],
   summary: "Get a user",
   ...access({ roles: ["admin"] }),

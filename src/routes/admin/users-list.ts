@@ -14,6 +14,7 @@ const Cursor = z.object({ c: z.string(), i: z.string() });
 const route = createRoute({
   method: "get",
   path: "/v1/admin/users",
+  operationId: "listUsers",
   tags: ["Users"],
   summary: "List users (filters, cursor pagination)",
   ...access({ roles: ["admin"] }),

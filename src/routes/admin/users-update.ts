@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
 import { publicUser, updateUser } from "../../identity/users.ts";
@@ -9,6 +9,8 @@ import { UpdateUserSchema, UserIdParam, UserSchema } from "./user-schemas.ts";
 const route = createRoute({
   method: "patch",
   path: "/v1/admin/users/{id}",
+  operationId: "updateUser",
+  ...servedOn("response"),
   tags: ["Users"],
   summary: "Change a user's name, role, status, password or rate limits (response network only)",
   ...access({ roles: ["admin"] }),

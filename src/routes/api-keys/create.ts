@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
 import { createApiKey, publicApiKey } from "../../identity/api-keys.ts";
@@ -9,6 +9,8 @@ import { CreateApiKeySchema, CreatedApiKeySchema } from "./schemas.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/api-keys",
+  operationId: "createApiKey",
+  ...servedOn("request"),
   tags: ["API keys"],
   summary: "Create an API key for yourself (the secret is returned once)",
   ...access({ roles: ANY_ROLE }),

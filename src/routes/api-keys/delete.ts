@@ -9,6 +9,7 @@ import { ApiKeyIdParam, ApiKeySchema } from "./schemas.ts";
 const route = createRoute({
   method: "delete",
   path: "/v1/api-keys/{id}",
+  operationId: "revokeApiKey",
   tags: ["API keys"],
   summary: "Revoke one of your API keys (admins: anyone's)",
   ...access({ roles: ANY_ROLE }),

@@ -13,6 +13,7 @@ const Cursor = z.object({ c: z.string(), i: z.string() });
 const route = createRoute({
   method: "get",
   path: "/v1/api-keys",
+  operationId: "listApiKeys",
   tags: ["API keys"],
   summary: "List your API keys (admins: any user's with ?user_id=)",
   ...access({ roles: ANY_ROLE }),

@@ -8,6 +8,7 @@ import { actorOf, audit } from "../../audit/audit.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/auth/logout",
+  operationId: "logout",
   tags: ["Auth"],
   summary: "End this session (or all of the user's sessions)",
   ...access({ roles: ANY_ROLE }),

@@ -12,6 +12,7 @@ export const MeSchema = UserSchema.extend({
 const route = createRoute({
   method: "get",
   path: "/v1/me",
+  operationId: "getMe",
   tags: ["Auth"],
   summary: "Who am I",
   ...access({ roles: ANY_ROLE }),

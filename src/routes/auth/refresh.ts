@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import { publicAccess, type App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { rotateRefreshToken } from "../../identity/sessions.ts";
 import { getUser } from "../../identity/users.ts";
@@ -10,6 +10,8 @@ import { loginGuard } from "../../middleware/login-guard.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/auth/refresh",
+  operationId: "refreshTokens",
+  ...publicAccess(),
   tags: ["Auth"],
   summary: "Exchange a refresh token for new tokens (rotation; reuse revokes the family)",
   request: {

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import { publicAccess, type App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { findUserByEmail, normalizeEmail, upgradePasswordHash } from "../../identity/users.ts";
 import { verifyAgainstDummy, verifyPassword } from "../../auth/password.ts";
@@ -12,6 +12,8 @@ import { loginGuard } from "../../middleware/login-guard.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/auth/token",
+  operationId: "login",
+  ...publicAccess(),
   tags: ["Auth"],
   summary: "Log in with e-mail and password",
   request: {

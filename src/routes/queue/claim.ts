@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
 import { claimRequest } from "../../requests/answers.ts";
@@ -10,6 +10,8 @@ import { assertQueueNetwork, queueItem } from "./list.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/queue/{id}/claim",
+  operationId: "claimRequest",
+  ...servedOn("response"),
   tags: ["Queue"],
   summary: "Claim a request so other operators leave it to you (expires after AIRLOCK_CLAIM_TTL_SECONDS; claiming again renews)",
   ...access({ roles: ANSWERERS, scope: "requests:write" }),

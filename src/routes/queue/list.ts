@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, ne, or, type SQL } from "drizzle-orm";
 import type { Context } from "hono";
-import type { App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../lib/router.ts";
 import type { HonoEnv } from "../../env.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
@@ -32,6 +32,8 @@ export function queueItem(r: RequestRow) {
 const route = createRoute({
   method: "get",
   path: "/v1/queue",
+  operationId: "listQueue",
+  ...servedOn("response"),
   tags: ["Queue"],
   summary: "Received, unanswered requests: most urgent first, then oldest first (response network)",
   ...access({ roles: ANSWERERS, scope: "requests:read" }),

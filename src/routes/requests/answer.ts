@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../lib/router.ts";
 import type { HonoEnv } from "../../env.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
@@ -60,6 +60,8 @@ export async function requestOr404(c: Context<HonoEnv>, id: string) {
 const route = createRoute({
   method: "post",
   path: "/v1/requests/{id}/response",
+  operationId: "answerRequest",
+  ...servedOn("response"),
   tags: ["Queue"],
   summary: "Answer a request (response network; operators and admins). Answering an answered request corrects the answer.",
   ...access({ roles: ANSWERERS, scope: "requests:write" }),

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../lib/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { cancelRequest, describeRequest, visibleRequest } from "../../requests/requests.ts";
@@ -9,6 +9,8 @@ import { SUBMITTERS } from "./submit.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/requests/{id}/cancel",
+  operationId: "cancelRequest",
+  ...servedOn("request"),
   tags: ["Requests"],
   summary: "Cancel a request until it is answered (cancelling twice changes nothing)",
   ...access({ roles: SUBMITTERS, scope: "requests:write" }),

@@ -9,6 +9,7 @@ import { SUBMITTERS } from "./submit.ts";
 const route = createRoute({
   method: "get",
   path: "/v1/requests/{id}",
+  operationId: "getRequest",
   tags: ["Requests"],
   summary: "One request with its timeline and, while pending, an estimate of when the answer may arrive",
   ...access({ roles: SUBMITTERS, scope: "requests:read" }),

@@ -38,6 +38,7 @@ export const RequestListQuery = PageQuery.extend({
 const route = createRoute({
   method: "get",
   path: "/v1/requests",
+  operationId: "listRequests",
   tags: ["Requests"],
   summary: "List your requests, newest first (operators and admins: everyone's)",
   ...access({ roles: SUBMITTERS, scope: "requests:read" }),

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
 import { rejectRequest } from "../../requests/answers.ts";
@@ -9,6 +9,8 @@ import { ANSWERERS, AnsweredSchema, actorFor, answered, requestOr404 } from "./a
 const route = createRoute({
   method: "post",
   path: "/v1/requests/{id}/reject",
+  operationId: "rejectRequest",
+  ...servedOn("response"),
   tags: ["Queue"],
   summary: "Reject a request with a reason the requester sees (response network; operators and admins)",
   ...access({ roles: ANSWERERS, scope: "requests:write" }),

@@ -19,6 +19,7 @@ const route = createRoute({
   ...guard,
   method: "get",
   path: "/v1/requests/{id}/response",
+  operationId: "getResponse",
   tags: ["Requests"],
   summary: "The answer, once it has arrived (ETag / If-None-Match for polling)",
   description:

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { submitRequest } from "../../requests/requests.ts";
@@ -14,6 +14,8 @@ const route = createRoute({
   ...guard,
   method: "post",
   path: "/v1/requests",
+  operationId: "submitRequest",
+  ...servedOn("request"),
   tags: ["Requests"],
   summary: "Submit a request (answered later, across the air gap)",
   description:

@@ -45,6 +45,7 @@ export const receipt = (b: Row) => ({
 const route = createRoute({
   method: "get",
   path: "/v1/transfer/batches",
+  operationId: "listReceivedBatches",
   tags: ["Transfer"],
   summary: "Batches received, newest first, with their outcome",
   ...courierAccess(),

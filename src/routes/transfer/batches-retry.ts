@@ -9,6 +9,7 @@ import { ImportResultSchema } from "./schemas.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/transfer/batches/{id}/retry",
+  operationId: "retryBatch",
   tags: ["Transfer"],
   summary: "Judge a quarantined or held batch again (e.g. after configuring the peer's rotated key)",
   ...courierAccess(),

@@ -11,6 +11,7 @@ const Exported = z.object({ id: z.string(), sequence: z.number().int(), records:
 const route = createRoute({
   method: "post",
   path: "/v1/transfer/export",
+  operationId: "exportNow",
   tags: ["Transfer"],
   summary: "Export the outbox now (resend: re-sign batches unacknowledged past the threshold)",
   ...courierAccess(),

@@ -9,6 +9,7 @@ import { ImportResultSchema } from "./schemas.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/transfer/import",
+  operationId: "importNow",
   tags: ["Transfer"],
   summary: "Import now: files placed in the inbox area, then held batches whose gap has filled",
   ...courierAccess(),

@@ -14,6 +14,7 @@ const LEASE_WAIT_MS = 10_000;
 const route = createRoute({
   method: "post",
   path: "/v1/transfer/inbox",
+  operationId: "uploadBatch",
   tags: ["Transfer"],
   summary: "Upload one batch file (the raw file is the body); answers with the verification outcome",
   ...courierAccess(),

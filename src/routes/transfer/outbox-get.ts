@@ -8,6 +8,7 @@ import { courierAccess } from "./access.ts";
 const route = createRoute({
   method: "get",
   path: "/v1/transfer/outbox/{batchId}",
+  operationId: "downloadBatch",
   tags: ["Transfer"],
   summary: "Download one batch file",
   ...courierAccess(),

@@ -25,6 +25,7 @@ export const OutboxItemSchema = z
 const route = createRoute({
   method: "get",
   path: "/v1/transfer/outbox",
+  operationId: "listOutbox",
   tags: ["Transfer"],
   summary: "Batches this network exported (default: not yet acknowledged), oldest first",
   ...courierAccess(),

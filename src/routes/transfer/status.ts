@@ -7,6 +7,7 @@ import { courierAccess } from "./access.ts";
 const route = createRoute({
   method: "get",
   path: "/v1/transfer/status",
+  operationId: "getTransferStatus",
   tags: ["Transfer"],
   summary: "Per direction: last exported, acknowledged, imported; held gaps; quarantined; backlog",
   ...courierAccess(),

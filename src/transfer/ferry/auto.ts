@@ -1,5 +1,5 @@
 /**
- * `npm start`'s automatic local ferry (ARCHITECTURE.md "Local development"): every few seconds it
+ * `npm start`'s automatic local ferry (docs/architecture.md, "Local development"): every few seconds it
  * carries request → response and response → request through a folder per direction, with the
  * networks' courier tokens, using the same carry() as the CLI. `AIRLOCK_AUTO_FERRY=0` turns it off
  * so a person (or a test) can play courier. Runtime-neutral: the caller supplies the folders.

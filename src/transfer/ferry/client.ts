@@ -1,5 +1,5 @@
 /**
- * HTTP client for a network's courier endpoints (ARCHITECTURE.md "Public HTTP surface",
+ * HTTP client for a network's courier endpoints (docs/architecture.md, "The HTTP surface",
  * /v1/transfer/*). Runtime-neutral: fetch, Web streams, WebCrypto.
  *
  * - Every attempt has a timeout; network errors, timeouts, 408/429 and 5xx (but 501/505) are

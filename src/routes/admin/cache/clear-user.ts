@@ -11,6 +11,7 @@ import { auditedCacheAction, namespaceOf } from "./clear.ts";
 const route = createRoute({
   method: "delete",
   path: "/v1/admin/cache/users/{id}",
+  operationId: "clearUserCache",
   tags: ["Cache"],
   summary: "Delete one user's cache entries (found through the user's index)",
   ...access({ roles: ["admin"] }),

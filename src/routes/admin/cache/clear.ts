@@ -34,6 +34,7 @@ export const namespaceOf = (c: Context<HonoEnv>) => `airlock:${c.get("services")
 const route = createRoute({
   method: "delete",
   path: "/v1/admin/cache",
+  operationId: "clearCache",
   tags: ["Cache"],
   summary: "Delete every cache entry of this network (only keys under its namespace; never the whole Redis database)",
   ...access({ roles: ["admin"] }),

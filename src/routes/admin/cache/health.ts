@@ -8,6 +8,7 @@ import { CacheHealthSchema } from "./schemas.ts";
 const route = createRoute({
   method: "get",
   path: "/v1/admin/cache/health",
+  operationId: "getCacheHealth",
   tags: ["Cache"],
   summary: "Whether the cache store answers, and how fast (200 either way; `status` says)",
   ...access({ roles: ["admin"] }),

@@ -9,6 +9,7 @@ import { auditedCacheAction, namespaceOf } from "./clear.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/admin/cache/invalidate",
+  operationId: "invalidateCache",
   tags: ["Cache"],
   summary: "Delete the cache entries whose keys match a pattern (found with SCAN, never KEYS)",
   ...access({ roles: ["admin"] }),

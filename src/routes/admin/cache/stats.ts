@@ -8,6 +8,7 @@ import { CacheStatsSchema } from "./schemas.ts";
 const route = createRoute({
   method: "get",
   path: "/v1/admin/cache/stats",
+  operationId: "getCacheStats",
   tags: ["Cache"],
   summary: "Cache statistics: hits, misses, hit ratio, errors, keys, store, since when",
   ...access({ roles: ["admin"] }),
