@@ -39,6 +39,7 @@ const TRANSFER: Array<Omit<MatrixRoute, "roles">> = [
   { method: "POST", path: "/v1/transfer/import", ok: () => 200 },
   { method: "GET", path: "/v1/transfer/batches", ok: () => 200 },
   { method: "POST", path: "/v1/transfer/batches/rcv_00000000000000000000000000/retry", ok: () => ({ status: 404, code: "not_found" }) },
+  { method: "GET", path: "/v1/transfer/dead-letters", ok: () => 200 },
 ];
 
 /** The one route table every security test walks. Later issues add their routes here. */
@@ -78,6 +79,8 @@ export const MATRIX: MatrixRoute[] = [
   { method: "DELETE", path: async (c) => `/v1/api-keys/${(await seedApiKey(c.s, c.caller.id)).id}`, roles: ALL, ok: () => 200 },
   { method: "DELETE", path: async (c) => `/v1/admin/api-keys/${(await seedApiKey(c.s, await freshUser(c))).id}`, roles: ["admin"], ok: () => 200 },
   { method: "GET", path: "/v1/admin/audit", roles: ["admin"], ok: () => 200 },
+  { method: "POST", path: "/v1/transfer/dead-letters/dlt_00000000000000000000000000/retry", roles: ["admin"], ok: () => ({ status: 404, code: "not_found" }) },
+  { method: "POST", path: "/v1/transfer/outbox/999/supersede", body: () => ({ omit: [{ kind: "request", id: "r" }], reason: "x" }), roles: ["admin"], ok: () => ({ status: 404, code: "not_found" }) },
   { method: "GET", path: "/v1/admin/audit/verify", roles: ["admin"], ok: () => 200 },
   // Requests and responses (issue 4): requests belong to the request network, the queue and answers to the response network.
   {

@@ -11,6 +11,7 @@ import { DeadLetterSchema } from "./schemas.ts";
 const route = createRoute({
   method: "get",
   path: "/v1/transfer/dead-letters",
+  operationId: "listDeadLetters",
   tags: ["Transfer"],
   summary: "Records set aside instead of stopping the link, newest first (in: received; out: left out of our batches; peer: reported by the peer)",
   ...courierAccess(),

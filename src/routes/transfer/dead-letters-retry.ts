@@ -9,6 +9,7 @@ import { DeadLetterSchema } from "./schemas.ts";
 const route = createRoute({
   method: "post",
   path: "/v1/transfer/dead-letters/{id}/retry",
+  operationId: "retryDeadLetter",
   tags: ["Transfer"],
   summary: "Apply a received dead letter again (after an upgrade), or put an outgoing one back into the outbox",
   ...access({ roles: ["admin"] }),

@@ -28,6 +28,7 @@ const SupersededSchema = z
 const route = createRoute({
   method: "post",
   path: "/v1/transfer/outbox/{sequence}/supersede",
+  operationId: "supersedeBatch",
   tags: ["Transfer"],
   summary: "Re-sign an unacknowledged batch without some of its records (the peer quarantined it); carry the new file instead",
   ...access({ roles: ["admin"] }),
