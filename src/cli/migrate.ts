@@ -1,5 +1,6 @@
 // `airlock migrate`, also run by `airlock serve` before it starts: a dated VACUUM INTO backup,
 // checked, then the pending migrations. A database migrated by a newer build is refused.
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { createClient } from "@libsql/client";
@@ -56,9 +57,14 @@ export async function migrate(config: Config, opts: MigrateOptions = {}): Promis
     if (state.applied.length > 0 && !opts.noBackup) {
       if (!file) throw new MigrateError(`${shown(url)} is a libSQL server: back it up with the server's own tools, then run again with --no-backup`);
       const dir = resolve(opts.backupDir ?? join(dirname(file), "backups"));
-      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await mkdir(dir, { recursive: true, mode: 0o700 }).catch((e: Error) => {
+        throw new MigrateError(`cannot create the backup folder ${dir}: ${e.message}; nothing was migrated`);
+      });
       const backup = join(dir, backupFileName(basename(file), state.schema, opts.now ?? new Date()));
-      await backupDatabase(db.client, backup);
+      if (existsSync(backup)) throw new MigrateError(`the backup file ${backup} already exists: nothing was migrated (a backup is never overwritten)`);
+      await backupDatabase(db.client, backup).catch((e: Error) => {
+        throw new MigrateError(`cannot write the backup ${backup}: ${e.message}; nothing was migrated`);
+      });
       await checkBackup(backup, state.applied);
       result.backup = backup;
     }
