@@ -10,7 +10,7 @@ import { startNodeServer } from "../runtime/node-server.ts";
 import { readMigrations } from "../runtime/onprem.ts";
 import { NAME, VERSION } from "../version.ts";
 import { findHome } from "./home.ts";
-import { describeMigration, migrate, MigrateError } from "./migrate.ts";
+import { backup, describeMigration, migrate, MigrateError } from "./migrate.ts";
 import { verifyReleaseMain } from "./verify-release.ts";
 
 const USAGE = `airlock ${VERSION}: the on-premises Airlock network and its tools
@@ -20,6 +20,8 @@ usage:
                      run a network: migrations first (with a backup), then the HTTP server and jobs
   airlock migrate [--role R] [--env-file FILE] [--status] [--backup-dir DIR] [--no-backup]
                      apply pending migrations after a dated VACUUM INTO backup (--status: only show)
+  airlock backup [--role R] [--env-file FILE] [--out FILE | --backup-dir DIR]
+                     a checked copy of the database (VACUUM INTO), while it runs
   airlock ferry <command> ...     the courier CLI (airlock ferry --help)
   airlock keygen [--network ID] [--out DIR]    an Ed25519 batch signing key pair
   airlock endpoint [--env-file FILE]           the Upstash-compatible endpoint in front of Redis
@@ -98,6 +100,15 @@ async function migrateCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+async function backupCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, { role: { type: "string" }, "env-file": { type: "string" }, out: { type: "string" }, "backup-dir": { type: "string" }, json: { type: "boolean" } });
+  if (values.help) return help();
+  loadEnvFile(values["env-file"]);
+  const result = await backup(loadConfig(roleEnv(values.role)), { out: values.out, backupDir: values["backup-dir"] });
+  console.log(values.json ? JSON.stringify(result) : `backup written and checked: ${result.backup} (schema ${result.schema ?? "(empty)"})`);
+  return 0;
+}
+
 async function version(args: string[], release: ReturnType<typeof findHome>["release"]): Promise<number> {
   const { values } = parse(args, { json: { type: "boolean" } });
   if (values.help) return help();
@@ -132,6 +143,8 @@ async function main(argv: string[]): Promise<number | undefined> {
       return serve(args);
     case "migrate":
       return migrateCommand(args);
+    case "backup":
+      return backupCommand(args);
     case "ferry":
       return delegate("ferry", args, () => import("../../scripts/ferry.ts"));
     case "keygen":

@@ -89,6 +89,26 @@ async function checkBackup(file: string, applied: string[]): Promise<void> {
   }
 }
 
+/** `airlock backup`: a checked VACUUM INTO copy of a file database, online (the server may keep running). */
+export async function backup(config: Config, opts: { out?: string; backupDir?: string; now?: Date } = {}): Promise<{ backup: string; schema: string | null }> {
+  const url = config.databaseUrl;
+  if (!url.startsWith("file:")) throw new MigrateError(`${shown(url)} is a libSQL server: back it up with the server's own tools`);
+  const file = resolve(url.slice("file:".length).replace(/\?.*$/, ""));
+  if (!existsSync(file)) throw new MigrateError(`no database at ${file}`);
+  const db = await libsqlDatabase({ url, authToken: config.databaseAuthToken });
+  try {
+    const state = await migrationState(db.client, await readMigrations());
+    const target = resolve(opts.out ?? join(opts.backupDir ?? join(dirname(file), "backups"), backupFileName(basename(file), state.schema, opts.now ?? new Date())));
+    if (existsSync(target)) throw new MigrateError(`${target} already exists: a backup is never overwritten`);
+    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+    await backupDatabase(db.client, target);
+    await checkBackup(target, state.applied);
+    return { backup: target, schema: state.schema };
+  } finally {
+    await db.close();
+  }
+}
+
 export function describeMigration(r: MigrateResult): string {
   const lines = [`database ${r.database}: schema ${r.schema_before ?? "(empty)"}, this build ${r.build_schema ?? "(none)"}`];
   if (r.backup) lines.push(`backup written and checked: ${r.backup}`);

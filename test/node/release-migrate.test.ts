@@ -4,13 +4,13 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { loadConfig } from "../../src/config.ts";
 import { libsqlDatabase } from "../../src/deps/db/libsql.ts";
 import { SchemaTooNewError } from "../../src/deps/db/migrate.ts";
-import { migrate } from "../../src/cli/migrate.ts";
+import { backup, migrate } from "../../src/cli/migrate.ts";
 import { startNodeServer } from "../../src/runtime/node-server.ts";
 import { readMigrations } from "../../src/runtime/onprem.ts";
 import { TEST_ENV, tempDir } from "../helpers/node-app.ts";
@@ -101,6 +101,30 @@ describe("airlock migrate", () => {
     const r = JSON.parse(fresh.stdout);
     expect(r).toMatchObject({ schema_before: null, backup: null });
     expect(r.applied).toEqual((await readMigrations()).map((m) => m.name));
+  });
+});
+
+describe("airlock backup, and the restore drill", () => {
+  it("copies the live database (checked), and the copy restores the data", async () => {
+    const dir = await tempDir();
+    await previousSchemaDb(dir);
+    await migrate(config(dir));
+    const live = await libsqlDatabase({ url: `file:${join(dir, "response.db")}` });
+    try {
+      // Taken while another connection holds the database open, as with a running server.
+      const { backup: file, schema } = await backup(config(dir), { now: NOW });
+      expect(file).toBe(join(dir, "backups", `response-${schema}-20261130T123456Z.db`));
+      await expect(backup(config(dir), { now: NOW })).rejects.toThrow(/already exists: a backup is never overwritten/);
+      await live.client.execute("DELETE FROM users");
+      await live.close();
+      // Restore: the server stopped, the database and its WAL files replaced by the backup.
+      for (const suffix of ["", "-wal", "-shm"]) await rm(join(dir, `response.db${suffix}`), { force: true });
+      await copyFile(file, join(dir, "response.db"));
+      expect((await inspect(join(dir, "response.db"))).users).toEqual([{ id: "u-1", email: "Ada@Example.com" }]);
+      expect(await migrate(config(dir), { statusOnly: true })).toMatchObject({ schema_before: schema, pending: [] });
+    } finally {
+      await live.close().catch(() => {});
+    }
   });
 });
 
