@@ -125,7 +125,7 @@ describe("verify-release", () => {
   it("is at most 30 MB compressed, and docs/operations.md states its size", async () => {
     expect(rel.bytes).toBeLessThanOrEqual(30 * 1024 * 1024);
     const docs = await readFile(join(ROOT, "docs", "operations.md"), "utf8");
-    const stated = /artifact is \*\*(\d+(?:\.\d+)?) MiB\*\* compressed/.exec(docs);
+    const stated = /artifact is\s+\*\*(\d+(?:\.\d+)?) MiB\*\*\s+compressed/.exec(docs);
     expect(stated, "docs/operations.md: 'artifact is **N MiB** compressed'").not.toBeNull();
     // Stated to within half a MiB of what this build produces.
     expect(Math.abs(Number(stated![1]) - rel.bytes / 1024 / 1024)).toBeLessThanOrEqual(0.5);
