@@ -131,7 +131,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   } catch (e) {
     fail((e as Error).message);
   }
-  const built = await buildRelease({ out: args.values.out ?? join(ROOT, "dist"), keySource: await signingKeySource(args.values.key) });
+  const keySource = await signingKeySource(args.values.key);
+  const built = await buildRelease({ out: args.values.out ?? join(ROOT, "dist"), keySource }).catch((e: Error) => {
+    console.error(`release: ${e.message}`);
+    process.exit(1);
+  });
   console.log(`${built.archive}: ${(built.bytes / 1024 / 1024).toFixed(1)} MiB, ${built.files} files, sha256 ${built.sha256}`);
   console.log(`signed by release key ${built.keyId}; standalone verifier: ${built.verifier}`);
 }

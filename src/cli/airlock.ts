@@ -16,7 +16,7 @@ import { verifyReleaseMain } from "./verify-release.ts";
 const USAGE = `airlock ${VERSION}: the on-premises Airlock network and its tools
 
 usage:
-  airlock serve --role response|request [--env-file FILE] [--backup-dir DIR]
+  airlock serve --role response|request [--env-file FILE] [--backup-dir DIR] [--no-backup]
                      run a network: migrations first (with a backup), then the HTTP server and jobs
   airlock migrate [--role R] [--env-file FILE] [--status] [--backup-dir DIR] [--no-backup]
                      apply pending migrations after a dated VACUUM INTO backup (--status: only show)
@@ -65,13 +65,13 @@ function roleEnv(role: string | undefined): Record<string, string | undefined> {
 }
 
 async function serve(args: string[]): Promise<number | undefined> {
-  const { values } = parse(args, { role: { type: "string" }, "env-file": { type: "string" }, "backup-dir": { type: "string" } });
+  const { values } = parse(args, { role: { type: "string" }, "env-file": { type: "string" }, "backup-dir": { type: "string" }, "no-backup": { type: "boolean" } });
   if (values.help) return help();
   loadEnvFile(values["env-file"]);
   const env = roleEnv(values.role);
   const config = loadConfig(env);
   const log = consoleLogger(config.logLevel, { role: config.role, network_id: config.networkId });
-  const m = await migrate(config, { backupDir: values["backup-dir"] });
+  const m = await migrate(config, { backupDir: values["backup-dir"], noBackup: values["no-backup"] });
   log.log("info", "database ready", { schema: m.schema_after, applied: m.applied, backup: m.backup });
   const running = await startNodeServer(env);
   const stop = async () => {
