@@ -34,7 +34,7 @@ export interface Bundle {
   packages: string[];
 }
 
-/** Bundles one entry point. `nativeModules`: whether it may load libsql (the standalone verifier may not). */
+/** Bundles one entry point. `native`: rewrite libsql's loader (the standalone verifier loads no native code). */
 export async function bundle(root: string, entry: string, opts: { native: boolean }): Promise<Bundle> {
   const result = await build({
     absWorkingDir: root,
