@@ -26,6 +26,7 @@ export const NEEDS: readonly Need[] = [
   { command: "chromium", pkg: "chromium", why: "the browser checks" },
   { command: "curl", pkg: "curl", why: "the README's commands" },
   { command: "jq", pkg: "jq", why: "the README's commands" },
+  { command: "openssl", pkg: "openssl", why: "checks the release signature independently" },
 ];
 
 type Env = Record<string, string | undefined>;

@@ -17,8 +17,11 @@ import { bootstrapAdmin, type GeneratedAdmin } from "../identity/bootstrap.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
+/** Files read at run time: the repository's by default; a release's entry point points them into the unpacked release. */
+export const onPremFiles = { migrations: join(ROOT, "migrations"), docsAssets: join(ROOT, "node_modules", "swagger-ui-dist") };
+
 /** The SQL files wrangler applies on D1, read from disk for libSQL. */
-export async function readMigrations(dir = join(ROOT, "migrations")): Promise<Migration[]> {
+export async function readMigrations(dir = onPremFiles.migrations): Promise<Migration[]> {
   const names = (await readdir(dir)).filter((n) => n.endsWith(".sql")).sort();
   return Promise.all(names.map(async (name) => ({ name, sql: await readFile(join(dir, name), "utf8") })));
 }
@@ -37,7 +40,7 @@ export function onPremRuntime(name: "node" | "deno", clientIp: (c: Context) => s
     async docsAsset(file) {
       const type = DOCS_FILES[file];
       if (!type) return null;
-      const body = await readFile(join(ROOT, "node_modules", "swagger-ui-dist", file));
+      const body = await readFile(join(onPremFiles.docsAssets, file));
       return new Response(body, { headers: { "content-type": type, "cache-control": "public, max-age=86400" } });
     },
   };
