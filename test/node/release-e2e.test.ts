@@ -2,7 +2,7 @@
 // (no node_modules anywhere above it), serving as the master against a request network started
 // from the repository, with the release's own keygen and ferry doing the key and courier work.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -15,6 +15,9 @@ import { TEST_ENV } from "../helpers/node-app.ts";
 import { deleteKeysWithPrefix, getRedisUrl, uniquePrefix, type RedisHandle } from "../helpers/redis.ts";
 import { airlock, airlockRun, buildTestRelease, type Proc, type TestRelease } from "../helpers/release.ts";
 import { ROOT } from "../helpers/spawn.ts";
+import { VERSION } from "../../src/version.ts";
+
+const NEWEST = readdirSync(join(ROOT, "migrations")).filter((n) => n.endsWith(".sql")).sort().at(-1)!.replace(/\.sql$/, "");
 
 const ADMIN = { email: "root@example.com", password: "root password, long enough" };
 const MASTER_COURIER = "release-master-courier-token-0123456789abcdef";
@@ -113,7 +116,7 @@ describe("the release, unpacked and run with node alone", () => {
 
   it("runs the full loop: user on the master, batch carried, login on the replica, request answered and read back", async () => {
     const meta = await http(M, "/v1/meta");
-    expect(meta.body).toMatchObject({ name: "airlock", version: "0.1.0", role: "response", schema_version: "0003_requests", runtime: "node" });
+    expect(meta.body).toMatchObject({ name: "airlock", version: VERSION, role: "response", schema_version: NEWEST, runtime: "node" });
     const admin = (await login(M, ADMIN.email, ADMIN.password))!;
     expect(admin).toEqual(expect.any(String));
     const alice = await http(M, "/v1/admin/users", { method: "POST", token: admin, body: { email: "alice@example.com", name: "Alice", role: "user", password: "alice password long" } });
@@ -149,7 +152,7 @@ describe("the release, unpacked and run with node alone", () => {
 
   it("reports its version, and its launcher finds the bundle through a symlink", async () => {
     const v = await airlockRun(rel.home, ["version", "--json"], { cwd: rel.work });
-    expect(JSON.parse(v.stdout)).toMatchObject({ version: "0.1.0", schema_version: "0003_requests", release: { name: rel.name, platform: "linux-x64" } });
+    expect(JSON.parse(v.stdout)).toMatchObject({ version: VERSION, schema_version: NEWEST, release: { name: rel.name, platform: "linux-x64" } });
     await mkdir(join(rel.work, "bin"));
     await symlink(join(rel.home, "airlock"), join(rel.work, "bin", "airlock"));
     const out = execFileSync(join(rel.work, "bin", "airlock"), ["version"], { env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` }, encoding: "utf8" });
@@ -159,24 +162,21 @@ describe("the release, unpacked and run with node alone", () => {
   it("refuses to start on a database migrated by a newer build, and leaves it untouched", async () => {
     const dir = join(rel.work, "newer");
     await mkdir(dir);
-    const future = { name: "0004_future.sql", sql: "CREATE TABLE `future_thing` (`id` text PRIMARY KEY NOT NULL);" };
+    const future = { name: "9999_future.sql", sql: "CREATE TABLE `future_thing` (`id` text PRIMARY KEY NOT NULL);" };
     const db = await libsqlDatabase({ url: `file:${join(dir, "response.db")}`, migrations: [...(await readMigrations()), future] });
     await db.close();
     const env = { AIRLOCK_DATA_DIR: dir, AIRLOCK_JWT_SECRET: "release-test-jwt-secret-0123456789abcdef", PORT: "0" };
     for (const args of [["serve", "--role", "response"], ["migrate", "--role", "response"]]) {
       const r = await airlockRun(rel.home, args, { cwd: rel.work, env });
       expect(r.code).toBe(3);
-      expect(r.stderr).toContain("airlock: refusing to start: the database's schema (0004_future) is newer than this build of Airlock knows (newest: 0003_requests");
+      expect(r.stderr).toContain(`airlock: refusing to start: the database's schema (9999_future) is newer than this build of Airlock knows (newest: ${NEWEST}`);
       expect(r.stdout).not.toContain("listening");
     }
     expect(existsSync(join(dir, "backups"))).toBe(false);
     const again = await libsqlDatabase({ url: `file:${join(dir, "response.db")}` });
     expect((await again.client.execute("SELECT name FROM d1_migrations ORDER BY id")).rows.map((r) => r.name)).toEqual([
-      "0000_foundation.sql",
-      "0001_core.sql",
-      "0002_transfer.sql",
-      "0003_requests.sql",
-      "0004_future.sql",
+      ...(await readMigrations()).map((m) => m.name),
+      "9999_future.sql",
     ]);
     await again.close();
   });
