@@ -40,6 +40,8 @@ export interface JsonIssue {
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
+// Most text has no surrogate at all: one cheap scan decides.
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
 // A high surrogate not followed by a low one, or a low one without a high one before it.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -49,7 +51,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * body) cannot hold it: it would silently become U+FFFD on the way. NUL,
  * U+2028 and every other code point are fine and cross unchanged.
  */
-export const isWellFormed = (s: string) => !LONE_SURROGATE.test(s);
+export const isWellFormed = (s: string) => !ANY_SURROGATE.test(s) || !LONE_SURROGATE.test(s);
 
 // Path segments are echoed in problems; ancestors' keys are already bounded by maxKeyLength, this keeps echoes short.
 const SEGMENT_ECHO = 64;
@@ -98,30 +100,31 @@ function keysIssue(keys: string[], limits: JsonLimits): string | null {
   return null;
 }
 
+const issueAt = (frame: Frame, message: string): JsonIssue => ({ path: pathOf(frame), message });
+
 function walk(root: unknown, limits: JsonLimits): JsonIssue | null {
   const stack: Frame[] = [{ value: root, key: "", depth: 0, parent: null }];
   let values = 0;
   while (stack.length > 0) {
     const frame = stack.pop()!;
     const { value, depth } = frame;
-    const fail = (message: string): JsonIssue => ({ path: pathOf(frame), message });
-    if (++values > limits.maxValues) return fail(`more than ${limits.maxValues} values in all`);
+    if (++values > limits.maxValues) return issueAt(frame, `more than ${limits.maxValues} values in all`);
     if (value === null || typeof value !== "object") {
       const message = scalarIssue(value, limits);
-      if (message) return fail(message);
+      if (message) return issueAt(frame, message);
       continue;
     }
-    if (depth >= limits.maxDepth) return fail(`nested deeper than ${limits.maxDepth} levels`);
+    if (depth >= limits.maxDepth) return issueAt(frame, `nested deeper than ${limits.maxDepth} levels`);
     if (Array.isArray(value)) {
-      if (value.length > limits.maxValues) return fail(`array of ${value.length} elements, more than ${limits.maxValues} values in all`);
+      if (value.length > limits.maxValues) return issueAt(frame, `array of ${value.length} elements, more than ${limits.maxValues} values in all`);
       // Pushed in reverse so the first issue reported is the first in document order.
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], key: i, depth: depth + 1, parent: frame });
       continue;
     }
-    if (!isPlainObject(value)) return fail("not a JSON value (not a plain object)");
+    if (!isPlainObject(value)) return issueAt(frame, "not a JSON value (not a plain object)");
     const keys = Object.keys(value);
     const message = keysIssue(keys, limits);
-    if (message) return fail(message);
+    if (message) return issueAt(frame, message);
     for (let i = keys.length - 1; i >= 0; i--) stack.push({ value: (value as Record<string, unknown>)[keys[i]], key: echo(keys[i]), depth: depth + 1, parent: frame });
   }
   return null;
