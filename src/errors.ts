@@ -14,6 +14,7 @@ export const CATALOG = {
   bad_request: { status: 400, title: "Bad request" },
   malformed_json: { status: 400, title: "Malformed JSON body" },
   validation_failed: { status: 400, title: "Validation failed" },
+  invalid_json: { status: 400, title: "JSON value outside the accepted limits" },
   unauthorized: { status: 401, title: "Authentication required" },
   invalid_credentials: { status: 401, title: "Invalid credentials" },
   invalid_token: { status: 401, title: "Invalid token" },

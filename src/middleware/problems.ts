@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { Hook } from "@hono/zod-openapi";
 import type { HonoEnv } from "../env.ts";
 import { ApiError, problemResponse, type ErrorCode, type FieldError } from "../errors.ts";
+import { isJsonLimitIssue, jsonPointer } from "../lib/json-limits.ts";
 
 const instanceOf = (c: Context) => c.req.path;
 const requestIdOf = (c: Context<HonoEnv>) => c.get("requestId") ?? "unknown";
@@ -61,17 +62,37 @@ export function notFound(app: Hono<HonoEnv>): NotFoundHandler<HonoEnv> {
   };
 }
 
-const escapePointer = (seg: PropertyKey) => String(seg).replace(/~/g, "~0").replace(/\//g, "~1");
+interface Issue {
+  path: PropertyKey[];
+  message: string;
+  code?: string;
+  params?: unknown;
+}
+
+// Problems echo at most this many field errors (a body can hold thousands of bad fields).
+const MAX_FIELD_ERRORS = 20;
+
+/**
+ * A JSON body's zod issues as one problem: `invalid_json` when a value is
+ * outside the JSON limits (src/lib/json-limits.ts; the detail names its
+ * pointer), else `validation_failed`. `pointerOf` maps an issue path to the
+ * client's field.
+ */
+export function bodyIssuesError(issues: readonly Issue[], pointerOf = (path: PropertyKey[]) => jsonPointer(path.map(String)), what = "the body"): ApiError {
+  const errors: FieldError[] = issues.slice(0, MAX_FIELD_ERRORS).map((i) => ({ pointer: pointerOf(i.path), detail: i.message }));
+  const limit = issues.find(isJsonLimitIssue);
+  if (limit) {
+    return new ApiError("invalid_json", { detail: `${pointerOf(limit.path) || "/"}: ${limit.message}`, errors });
+  }
+  return new ApiError("validation_failed", { detail: `${issues.length} invalid field${issues.length === 1 ? "" : "s"} in ${what}`, errors });
+}
 
 /** zod failures from any route become one validation problem with a field error each. */
 export const validationHook: Hook<unknown, HonoEnv, string, unknown> = (result) => {
   if (result.success) return;
   const target = result.target;
-  const errors: FieldError[] = result.error.issues.map((i) =>
-    target === "json"
-      ? { pointer: i.path.length ? "/" + i.path.map(escapePointer).join("/") : "", detail: i.message }
-      : { parameter: String(i.path[0] ?? target), detail: i.message },
-  );
-  const where = target === "json" ? "body" : target === "param" ? "path" : target;
+  if (target === "json") throw bodyIssuesError(result.error.issues as Issue[]);
+  const errors: FieldError[] = result.error.issues.map((i) => ({ parameter: String(i.path[0] ?? target), detail: i.message }));
+  const where = target === "param" ? "path" : target;
   throw new ApiError("validation_failed", { detail: `${errors.length} invalid field${errors.length === 1 ? "" : "s"} in the ${where}`, errors });
 };

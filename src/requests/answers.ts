@@ -6,7 +6,9 @@ import { outboxInsert } from "../transfer/outbox.ts";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
 import type { Statement } from "../deps/db/database.ts";
 import { writeWithAudit, type AuditInput } from "../audit/audit.ts";
-import { responseRecord, type RequestRow, type RequestStatus, type ResponseRow } from "./records.ts";
+import { RequestStatusRecordSchema, ResponseRecordSchema, responseRecord, type RequestRow, type RequestStatus, type ResponseRow } from "./records.ts";
+import { assertJsonValue, assertRecordCrosses } from "./record-check.ts";
+import { jsonPointer, textIssue } from "../lib/json-limits.ts";
 import { eventStatement } from "./requests.ts";
 import { isJsonType } from "./responses.ts";
 import { invalidateResponses } from "./response-cache.ts";
@@ -68,17 +70,22 @@ async function applyMasterChange(s: Services, r: RequestRow, c: MasterChange): P
       .set({ ...c.set, status: next.status, masterVersion: version, updatedAt: now })
       .where(eq(requests.id, r.id)),
   ];
+  // Both records are checked as the request network's importer will check them, before anything is written.
   if (c.status) {
+    const record = { id: r.id, status: c.status, version, events: [{ status: c.status, at: now, ...(c.detail ? { detail: c.detail } : {}) }] };
+    assertRecordCrosses(s, "request_status", RequestStatusRecordSchema, record, (path) => (path[0] === "events" ? "/reason" : jsonPointer(path)));
     statements.push(
       eventStatement(s, { requestId: r.id, status: c.status, at: now, network: s.config.networkId, detail: c.detail ?? null }),
-      outboxInsert(s, "request_status", r.id, version, { id: r.id, status: c.status, version, events: [{ status: c.status, at: now, ...(c.detail ? { detail: c.detail } : {}) }] }),
+      outboxInsert(s, "request_status", r.id, version, record),
     );
   }
   if (c.response) {
     const { requestId: _id, ...rest } = c.response;
+    const record = responseRecord(c.response);
+    assertRecordCrosses(s, "response", ResponseRecordSchema, record);
     statements.push(
       s.db.orm.insert(responses).values(c.response).onConflictDoUpdate({ target: responses.requestId, set: rest }),
-      outboxInsert(s, "response", r.id, c.response.version, responseRecord(c.response)),
+      outboxInsert(s, "response", r.id, c.response.version, record),
     );
   }
   try {
@@ -112,7 +119,11 @@ export interface AnswerInput {
 /** Stored text of an answer: JSON text for JSON types, the string itself otherwise. */
 export function answerText(input: AnswerInput): { text: string; contentType: string } {
   const contentType = input.content_type ?? "application/json";
-  if (isJsonType(contentType)) return { text: JSON.stringify(input.body ?? null), contentType };
+  if (isJsonType(contentType)) {
+    // Depth first: JSON.stringify recurses. The processor's answers come through here too.
+    assertJsonValue(input.body ?? null, "/body");
+    return { text: JSON.stringify(input.body ?? null), contentType };
+  }
   if (typeof input.body !== "string") {
     throw new ApiError("validation_failed", {
       detail: `a ${contentType} answer must be a string; only JSON types take any JSON value`,
@@ -156,6 +167,8 @@ export async function answerRequest(s: Services, r: RequestRow, actor: Actor, in
 
 export async function rejectRequest(s: Services, r: RequestRow, actor: Actor, reason: string): Promise<{ request: RequestRow; response: ResponseRow }> {
   assertResponseNetwork(s);
+  const bad = textIssue(reason);
+  if (bad) throw new ApiError("validation_failed", { detail: `/reason: ${bad}`, errors: [{ pointer: "/reason", detail: bad }] });
   assertOpen(r, "rejected");
   assertNotClaimedByOther(s, r, actor);
   const existing = await s.db.orm.select({ version: responses.version }).from(responses).where(eq(responses.requestId, r.id)).get();

@@ -1,10 +1,13 @@
 import { z } from "zod";
 import type { requests, responses } from "../../schema/index.ts";
+import { isWellFormed, jsonValueSchema, type JsonValue } from "../lib/json-limits.ts";
 
 // The records requests and responses travel as (the transfer's contract; docs/requests.md).
 // The importer validates every record with these schemas before applying anything.
 
 const iso = z.string().min(1).max(40);
+// Text the receiver stores: a lone surrogate cannot be stored as UTF-8 (it would silently become U+FFFD).
+const wellFormed = (t: z.ZodString) => t.refine(isWellFormed, "not well-formed Unicode (lone surrogate)");
 const id = z.string().min(1).max(64);
 
 export const REQUEST_STATUSES = ["submitted", "exported", "received", "processing", "answered", "rejected", "cancelled"] as const;
@@ -20,7 +23,7 @@ export const RequestRecordSchema = z.object({
   user_id: id,
   api_key_id: id.nullable(),
   topic: z.string().min(1).max(200),
-  body: z.json(),
+  body: jsonValueSchema(),
   priority: z.number().int().min(0).max(9),
   created_at: iso,
   cancelled_at: iso.nullable(),
@@ -41,9 +44,9 @@ export type RequestStatusRecord = z.infer<typeof RequestStatusRecordSchema>;
 export const ResponseRecordSchema = z.object({
   request_id: id,
   kind: z.enum(["answer", "rejection"]),
-  body: z.string().nullable(),
+  body: wellFormed(z.string()).nullable(),
   content_type: z.string().max(200).nullable(),
-  reason: z.string().max(2000).nullable(),
+  reason: wellFormed(z.string().max(2000)).nullable(),
   answered_by: z.string().max(128).nullable(),
   answered_at: iso,
   version: z.number().int().positive(),
@@ -59,7 +62,7 @@ export function requestRecord(r: RequestRow): RequestRecord {
     user_id: r.userId,
     api_key_id: r.apiKeyId,
     topic: r.topic,
-    body: JSON.parse(r.body) as z.infer<ReturnType<typeof z.json>>,
+    body: JSON.parse(r.body) as JsonValue,
     priority: r.priority,
     created_at: r.createdAt,
     cancelled_at: r.cancelledAt,

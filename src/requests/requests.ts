@@ -7,7 +7,8 @@ import { newId } from "../lib/ids.ts";
 import { outboxInsert } from "../transfer/outbox.ts";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
 import type { Statement } from "../deps/db/database.ts";
-import { FINAL_STATUSES, requestRecord, type RequestRow } from "./records.ts";
+import { FINAL_STATUSES, RequestRecordSchema, requestRecord, type RequestRow } from "./records.ts";
+import { assertJsonValue, assertRecordCrosses } from "./record-check.ts";
 import { abandonIdempotent, beginIdempotent, completeIdempotentStatement, fingerprintOf } from "./idempotency.ts";
 import { estimateAnswer, type Estimate } from "./estimate.ts";
 
@@ -98,15 +99,13 @@ export async function submitRequest(
   idempotencyKey?: string,
 ): Promise<{ status: 202; body: PublicRequest | unknown; replayed: boolean }> {
   assertRequestNetwork(s, "submitting a request");
+  // Depth first: everything below (size, fingerprint, storage) walks the value recursively.
+  assertJsonValue(input.body, "/body");
   const max = s.config.requests.maxBodyBytes;
   if (jsonBytes(input.body) > max) {
     throw new ApiError("payload_too_large", { detail: `the request body exceeds ${max} bytes as JSON`, errors: [{ pointer: "/body", detail: `at most ${max} bytes as JSON` }] });
   }
   const payload = { topic: input.topic, body: input.body, priority: input.priority ?? 0 };
-  if (idempotencyKey !== undefined) {
-    const outcome = await beginIdempotent(s, p.userId, idempotencyKey, await fingerprintOf(payload));
-    if (outcome.kind === "replay") return { status: 202, body: outcome.body, replayed: true };
-  }
   const now = s.clock.now().toISOString();
   const row: RequestRow = {
     id: newId("req"),
@@ -128,12 +127,19 @@ export async function submitRequest(
     processorNextAt: null,
     processorError: null,
   };
+  // The record exactly as it will enter the outbox, checked as the master's importer will check it.
+  const record = requestRecord(row);
+  assertRecordCrosses(s, "request", RequestRecordSchema, record);
+  if (idempotencyKey !== undefined) {
+    const outcome = await beginIdempotent(s, p.userId, idempotencyKey, await fingerprintOf(payload));
+    if (outcome.kind === "replay") return { status: 202, body: outcome.body, replayed: true };
+  }
   const event: EventRow = { id: 0, requestId: row.id, status: "submitted", at: now, network: s.config.networkId, batchSequence: null, detail: null };
   const body = publicRequest(row, [event], await estimateAnswer(s, row));
   const statements: Statement[] = [
     s.db.orm.insert(requests).values(row),
     eventStatement(s, { requestId: row.id, status: "submitted", at: now, network: s.config.networkId }),
-    outboxInsert(s, "request", row.id, row.replicaVersion, requestRecord(row)),
+    outboxInsert(s, "request", row.id, row.replicaVersion, record),
   ];
   if (idempotencyKey !== undefined) statements.push(completeIdempotentStatement(s, p.userId, idempotencyKey, 202, body));
   try {
@@ -158,13 +164,15 @@ export async function cancelRequest(s: Services, r: RequestRow): Promise<Request
   }
   const now = s.clock.now().toISOString();
   const next: RequestRow = { ...r, status: "cancelled", cancelledAt: now, updatedAt: now, replicaVersion: r.replicaVersion + 1 };
+  const record = requestRecord(next);
+  assertRecordCrosses(s, "request", RequestRecordSchema, record);
   try {
     await s.db.batch([
       // Only if nobody changed it meanwhile (an import may have just answered it).
       ...guard(s.db, sql`exists (select 1 from requests where id = ${r.id} and replica_version = ${r.replicaVersion} and master_version = ${r.masterVersion})`),
       s.db.orm.update(requests).set({ status: next.status, cancelledAt: now, updatedAt: now, replicaVersion: next.replicaVersion }).where(eq(requests.id, r.id)),
       eventStatement(s, { requestId: r.id, status: "cancelled", at: now, network: s.config.networkId }),
-      outboxInsert(s, "request", r.id, next.replicaVersion, requestRecord(next)),
+      outboxInsert(s, "request", r.id, next.replicaVersion, record),
     ]);
   } catch (e) {
     if (!isGuardFailure(e)) throw e;

@@ -17,7 +17,7 @@ const route = createRoute({
   request: { params: RequestIdParam, body: { required: true, content: { "application/json": { schema: RejectSchema } } } },
   responses: {
     201: { description: "Rejected; travels to the request network with the next batch", content: { "application/json": { schema: AnsweredSchema } } },
-    ...problemResponses(400, 401, 403, 404, 409),
+    ...problemResponses(400, 401, 403, 404, 409, 413),
   },
 });
 

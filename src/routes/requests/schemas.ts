@@ -1,16 +1,26 @@
 import { z } from "@hono/zod-openapi";
 import { REQUEST_STATUSES } from "../../requests/records.ts";
 import { MEDIA_TYPE_RE } from "../../requests/responses.ts";
+import { jsonValueSchema, textIssue } from "../../lib/json-limits.ts";
 
-const anyJson = (description: string) =>
+// Any JSON value within the JSON limits (docs/requests.md "Limits"), checked without recursion.
+const anyJson = (description: string) => jsonValueSchema().openapi({ description });
+
+/** Text an outsider controls: well-formed Unicode, no control characters (`line`: no line breaks either). */
+const text = (min: number, max: number, o: { line?: boolean } = {}) =>
   z
-    .unknown()
-    .refine((v) => v !== undefined, { message: "required" })
-    .openapi({ description });
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .superRefine((v, ctx) => {
+      const issue = textIssue(v, o);
+      if (issue) ctx.addIssue({ code: "custom", message: issue });
+    });
 
 export const SubmitRequestSchema = z
   .object({
-    topic: z.string().trim().min(1).max(200).openapi({ description: "What the request is about (shown to operators and used to route it)" }),
+    topic: text(1, 200, { line: true }).openapi({ description: "What the request is about (shown to operators and used to route it)" }),
     body: anyJson("Any JSON value, up to AIRLOCK_MAX_REQUEST_BODY_BYTES as JSON text"),
     priority: z.number().int().min(0).max(9).optional().openapi({ description: "0 (normal, default) to 9 (most urgent)" }),
   })
@@ -74,7 +84,7 @@ export const AnswerSchema = z
   .openapi("Answer");
 
 export const RejectSchema = z
-  .object({ reason: z.string().trim().min(1).max(2000).openapi({ description: "Shown to the requester" }) })
+  .object({ reason: text(1, 2000).openapi({ description: "Shown to the requester" }) })
   .strict()
   .openapi("Reject");
 
