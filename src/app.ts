@@ -1,4 +1,5 @@
 import { cors } from "hono/cors";
+import { SCOPES, SCOPE_NAMES } from "./auth/scopes.ts";
 import type { Services } from "./services.ts";
 import { createRouter } from "./lib/router.ts";
 import { requestId } from "./middleware/request-id.ts";
@@ -41,6 +42,12 @@ import { registerBatchesList } from "./routes/transfer/batches-list.ts";
 import { registerBatchesRetry } from "./routes/transfer/batches-retry.ts";
 
 /** The one app factory: every runtime and every test builds the app here. */
+/** The credentials, and the scopes an API key can hold (each operation's `x-airlock-scope` names the one it needs). */
+function bearerDescription(): string {
+  const scopes = SCOPE_NAMES.map((n) => `\`${n}\` (${SCOPES[n].roles.join(", ")}): ${SCOPES[n].description}`).join("; ");
+  return `Access token, API key (ak_…, also as X-API-Key) or courier token. An API key may do only what its scopes name, within its owner's role; a key without scopes may only call GET /v1/me, and no key manages sessions or keys. Scopes: ${scopes}.`;
+}
+
 export function createApp(services: Services) {
   const app = createRouter();
   app.use(requestId());
@@ -63,7 +70,7 @@ export function createApp(services: Services) {
   app.use(jsonBodies());
   app.use(authenticate());
   app.use(rateLimit()); // every authenticated request, per identity (src/middleware/rate-limit.ts)
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "Access token, API key (ak_…) or courier token" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: bearerDescription() });
 
   registerHealth(app);
   registerReady(app);

@@ -11,7 +11,7 @@ const route = createRoute({
   path: "/v1/admin/users",
   tags: ["Users"],
   summary: "Create a user (response network only)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "users:write" }),
   request: { body: { required: true, content: { "application/json": { schema: CreateUserSchema } } } },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: UserSchema } } },

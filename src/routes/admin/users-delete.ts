@@ -11,7 +11,7 @@ const route = createRoute({
   path: "/v1/admin/users/{id}",
   tags: ["Users"],
   summary: "Disable a user (users are never hard-deleted: requests and the audit log refer to them)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "users:write" }),
   request: { params: UserIdParam },
   responses: {
     200: { description: "Disabled", content: { "application/json": { schema: UserSchema } } },

@@ -16,7 +16,7 @@ const route = createRoute({
   path: "/v1/admin/users",
   tags: ["Users"],
   summary: "List users (filters, cursor pagination)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "users:read" }),
   request: {
     query: PageQuery.extend({
       role: z.enum(ROLES).optional(),

@@ -11,7 +11,7 @@ const route = createRoute({
   path: "/v1/admin/users/{id}",
   tags: ["Users"],
   summary: "Change a user's name, role, status, password or rate limits (response network only)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "users:write" }),
   request: { params: UserIdParam, body: { required: true, content: { "application/json": { schema: UpdateUserSchema } } } },
   responses: {
     200: { description: "Updated", content: { "application/json": { schema: UserSchema } } },

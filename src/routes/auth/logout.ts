@@ -4,13 +4,14 @@ import { problemResponses } from "../../errors.ts";
 import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
 import { familyOf, revokeAllSessions, revokeFamily } from "../../identity/sessions.ts";
 import { actorOf, audit } from "../../audit/audit.ts";
+import { SESSION_ONLY } from "../../auth/scopes.ts";
 
 const route = createRoute({
   method: "post",
   path: "/v1/auth/logout",
   tags: ["Auth"],
   summary: "End this session (or all of the user's sessions)",
-  ...access({ roles: ANY_ROLE }),
+  ...access({ roles: ANY_ROLE, scope: SESSION_ONLY }),
   request: {
     body: {
       required: false,

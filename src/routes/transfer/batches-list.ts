@@ -46,7 +46,7 @@ const route = createRoute({
   path: "/v1/transfer/batches",
   tags: ["Transfer"],
   summary: "Batches received, newest first, with their outcome",
-  ...courierAccess(),
+  ...courierAccess("transfer:read"),
   request: { query: PageQuery.extend({ outcome: z.enum(["pending", "applied", "replay", "held", "quarantined"]).optional() }) },
   responses: { 200: { description: "Receipts", content: { "application/json": { schema: listSchema(ReceiptSchema, "ReceivedBatchList") } } }, ...problemResponses(400, 401, 403) },
 });

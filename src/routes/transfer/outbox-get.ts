@@ -10,7 +10,7 @@ const route = createRoute({
   path: "/v1/transfer/outbox/{batchId}",
   tags: ["Transfer"],
   summary: "Download one batch file",
-  ...courierAccess(),
+  ...courierAccess("transfer:read"),
   request: { params: z.object({ batchId: z.string().min(1).max(64) }) },
   responses: {
     200: { description: "The batch file", content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },

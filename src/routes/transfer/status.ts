@@ -9,7 +9,7 @@ const route = createRoute({
   path: "/v1/transfer/status",
   tags: ["Transfer"],
   summary: "Per direction: last exported, acknowledged, imported; held gaps; quarantined; backlog",
-  ...courierAccess(),
+  ...courierAccess("transfer:read"),
   responses: { 200: { description: "Status", content: { "application/json": { schema: z.record(z.string(), z.unknown()).openapi("TransferStatus") } } }, ...problemResponses(401, 403) },
 });
 

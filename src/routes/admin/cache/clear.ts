@@ -36,7 +36,7 @@ const route = createRoute({
   path: "/v1/admin/cache",
   tags: ["Cache"],
   summary: "Delete every cache entry of this network (only keys under its namespace; never the whole Redis database)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "cache:write" }),
   responses: { 200: { description: "Cleared", content: { "application/json": { schema: CacheClearedSchema } } }, ...problemResponses(401, 403, 503) },
 });
 

@@ -10,7 +10,7 @@ const route = createRoute({
   path: "/v1/admin/cache/stats",
   tags: ["Cache"],
   summary: "Cache statistics: hits, misses, hit ratio, errors, keys, store, since when",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "cache:read" }),
   responses: { 200: { description: "Statistics", content: { "application/json": { schema: CacheStatsSchema } } }, ...problemResponses(401, 403) },
 });
 
