@@ -31,6 +31,7 @@ import { buildOnPremServices } from "../src/runtime/onprem.ts";
 import { nodeRuntime } from "../src/runtime/node-server.ts";
 import type { Services } from "../src/services.ts";
 import type { Logger } from "../src/deps/logger.ts";
+import { ANY_KEY } from "../src/auth/scopes.ts";
 import { ANY_ROLE, allow } from "../src/middleware/auth.ts";
 import { users } from "../schema/index.ts";
 import { newCounters, type RateLimiter } from "../src/deps/ratelimit/ratelimit.ts";
@@ -94,7 +95,7 @@ async function variant(name: string, env: Record<string, string>, dir: string, l
   const built = await buildOnPremServices(config, { runtime: nodeRuntime(), logger: quiet });
   const services: Services = limiter ? { ...built, limiter } : built;
   const app = createApp(services);
-  app.get("/bench", allow({ roles: ANY_ROLE }), (c) => c.json({ ok: true }));
+  app.get("/bench", allow({ roles: ANY_ROLE, scope: ANY_KEY }), (c) => c.json({ ok: true }));
   const now = new Date().toISOString();
   const id = `usr_bench${randomBytes(6).toString("hex")}`;
   await services.db.orm.insert(users).values({ id, email: `${id}@example.com`, emailNormalized: `${id}@example.com`, name: "bench", role: "user", status: "active", passwordHash: "x", version: 1, createdAt: now, updatedAt: now });

@@ -4,20 +4,28 @@
  *
  *   UPSTASH_ENDPOINT_TOKEN=... npx tsx scripts/upstash-endpoint.ts
  *
- * Env: UPSTASH_ENDPOINT_TOKEN (required), REDIS_URL (default redis://127.0.0.1:6379),
- *      PORT (default 8079), HOST (default 127.0.0.1).
+ * Env: UPSTASH_ENDPOINT_TOKEN (required, at least 32 characters), REDIS_URL (default
+ *      redis://127.0.0.1:6379), PORT (default 8079), HOST (default 127.0.0.1).
+ * It allows exactly the commands Airlock's cache and rate limiter send, and only the rate
+ * limiter's Lua scripts (src/onprem/upstash-commands.ts); everything else is refused.
  * The endpoint speaks plain HTTP: put TLS in front of it before exposing it beyond localhost.
  */
 import process from "node:process";
 import { serve } from "@hono/node-server";
 import { consoleLogger } from "../src/deps/logger.ts";
 import { connectRedis, createUpstashEndpoint } from "../src/onprem/upstash-endpoint.ts";
+import { MIN_TOKEN_LENGTH } from "../src/onprem/upstash-commands.ts";
+import { limiterScripts } from "../src/deps/ratelimit/upstash.ts";
 
 const log = consoleLogger("info", { component: "upstash-endpoint" });
 
 const token = process.env.UPSTASH_ENDPOINT_TOKEN ?? "";
 if (!token.trim()) {
   console.error("UPSTASH_ENDPOINT_TOKEN is not set: refusing to start an unauthenticated endpoint. Set it to a long random secret.");
+  process.exit(1);
+}
+if (token.length < MIN_TOKEN_LENGTH) {
+  console.error(`UPSTASH_ENDPOINT_TOKEN is ${token.length} characters: it must be at least ${MIN_TOKEN_LENGTH} (a long random secret, e.g. openssl rand -base64 32).`);
   process.exit(1);
 }
 const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
@@ -52,7 +60,7 @@ const redis = await connectRedis(redisUrl, {
   process.exit(1);
 });
 
-const app = createUpstashEndpoint({ redis, token });
+const app = createUpstashEndpoint({ redis, token, scripts: await limiterScripts() });
 const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
   log.log("info", "listening", { url: `http://${host}:${info.port}`, redis: safeUrl(redisUrl) });
 });

@@ -1,4 +1,5 @@
 import { cors } from "hono/cors";
+import { SCOPES, SCOPE_NAMES } from "./auth/scopes.ts";
 import type { Services } from "./services.ts";
 import { createRouter } from "./lib/router.ts";
 import { requestId } from "./middleware/request-id.ts";
@@ -44,6 +45,12 @@ import { registerDeadLettersList } from "./routes/transfer/dead-letters-list.ts"
 import { registerDeadLettersRetry } from "./routes/transfer/dead-letters-retry.ts";
 
 /** The one app factory: every runtime and every test builds the app here. */
+/** The credentials, and the scopes an API key can hold (each operation's `x-airlock-scope` names the one it needs). */
+function bearerDescription(): string {
+  const scopes = SCOPE_NAMES.map((n) => `\`${n}\` (${SCOPES[n].roles.join(", ")}): ${SCOPES[n].description}`).join("; ");
+  return `Access token, API key (ak_…, also as X-API-Key) or courier token. An API key may do only what its scopes name, within its owner's role; a key without scopes may only call GET /v1/me, and no key manages sessions or keys. Scopes: ${scopes}.`;
+}
+
 export function createApp(services: Services) {
   const app = createRouter(services.config.role);
   app.use(requestId());
@@ -66,7 +73,7 @@ export function createApp(services: Services) {
   app.use(jsonBodies());
   app.use(authenticate());
   app.use(rateLimit()); // every authenticated request, per identity (src/middleware/rate-limit.ts)
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: "Access token, API key (ak_…) or courier token" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", description: bearerDescription() });
 
   registerHealth(app);
   registerReady(app);

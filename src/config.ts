@@ -87,6 +87,8 @@ const ConfigSchema = z
     AIRLOCK_LOGIN_MAX_FAILURES: positiveInt(5),
     AIRLOCK_LOGIN_LOCKOUT_SECONDS: positiveInt(60),
     AIRLOCK_LOGIN_LOCKOUT_MAX_SECONDS: positiveInt(3_600),
+    // Login limits count an IPv6 client by its network prefix: a /64 is one subscriber.
+    AIRLOCK_LOGIN_IPV6_PREFIX: z.coerce.number().int().min(16, "expected 16 to 128").max(128, "expected 16 to 128").default(64),
     UPSTASH_REDIS_REST_URL: z.url("expected an https:// URL").optional(),
     UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
     PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -173,7 +175,7 @@ export interface Config {
     /** The same, for logins and refreshes (per IP, per account, lockouts). */
     loginOnError: "open" | "closed";
     timeoutMs: number;
-    login: { maxFailures: number; lockoutSeconds: number; lockoutMaxSeconds: number };
+    login: { maxFailures: number; lockoutSeconds: number; lockoutMaxSeconds: number; ipv6Prefix: number };
   };
   port?: number;
   host: string;
@@ -264,6 +266,7 @@ export function loadConfig(env: Record<string, unknown>): Config {
         maxFailures: c.AIRLOCK_LOGIN_MAX_FAILURES,
         lockoutSeconds: c.AIRLOCK_LOGIN_LOCKOUT_SECONDS,
         lockoutMaxSeconds: c.AIRLOCK_LOGIN_LOCKOUT_MAX_SECONDS,
+        ipv6Prefix: c.AIRLOCK_LOGIN_IPV6_PREFIX,
       },
     },
     port: c.PORT,

@@ -7,10 +7,11 @@ import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import { outboxInsert } from "../transfer/outbox.ts";
 import { writeWithAudit, type AuditInput } from "../audit/audit.ts";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
+import { scopesBeyondRole } from "../auth/scopes.ts";
+import type { Role } from "../auth/roles.ts";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export const API_KEY_PREFIX = "ak_";
-export const SCOPES = ["requests:read", "requests:write"] as const;
 export const MAX_ACTIVE_KEYS_PER_USER = 25;
 
 export function publicApiKey(k: ApiKeyRow) {
@@ -35,7 +36,7 @@ export const apiKeyRecord = (k: ApiKeyRow) => {
 
 export async function createApiKey(
   s: Services,
-  userId: string,
+  owner: { id: string; role: Role },
   input: { name: string; scopes?: string[]; expires_at?: string },
   auditBase: Omit<AuditInput, "action">,
 ): Promise<{ row: ApiKeyRow; key: string }> {
@@ -46,6 +47,14 @@ export async function createApiKey(
   if (input.expires_at && Date.parse(input.expires_at) <= now.getTime()) {
     throw new ApiError("validation_failed", { detail: "expires_at must be in the future", errors: [{ pointer: "/expires_at", detail: "must be in the future" }] });
   }
+  const beyond = scopesBeyondRole(input.scopes ?? [], owner.role);
+  if (beyond.length) {
+    throw new ApiError("validation_failed", {
+      detail: `a ${owner.role}'s key cannot hold ${beyond.join(", ")}`,
+      errors: beyond.map((sc) => ({ pointer: `/scopes/${(input.scopes ?? []).indexOf(sc)}`, detail: `not available to the role ${owner.role}` })),
+    });
+  }
+  const userId = owner.id;
   const active = await s.db.orm
     .select({ n: count() })
     .from(apiKeys)

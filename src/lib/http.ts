@@ -15,10 +15,13 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
   }
 }
 
-/** Reads a request body, refusing (null) as soon as it passes `max` bytes — it is never buffered whole. */
-export async function readBodyCapped(req: Request, max: number): Promise<Uint8Array | null> {
+/** Reads a request's (or response's) body, refusing (null) as soon as it passes `max` bytes — it is never buffered whole. */
+export async function readBodyCapped(req: Pick<Request, "headers" | "body">, max: number): Promise<Uint8Array | null> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
-  if (Number.isFinite(declared) && declared > max) return null;
+  if (Number.isFinite(declared) && declared > max) {
+    await req.body?.cancel().catch(() => {});
+    return null;
+  }
   if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -6,6 +6,7 @@ import { apiKeys, refreshTokens, users } from "../../schema/index.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import { timingSafeEqual } from "../lib/timing-safe.ts";
 import type { Principal, Role } from "../auth/roles.ts";
+import { ANY_KEY, SESSION_ONLY, describeScopeRule, type ScopeRule } from "../auth/scopes.ts";
 import type { Services } from "../services.ts";
 
 const enc = new TextEncoder();
@@ -96,8 +97,11 @@ export function authenticate(): MiddlewareHandler<HonoEnv> {
 
 export interface AccessPolicy {
   roles: readonly Role[];
-  /** API keys with scopes must include this one; keys without scopes act with their owner's role. */
-  scope?: string;
+  /**
+   * What an API key needs here (src/auth/scopes.ts): a scope it must hold, ANY_KEY, or
+   * SESSION_ONLY. Deny by default: a policy that names none refuses every key.
+   */
+  scope: ScopeRule;
   /** Whether the courier token is accepted (transfer routes only). */
   courierToken?: boolean;
 }
@@ -109,8 +113,10 @@ export function allow(policy: AccessPolicy): MiddlewareHandler<HonoEnv> {
     if (!p) throw new ApiError("unauthorized", { detail: "send an access token or API key", headers: { "WWW-Authenticate": 'Bearer realm="airlock"' } });
     if (p.type === "courier" && !policy.courierToken) throw new ApiError("forbidden", { detail: "the courier token may only move batches" });
     if (!policy.roles.includes(p.role)) throw new ApiError("forbidden", { detail: `this needs one of the roles: ${policy.roles.join(", ")}` });
-    if (p.type === "api_key" && policy.scope && p.scopes.length && !p.scopes.includes(policy.scope)) {
-      throw new ApiError("forbidden", { detail: `this API key lacks the scope ${policy.scope}` });
+    if (p.type === "api_key") {
+      const rule: ScopeRule | undefined = policy.scope;
+      if (rule === undefined || rule === SESSION_ONLY) throw new ApiError("forbidden", { detail: "API keys cannot do this; log in with your password" });
+      if (rule !== ANY_KEY && !p.scopes.includes(rule)) throw new ApiError("forbidden", { detail: `this API key lacks the scope ${rule}` });
     }
     await next();
   };
@@ -121,12 +127,18 @@ export function allow(policy: AccessPolicy): MiddlewareHandler<HonoEnv> {
  * policy in the OpenAPI document (security scheme and the roles), so the
  * document cannot drift from what is enforced.
  */
-export function access(policy: AccessPolicy): { middleware: MiddlewareHandler<HonoEnv>[]; security: Array<Record<string, string[]>>; description: string } {
+export function access(policy: AccessPolicy): {
+  middleware: MiddlewareHandler<HonoEnv>[];
+  security: Array<Record<string, string[]>>;
+  description: string;
+  "x-airlock-scope": ScopeRule;
+} {
   const who = [...policy.roles, ...(policy.courierToken ? ["the courier token"] : [])].join(", ");
   return {
     middleware: [allow(policy)],
     security: [{ bearer: [] }],
-    description: `Access: ${who}${policy.scope ? `; API keys with scopes need \`${policy.scope}\`` : ""}.`,
+    description: `Access: ${who}; ${describeScopeRule(policy.scope)}.`,
+    "x-airlock-scope": policy.scope,
   };
 }
 

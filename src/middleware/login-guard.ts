@@ -3,6 +3,7 @@ import type { HonoEnv } from "../env.ts";
 import type { Services } from "../services.ts";
 import { ApiError } from "../errors.ts";
 import { sha256Hex } from "../lib/crypto.ts";
+import { clientBucket } from "../lib/ip.ts";
 import { actorOf, audit, type AuditInput } from "../audit/audit.ts";
 import { effectivePolicy, policyHeader } from "../deps/ratelimit/policy.ts";
 import type { LimitDecision, QuotaWindow } from "../deps/ratelimit/ratelimit.ts";
@@ -22,7 +23,8 @@ export async function accountSubject(email: string): Promise<{ subject: string; 
 /**
  * Brute-force protection for the unauthenticated routes (POST /v1/auth/token, POST /v1/auth/refresh).
  *
- * - Attempts are limited per client IP (policy `login_ip`) and per target account
+ * - Attempts are limited per client IP (policy `login_ip`; an IPv6 client by its
+ *   AIRLOCK_LOGIN_IPV6_PREFIX network, /64 by default) and per target account
  *   (`login_account`, keyed by the e-mail's digest, so unknown accounts are limited alike).
  *   In-process requests without a client address (tests, app.request) skip the IP partition
  *   rather than share one bucket.
@@ -52,6 +54,11 @@ export class LoginGuard {
     return effectivePolicy(this.s.config.rateLimits.policies[kind], null);
   }
 
+  /** The per-address identity: an IPv4 address, or an IPv6 client's network. */
+  private ipIdentity(ip: string): string {
+    return `ip:${clientBucket(ip, this.s.config.rateLimits.login.ipv6Prefix)}`;
+  }
+
   private async count(identity: string, kind: "login_ip" | "login_account"): Promise<{ decision: LimitDecision; policy: string } | undefined> {
     const windows = this.windows(kind);
     const decision = await guarded(this.s, this.ctx.requestId, `${kind} limit`, () => this.s.limiter.limit(identity, quotaOf(windows)), this.s.config.rateLimits.loginOnError);
@@ -71,7 +78,7 @@ export class LoginGuard {
         headers: { "Retry-After": String(retry) },
       });
     }
-    const [byIp, byAccount] = await Promise.all([ip ? this.count(`ip:${ip}`, "login_ip") : undefined, this.count(subject, "login_account")]);
+    const [byIp, byAccount] = await Promise.all([ip ? this.count(this.ipIdentity(ip), "login_ip") : undefined, this.count(subject, "login_account")]);
     for (const [r, what] of [
       [byIp, "login attempts from this address"],
       [byAccount, "login attempts for this account"],
@@ -86,7 +93,7 @@ export class LoginGuard {
   /** Refresh tokens are 32 random bytes (no guessing): limited per client IP only. */
   async checkRefresh(ip: string | undefined): Promise<void> {
     if (!ip) return;
-    const r = await this.count(`ip:${ip}`, "login_ip");
+    const r = await this.count(this.ipIdentity(ip), "login_ip");
     if (r && !r.decision.allowed) {
       const now = this.s.clock.now().getTime();
       throw rateLimitedError(r.decision, now, { "RateLimit-Policy": r.policy, ...decisionHeaders(r.decision, now, 100) }, "token requests from this address");

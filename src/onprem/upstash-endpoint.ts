@@ -12,6 +12,9 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { RedisArgument, TypeMapping } from "redis";
+import { AIRLOCK_COMMANDS, CommandPolicy, DEFAULT_MAX_PIPELINE, MIN_TOKEN_LENGTH, sha1Hex, stripUnknownShebangFlags } from "./upstash-commands.ts";
+
+export { stripUnknownShebangFlags };
 
 /** Options node-redis' sendCommand accepts that we use. */
 export interface SendOptions {
@@ -35,8 +38,14 @@ export interface RedisConnection {
 export interface UpstashEndpointOptions {
   /** A connected node-redis client speaking RESP 2 (see connectRedis). */
   redis: RedisConnection;
-  /** Bearer token clients must send (the `token` of `new Redis({ url, token })`). */
+  /** Bearer token clients must send (the `token` of `new Redis({ url, token })`), at least 32 characters. */
   token: string;
+  /** The Lua scripts clients may run: EVAL of exactly this text, EVALSHA of its SHA-1. */
+  scripts: readonly string[];
+  /** Commands clients may send; default AIRLOCK_COMMANDS. Those in NEVER_ALLOWED cannot be allowed. */
+  commands?: readonly string[];
+  /** Most commands in one /pipeline or /multi-exec request. Default 1000 (what @upstash/redis sends at most). */
+  maxPipelineLength?: number;
   /** Largest accepted request body; larger ones get 413. Default 10 MB. */
   maxBodyBytes?: number;
   /** Most blocking commands (BLPOP, XREAD BLOCK, ...) running at once, each on its own connection. Default 32. */
@@ -126,46 +135,7 @@ class RequestError extends Error {
 // ---------------------------------------------------------------------------------------------
 // Lua scripts
 
-// Script flags Redis 7.0 understands; others (e.g. ratelimit's allow-key-locking) make it refuse the script.
-const KNOWN_SCRIPT_FLAGS = new Set(["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"]);
 const MAX_SCRIPT_MAPPINGS = 10_000;
-
-/**
- * Drops script-shebang flags Redis 7.0 does not know. When no flags are left the shebang goes
- * too (its text, not its newline, so line numbers in Lua errors still match the client's script).
- * Returns the script unchanged when there is nothing to drop.
- */
-export function stripUnknownShebangFlags(script: string): string {
-  if (!script.startsWith("#!lua")) return script;
-  const nl = script.indexOf("\n");
-  const line = nl === -1 ? script : script.slice(0, nl);
-  const rest = nl === -1 ? "" : script.slice(nl);
-  const parts = line.slice("#!lua".length);
-  if (parts !== "" && !/^\s/.test(parts)) return script; // "#!luax": not ours to fix
-  let changed = false;
-  const kept: string[] = [];
-  for (const part of parts.trim().split(/\s+/).filter(Boolean)) {
-    if (!part.startsWith("flags=")) {
-      kept.push(part);
-      continue;
-    }
-    const flags = part.slice("flags=".length).split(",").filter(Boolean);
-    const known = flags.filter((f) => KNOWN_SCRIPT_FLAGS.has(f));
-    if (known.length === flags.length) {
-      kept.push(part);
-      continue;
-    }
-    changed = true;
-    if (known.length > 0) kept.push(`flags=${known.join(",")}`);
-  }
-  if (!changed) return script;
-  return (kept.length === 0 ? "" : ["#!lua", ...kept].join(" ")) + rest;
-}
-
-async function sha1Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", utf8.encode(text)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** Remembers "SHA1 of the script the client sent" -> "SHA1 of the script Redis has". */
 class ScriptShaMap {
@@ -234,15 +204,17 @@ function parseCommand(value: unknown, where: string): string[] {
   });
 }
 
-function parseCommandList(value: unknown): string[][] {
+function parseCommandList(value: unknown, max: number): string[][] {
   if (!Array.isArray(value) || value.length === 0) throw new RequestError("ERR request body must be a non-empty JSON array of commands", 400);
+  if (value.length > max) throw new RequestError(`ERR a pipeline of ${value.length} commands is more than this endpoint's limit of ${max}`, 400);
   return value.map((c, i) => parseCommand(c, `command ${i}`));
 }
 
-async function prepare(args: string[], scripts: ScriptShaMap): Promise<Prepared> {
+async function prepare(args: string[], scripts: ScriptShaMap, policy: CommandPolicy): Promise<Prepared> {
   const name = args[0].toUpperCase();
   const sub = (args[1] ?? "").toUpperCase();
-  const refused = REFUSED.get(name) ?? (name === "CLIENT" && REFUSED_CLIENT_SUBCOMMANDS.has(sub) ? `ERR CLIENT ${sub} is not supported on this endpoint` : undefined);
+  const refused =
+    REFUSED.get(name) ?? (name === "CLIENT" && REFUSED_CLIENT_SUBCOMMANDS.has(sub) ? `ERR CLIENT ${sub} is not supported on this endpoint` : undefined) ?? (await policy.refusal(args));
   if (refused) return { args, refused, blocking: false };
   const out = [...args];
   let after: Prepared["after"];
@@ -267,8 +239,10 @@ type Outcome = { result: Json } | { error: string };
 
 /** Builds the Hono app. Mount it at the root of the URL given to `new Redis({ url, token })`. */
 export function createUpstashEndpoint(opts: UpstashEndpointOptions): Hono {
-  if (!opts.token) throw new Error("createUpstashEndpoint: token must not be empty");
+  if (opts.token.length < MIN_TOKEN_LENGTH) throw new Error(`createUpstashEndpoint: the token must be at least ${MIN_TOKEN_LENGTH} characters`);
   const redis = opts.redis;
+  const policy = new CommandPolicy(opts.commands ?? AIRLOCK_COMMANDS, opts.scripts);
+  const maxPipeline = opts.maxPipelineLength ?? DEFAULT_MAX_PIPELINE;
   const maxBlocking = opts.maxBlockingConnections ?? 32;
   const scripts = new ScriptShaMap();
   // Blob strings as bytes: base64 is then exact for any value, binary included.
@@ -374,7 +348,7 @@ export function createUpstashEndpoint(opts: UpstashEndpointOptions): Hono {
   );
 
   app.post("/", async (c) => {
-    const cmd = await prepare(parseCommand(await readJson(c), "request body"), scripts);
+    const cmd = await prepare(parseCommand(await readJson(c), "request body"), scripts, policy);
     if (cmd.refused) return c.json({ error: cmd.refused }, 400);
     const run = (conn: RedisConnection) => runPipeline(conn, [cmd], wantsBase64(c));
     const [outcome] = cmd.blocking ? await onOwnConnection(c.req.raw.signal, run) : await run(redis);
@@ -382,13 +356,13 @@ export function createUpstashEndpoint(opts: UpstashEndpointOptions): Hono {
   });
 
   app.post("/pipeline", async (c) => {
-    const cmds = await Promise.all(parseCommandList(await readJson(c)).map((a) => prepare(a, scripts)));
+    const cmds = await Promise.all(parseCommandList(await readJson(c), maxPipeline).map((a) => prepare(a, scripts, policy)));
     const run = (conn: RedisConnection) => runPipeline(conn, cmds, wantsBase64(c));
     return c.json(cmds.some((x) => x.blocking) ? await onOwnConnection(c.req.raw.signal, run) : await run(redis));
   });
 
   app.post("/multi-exec", async (c) => {
-    const cmds = await Promise.all(parseCommandList(await readJson(c)).map((a) => prepare(a, scripts)));
+    const cmds = await Promise.all(parseCommandList(await readJson(c), maxPipeline).map((a) => prepare(a, scripts, policy)));
     return c.json(await runTransaction(cmds, wantsBase64(c)));
   });
 

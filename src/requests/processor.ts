@@ -3,7 +3,8 @@ import { requests } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import type { Config } from "../config.ts";
 import { answerRequest, rejectRequest, startProcessing, type Actor } from "./answers.ts";
-import { isJsonType } from "./responses.ts";
+import { isJsonType, parseMediaType } from "./responses.ts";
+import { readBodyCapped } from "../lib/http.ts";
 import type { RequestRow } from "./records.ts";
 
 /**
@@ -18,7 +19,13 @@ import type { RequestRow } from "./records.ts";
  * the same key) and `Authorization: Bearer <AIRLOCK_PROCESSOR_TOKEN>` if set.
  *
  * - 2xx: the body is the answer, with the response's Content-Type (JSON types
- *   must be valid JSON);
+ *   must be valid JSON; no Content-Type means application/octet-stream; one
+ *   that is not a media type of at most 200 characters is a failure, never
+ *   stored);
+ * - the answer is read as a stream and given up as soon as it passes
+ *   AIRLOCK_MAX_BODY_BYTES (a failure): it is never buffered whole;
+ * - redirects are never followed (a 307/308 would re-send the request body
+ *   wherever it points): a 3xx is a failure;
  * - 422 with `{ "reason": "..." }`: the processor rejects the request;
  * - anything else, a timeout (AIRLOCK_PROCESSOR_TIMEOUT_MS) or a network
  *   error: a failure, recorded on the request (processor_error,
@@ -53,19 +60,28 @@ async function callProcessor(s: Services, p: NonNullable<Config["processor"]>, r
       headers,
       body: JSON.stringify({ id: r.id, user_id: r.userId, topic: r.topic, body: JSON.parse(r.body), priority: r.priority, created_at: r.createdAt, attempt }),
       signal: AbortSignal.timeout(p.timeoutMs),
+      redirect: "manual",
     });
   } catch (e) {
     const name = (e as Error)?.name;
     return { kind: "failure", error: name === "TimeoutError" || name === "AbortError" ? `timed out after ${p.timeoutMs} ms` : `request failed: ${(e as Error)?.message ?? e}` };
   }
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (e) {
-    return { kind: "failure", error: `reading the answer failed: ${(e as Error)?.message ?? e}` };
+  if ((res.status >= 300 && res.status < 400) || res.type === "opaqueredirect") {
+    await res.body?.cancel().catch(() => {});
+    const to = (res.headers.get("location") ?? "").slice(0, 200);
+    return { kind: "failure", error: `HTTP ${res.status}: the processor answered with a redirect${to ? ` to ${JSON.stringify(to)}` : ""}; redirects are not followed` };
   }
-  if (new TextEncoder().encode(text).length > s.config.maxBodyBytes) return { kind: "failure", error: `the answer exceeds ${s.config.maxBodyBytes} bytes` };
-  const contentType = res.headers.get("content-type") ?? "application/octet-stream";
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await readBodyCapped(res, s.config.maxBodyBytes);
+  } catch (e) {
+    const name = (e as Error)?.name;
+    return { kind: "failure", error: name === "TimeoutError" || name === "AbortError" ? `timed out after ${p.timeoutMs} ms reading the answer` : `reading the answer failed: ${(e as Error)?.message ?? e}` };
+  }
+  if (bytes === null) return { kind: "failure", error: `the answer exceeds ${s.config.maxBodyBytes} bytes` };
+  const text = new TextDecoder().decode(bytes);
+  const header = res.headers.get("content-type");
+  const contentType = header === null ? "application/octet-stream" : parseMediaType(header);
   if (res.status === 422) {
     try {
       const reason = (JSON.parse(text) as { reason?: unknown }).reason;
@@ -75,9 +91,10 @@ async function callProcessor(s: Services, p: NonNullable<Config["processor"]>, r
     }
   }
   if (res.status < 200 || res.status > 299) return { kind: "failure", error: `HTTP ${res.status}: ${text.slice(0, 200)}` };
+  if (contentType === null) return { kind: "failure", error: `the answer's Content-Type is not a media type of at most 200 characters: ${JSON.stringify(header!.slice(0, 80))}` };
   if (isJsonType(contentType)) {
     try {
-      return { kind: "answer", body: JSON.parse(text), contentType: contentType.split(";")[0].trim() };
+      return { kind: "answer", body: JSON.parse(text), contentType: contentType.split(";")[0] };
     } catch {
       return { kind: "failure", error: `the answer is not valid JSON (Content-Type: ${contentType})` };
     }

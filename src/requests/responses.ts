@@ -6,6 +6,38 @@ export const isJsonType = (contentType: string | null) => !contentType || /^appl
 /** A media type with optional parameters, e.g. `text/plain; charset=utf-8`. */
 export const MEDIA_TYPE_RE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+(\s*;\s*[a-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[a-z0-9!#$&^_.+-]+))*$/i;
 
+export const MAX_MEDIA_TYPE_CHARS = 200;
+const MAX_MEDIA_TYPE_PARAMS = 8;
+const TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,127}$/;
+const QUOTED = /^"[\t\x20-\x21\x23-\x5b\x5d-\x7e]*"$/; // no backslash escapes, no control characters
+
+/**
+ * A Content-Type header as a media type (RFC 9110 §8.3.1): `type/subtype` tokens, then at
+ * most 8 `; name=value` parameters (token or quoted string), at most 200 characters in all.
+ * Answers it normalised (type, subtype and parameter names in lower case, `; ` between
+ * parameters), or null when it is none of that. Linear: split on `;` and `=`, never a
+ * backtracking regular expression over the whole header.
+ */
+export function parseMediaType(header: string): string | null {
+  if (header.length > MAX_MEDIA_TYPE_CHARS) return null;
+  const [essence, ...params] = header.split(";");
+  if (params.length > MAX_MEDIA_TYPE_PARAMS) return null;
+  const slash = essence.indexOf("/");
+  const type = essence.slice(0, slash).trim();
+  const subtype = essence.slice(slash + 1).trim();
+  if (slash < 0 || !TOKEN.test(type) || !TOKEN.test(subtype)) return null;
+  const out = [`${type}/${subtype}`.toLowerCase()];
+  for (const p of params) {
+    const eq = p.indexOf("=");
+    const name = p.slice(0, eq).trim();
+    const value = p.slice(eq + 1).trim();
+    if (eq < 0 || !TOKEN.test(name) || !(TOKEN.test(value) || QUOTED.test(value))) return null;
+    out.push(`${name.toLowerCase()}=${value}`);
+  }
+  const normalised = out.join("; ");
+  return normalised.length <= MAX_MEDIA_TYPE_CHARS ? normalised : null;
+}
+
 /**
  * The response's strong ETag: its version (bumped by a correction on the
  * master) and the import sequence that delivered that version here. Either

@@ -6,6 +6,7 @@ import { createServer, Socket, type AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createClient } from "redis";
 import { connectRedis, createUpstashEndpoint, type UpstashEndpointOptions } from "../../src/onprem/upstash-endpoint.ts";
+import { limiterScripts } from "../../src/deps/ratelimit/upstash.ts";
 
 export interface RedisHandle {
   url: string;
@@ -86,14 +87,18 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   throw new Error(`could not start redis-server: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
 }
 
-/** Serves the Upstash endpoint on 127.0.0.1 (free port, random token) in front of redisUrl. */
+/**
+ * Serves the Upstash endpoint on 127.0.0.1 (free port, random token) in front of redisUrl,
+ * allowing what production allows (Airlock's commands and the rate limiter's scripts) unless
+ * `commands` / `scripts` say otherwise.
+ */
 export async function startUpstashEndpoint(
   redisUrl: string,
   options: Partial<Omit<UpstashEndpointOptions, "redis">> = {},
 ): Promise<UpstashEndpointHandle> {
   const token = options.token ?? randomBytes(24).toString("base64url");
   const redis = await connectRedis(redisUrl);
-  const app = createUpstashEndpoint({ ...options, redis, token });
+  const app = createUpstashEndpoint({ ...options, scripts: options.scripts ?? (await limiterScripts()), redis, token });
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
     const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info) => resolve({ server, port: info.port }));
   });

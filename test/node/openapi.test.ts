@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { ROOT } from "../helpers/spawn.ts";
 import { nodeApp, tempDir } from "../helpers/node-app.ts";
-import { MATRIX } from "../shared/auth-matrix.suite.ts";
+import { MATRIX } from "../shared/auth-matrix.routes.ts";
 import { seedUser } from "../shared/identity-fixtures.ts";
 import type { Services } from "../../src/services.ts";
 

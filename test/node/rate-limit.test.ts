@@ -149,7 +149,7 @@ describe("rate limits: node-only checks", () => {
       onError: "open",
       loginOnError: "closed",
       timeoutMs: 200,
-      login: { maxFailures: 5, lockoutSeconds: 60, lockoutMaxSeconds: 3600 },
+      login: { maxFailures: 5, lockoutSeconds: 60, lockoutMaxSeconds: 3600, ipv6Prefix: 64 },
     });
   });
 

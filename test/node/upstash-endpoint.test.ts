@@ -8,6 +8,7 @@ import { Redis } from "@upstash/redis";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stripUnknownShebangFlags } from "../../src/onprem/upstash-endpoint.ts";
+import { AIRLOCK_COMMANDS } from "../../src/onprem/upstash-commands.ts";
 import {
   deleteKeysWithPrefix,
   getRedisUrl,
@@ -17,6 +18,36 @@ import {
   type RedisHandle,
   type UpstashEndpointHandle,
 } from "../helpers/redis.ts";
+
+// These tests exercise the wire protocol with more than Airlock needs, so their endpoint is
+// configured to allow more (test/node/upstash-endpoint-allowlist.test.ts tests the default).
+const RUN = Math.random();
+const SCRIPTS = {
+  setGet: "redis.call('SET', KEYS[1], ARGV[1]); return {KEYS[1], redis.call('GET', KEYS[1]), tonumber(ARGV[2]) + 1}",
+  nested: "return {1, 'x', {'y', 2, {'z'}}, false}",
+  unknownFlag: "#!lua flags=allow-key-locking\nreturn {KEYS[1], ARGV[1]}",
+  noWrites: "#!lua flags=no-writes,allow-key-locking\nredis.call('SET', KEYS[1], 'x')\nreturn 1",
+  boom: "#!lua flags=allow-key-locking\nlocal x = 1\nerror('boom')",
+  incrby: `#!lua flags=allow-key-locking\nreturn redis.call('INCRBY', KEYS[1], ARGV[1]) -- ${RUN}`,
+};
+const WIRE_COMMANDS = [
+  ...AIRLOCK_COMMANDS,
+  ...["STRLEN", "TTL", "INCRBY", "DECR", "INCRBYFLOAT", "HSET", "HGET", "HKEYS", "RPUSH", "LRANGE", "LPOP", "SISMEMBER", "ZADD", "ZRANGE", "ZSCORE", "SCRIPT", "TYPE", "BLPOP"],
+];
+
+/** The Lua scripts @upstash/ratelimit sends while `use` runs (recorded: EVALSHA answers NOSCRIPT, EVAL records). */
+async function ratelimitScripts(use: (rl: (limiter: ConstructorParameters<typeof Ratelimit>[0]["limiter"]) => Ratelimit) => Promise<unknown>): Promise<string[]> {
+  const seen = new Set<string>();
+  const recorder = {
+    evalsha: async () => {
+      throw new Error("NOSCRIPT");
+    },
+    eval: async (script: string) => (seen.add(script), [1, 1]),
+  } as unknown as Redis;
+  await use((limiter) => new Ratelimit({ redis: recorder, limiter, ephemeralCache: false, timeout: 0 }));
+  return [...seen];
+}
+let wire: { commands: string[]; scripts: string[] };
 
 let shared: RedisHandle;
 let ep: UpstashEndpointHandle;
@@ -50,8 +81,16 @@ const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 const sha1 = (s: string) => createHash("sha1").update(s, "utf8").digest("hex");
 
 beforeAll(async () => {
+  const libraryScripts = await ratelimitScripts(async (rl) => {
+    for (const limiter of [Ratelimit.slidingWindow(5, "10 s"), Ratelimit.fixedWindow(5, "10 s")]) {
+      await rl(limiter).limit("x");
+      await rl(limiter).getRemaining("x");
+      await rl(limiter).resetUsedTokens("x");
+    }
+  });
+  wire = { commands: WIRE_COMMANDS, scripts: [...Object.values(SCRIPTS), ...libraryScripts] };
   shared = await getRedisUrl();
-  ep = await startUpstashEndpoint(shared.url);
+  ep = await startUpstashEndpoint(shared.url, wire);
   redis = new Redis({ url: ep.url, token: ep.token, enableTelemetry: false });
 });
 
@@ -169,7 +208,7 @@ describe("@upstash/redis through the endpoint", () => {
 
   it("runs eval and evalsha", async () => {
     const k = keys("eval");
-    const script = "redis.call('SET', KEYS[1], ARGV[1]); return {KEYS[1], redis.call('GET', KEYS[1]), tonumber(ARGV[2]) + 1}";
+    const script = SCRIPTS.setGet;
     expect(await redis.eval(script, [k("x")], ["val", 41])).toEqual([k("x"), "val", 42]);
     const sha = await redis.scriptLoad(script);
     expect(sha).toBe(sha1(script));
@@ -183,19 +222,19 @@ describe("@upstash/redis through the endpoint", () => {
 
   it("runs scripts whose shebang has flags Redis 7.0 does not know", async () => {
     const k = keys("shebang");
-    expect(await redis.eval("#!lua flags=allow-key-locking\nreturn {KEYS[1], ARGV[1]}", [k("a")], ["v"])).toEqual([k("a"), "v"]);
+    expect(await redis.eval(SCRIPTS.unknownFlag, [k("a")], ["v"])).toEqual([k("a"), "v"]);
     // Known flags survive: no-writes still forbids writes.
     await expect(
-      redis.eval("#!lua flags=no-writes,allow-key-locking\nredis.call('SET', KEYS[1], 'x')\nreturn 1", [k("b")], []),
+      redis.eval(SCRIPTS.noWrites, [k("b")], []),
     ).rejects.toThrow(/Write commands are not allowed from read-only scripts/);
     expect(await redis.exists(k("b"))).toBe(0);
     // The dropped shebang keeps its line, so Lua error line numbers match the client's script.
-    await expect(redis.eval("#!lua flags=allow-key-locking\nlocal x = 1\nerror('boom')", [], [])).rejects.toThrow(/user_script:3: boom/);
+    await expect(redis.eval(SCRIPTS.boom, [], [])).rejects.toThrow(/user_script:3: boom/);
   });
 
   it("SCRIPT LOAD of a rewritten script answers the client's sha, and EVALSHA/SCRIPT EXISTS accept it", async () => {
     const k = keys("scriptload");
-    const script = `#!lua flags=allow-key-locking\nreturn redis.call('INCRBY', KEYS[1], ARGV[1]) -- ${Math.random()}`;
+    const script = SCRIPTS.incrby;
     const clientSha = sha1(script);
     expect(await redis.scriptExists(clientSha)).toEqual([0]);
     expect(await redis.scriptLoad(script)).toBe(clientSha);
@@ -214,7 +253,7 @@ describe("@upstash/redis through the endpoint", () => {
   });
 
   it("rejects a wrong token", async () => {
-    const wrong = new Redis({ url: ep.url, token: "not-the-token", enableTelemetry: false, retry: false });
+    const wrong = new Redis({ url: ep.url, token: "not-the-token-but-just-as-long-as-one", enableTelemetry: false, retry: false });
     await expect(wrong.get("anything")).rejects.toThrow(/Unauthorized/);
   });
 });
@@ -234,7 +273,7 @@ describe("wire format", () => {
     expect(err.json).toEqual({ error: "ERR value is not an integer or out of range" });
     const unknown = await post("/", ["NOSUCHCOMMAND", "x"]);
     expect(unknown.status).toBe(400);
-    expect(unknown.json.error).toMatch(/^ERR unknown command 'NOSUCHCOMMAND'/);
+    expect(unknown.json).toEqual({ error: `ERR command "NOSUCHCOMMAND" is not allowed on this endpoint` });
   });
 
   it("base64-encodes every string with Upstash-Encoding: base64, except the status OK", async () => {
@@ -245,7 +284,7 @@ describe("wire format", () => {
     expect((await post("/", ["TYPE", k("ok")], { base64: true })).json).toEqual({ result: b64("string") });
     expect((await post("/", ["INCR", k("n")], { base64: true })).json).toEqual({ result: 1 });
     expect((await post("/", ["GET", k("nothing")], { base64: true })).json).toEqual({ result: null });
-    const nested = await post("/", ["EVAL", "return {1, 'x', {'y', 2, {'z'}}, false}", 0], { base64: true });
+    const nested = await post("/", ["EVAL", SCRIPTS.nested, 0], { base64: true });
     expect(nested.json).toEqual({ result: [1, b64("x"), [b64("y"), 2, [b64("z")]], null] });
     const piped = await post("/pipeline", [["SET", k("p"), "ü"], ["GET", k("p")], ["INCR", k("p")]], { base64: true });
     expect(piped.json).toEqual([{ result: "OK" }, { result: b64("ü") }, { error: "ERR value is not an integer or out of range" }]);
@@ -333,7 +372,7 @@ describe("wire format", () => {
   });
 
   it("answers 413 for bodies over the limit and 404 elsewhere", async () => {
-    const small = await startUpstashEndpoint(shared.url, { maxBodyBytes: 1024 });
+    const small = await startUpstashEndpoint(shared.url, { ...wire, maxBodyBytes: 1024 });
     try {
       const big = await post("/", ["SET", "k", "x".repeat(2048)], { target: small });
       expect(big.status).toBe(413);
@@ -372,7 +411,7 @@ describe("@upstash/ratelimit through the endpoint", () => {
   it("falls back from EVALSHA to EVAL once, then runs on EVALSHA with the library's sha", async () => {
     // A private server so INFO commandstats counts only this test.
     const priv = await startPrivateRedis();
-    const e = await startUpstashEndpoint(priv.url);
+    const e = await startUpstashEndpoint(priv.url, wire);
     try {
       const client = new Redis({ url: e.url, token: e.token, enableTelemetry: false });
       const rl = new Ratelimit({ redis: client, limiter: Ratelimit.fixedWindow(5, "10 s"), ephemeralCache: false, timeout: 0 });
@@ -392,7 +431,7 @@ describe("@upstash/ratelimit through the endpoint", () => {
 describe("when Redis goes away", () => {
   it("answers 503 at once while Redis is down and recovers when it is back", async () => {
     const priv = await startPrivateRedis();
-    const e = await startUpstashEndpoint(priv.url);
+    const e = await startUpstashEndpoint(priv.url, wire);
     try {
       expect((await post("/", ["SET", "k", "v"], { target: e })).json).toEqual({ result: "OK" });
       await priv.stop();
@@ -426,6 +465,16 @@ describe("scripts/upstash-endpoint.ts", () => {
     });
   const exitOf = (child: ReturnType<typeof run>) => new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
+  const CLI_TOKEN = "cli-token-0123456789abcdef0123456789";
+
+  it("refuses to start with a token shorter than 32 characters", async () => {
+    const child = run({ UPSTASH_ENDPOINT_TOKEN: "x".repeat(31), REDIS_URL: shared.url });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    expect(await exitOf(child)).toBe(1);
+    expect(stderr).toMatch(/UPSTASH_ENDPOINT_TOKEN is 31 characters: it must be at least 32/);
+  });
+
   it("refuses to start without UPSTASH_ENDPOINT_TOKEN", async () => {
     const child = run({});
     let stderr = "";
@@ -441,7 +490,7 @@ describe("scripts/upstash-endpoint.ts", () => {
         srv.close(() => resolve(port));
       });
     });
-    const child = run({ UPSTASH_ENDPOINT_TOKEN: "cli-token", REDIS_URL: shared.url, PORT: String(port), HOST: "127.0.0.1" });
+    const child = run({ UPSTASH_ENDPOINT_TOKEN: CLI_TOKEN, REDIS_URL: shared.url, PORT: String(port), HOST: "127.0.0.1" });
     const exited = exitOf(child);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -452,7 +501,7 @@ describe("scripts/upstash-endpoint.ts", () => {
         });
         child.once("exit", (code) => reject(new Error(`exited early (${code}): ${out}`)));
       });
-      const cli = { url: `http://127.0.0.1:${port}`, token: "cli-token", close: async () => {} };
+      const cli = { url: `http://127.0.0.1:${port}`, token: CLI_TOKEN, close: async () => {} };
       expect((await post("/", ["PING"], { target: cli })).json).toEqual({ result: "PONG" });
       expect((await post("/", ["PING"], { target: cli, auth: "Bearer nope" })).status).toBe(401);
     } finally {

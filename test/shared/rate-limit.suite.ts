@@ -12,6 +12,7 @@ import type { Services } from "../../src/services.ts";
 import type { Role } from "../../src/auth/roles.ts";
 import type { MemoryLogger } from "../../src/deps/logger.ts";
 import { apiKeys, auditLog, users } from "../../schema/index.ts";
+import { ANY_KEY } from "../../src/auth/scopes.ts";
 import { ANY_ROLE, allow } from "../../src/middleware/auth.ts";
 import { LoginGuard } from "../../src/middleware/login-guard.ts";
 import { sha256Hex } from "../../src/lib/crypto.ts";
@@ -46,12 +47,12 @@ function limitedRoute(app: AirlockApp) {
     createRoute({
       method: "get",
       path: "/__test/limited",
-      middleware: [allow({ roles: ANY_ROLE })],
+      middleware: [allow({ roles: ANY_ROLE, scope: ANY_KEY })],
       responses: { 200: { description: "ok", content: { "application/json": { schema: z.object({ ok: z.boolean() }) } } } },
     }),
     (c) => c.json({ ok: true }, 200),
   );
-  app.get("/__test/admin-only", allow({ roles: ["admin"] }), (c) => c.json({ ok: true }));
+  app.get("/__test/admin-only", allow({ roles: ["admin"], scope: ANY_KEY }), (c) => c.json({ ok: true }));
 }
 
 async function seed(s: Services, o: { role?: Role; rateLimits?: unknown; email?: string; password?: string } = {}) {

@@ -34,24 +34,71 @@ export interface Cache {
 
 export const cacheNamespace = (networkId: string) => `airlock:${networkId}:`;
 
-/** Glob match with Redis' `*`, `?` and `[...]` so the memory cache scans like Redis. */
-export function globToRegExp(pattern: string): RegExp {
-  let re = "";
+type GlobToken = { star: true } | { star: false; test: (ch: string) => boolean };
+
+/** A `[...]` class body (Redis: `^` negates, `a-z` ranges, `\` escapes). */
+function classTest(body: string): (ch: string) => boolean {
+  const negate = body.startsWith("^");
+  const ranges: Array<[string, string]> = [];
+  for (let i = negate ? 1 : 0; i < body.length; i++) {
+    const lo = body[i] === "\\" && i + 1 < body.length ? body[++i] : body[i];
+    if (body[i + 1] === "-" && i + 2 < body.length) {
+      const hi = body[i + 2] === "\\" && i + 3 < body.length ? body[(i += 3)] : body[(i += 2)];
+      ranges.push(lo <= hi ? [lo, hi] : [hi, lo]);
+    } else ranges.push([lo, lo]);
+  }
+  return (ch) => ranges.some(([lo, hi]) => ch >= lo && ch <= hi) !== negate;
+}
+
+/**
+ * Glob match with Redis' `*`, `?`, `[...]` and `\` so the memory cache scans like Redis.
+ * Runs the pattern as a set of positions over the key, one character at a time: time is
+ * key length × pattern length, never the exponential backtracking a regular expression
+ * with several `*` can take on a key that almost matches.
+ */
+export function globMatcher(pattern: string): (key: string) => boolean {
+  const tokens: GlobToken[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i];
-    if (ch === "\\" && i + 1 < pattern.length) re += "\\" + pattern[++i];
-    else if (ch === "*") re += ".*";
-    else if (ch === "?") re += ".";
+    if (ch === "*") {
+      if (!tokens.at(-1)?.star) tokens.push({ star: true });
+    } else if (ch === "?") tokens.push({ star: false, test: () => true });
     else if (ch === "[") {
-      const end = pattern.indexOf("]", i + 1);
-      if (end < 0) re += "\\[";
-      else {
-        re += "[" + pattern.slice(i + 1, end).replace(/\\/g, "\\\\") + "]";
-        i = end;
-      }
-    } else re += ch.replace(/[.+^${}()|\]\\/]/g, "\\$&");
+      // As in Redis, a class without its `]` runs to the end of the pattern.
+      let end = i + 1;
+      while (end < pattern.length && pattern[end] !== "]") end += pattern[end] === "\\" ? 2 : 1;
+      tokens.push({ star: false, test: classTest(pattern.slice(i + 1, Math.min(end, pattern.length))) });
+      i = end;
+    } else {
+      const lit = ch === "\\" && i + 1 < pattern.length ? pattern[++i] : ch;
+      tokens.push({ star: false, test: (c) => c === lit });
+    }
   }
-  return new RegExp(`^${re}$`, "s");
+  const n = tokens.length;
+  /** Adds position i and, across stars (which may match nothing), the positions after it. */
+  const add = (set: Uint8Array, i: number) => {
+    for (; i <= n && !set[i]; i++) {
+      set[i] = 1;
+      if (i === n || !tokens[i].star) break;
+    }
+  };
+  return (key) => {
+    let cur = new Uint8Array(n + 1);
+    add(cur, 0);
+    for (let k = 0; k < key.length; k++) {
+      const next = new Uint8Array(n + 1);
+      let any = false;
+      for (let i = 0; i < n; i++) {
+        if (!cur[i]) continue;
+        const t = tokens[i];
+        if (t.star) (add(next, i), (any = true));
+        else if (t.test(key[k])) (add(next, i + 1), (any = true));
+      }
+      if (!any) return false;
+      cur = next;
+    }
+    return cur[n] === 1;
+  };
 }
 
 /** Settings the cache implementations read (passed in so this file stays free of imports with side effects). */

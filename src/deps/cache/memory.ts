@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.ts";
-import { globToRegExp, type Cache } from "./cache.ts";
+import { globMatcher, type Cache } from "./cache.ts";
 
 type Value = { type: "string"; json: string } | { type: "set"; members: Set<string> } | { type: "hash"; fields: Map<string, string> };
 type Entry = { value: Value; expiresAt: number };
@@ -64,9 +64,9 @@ export class MemoryCache implements Cache {
   }
 
   async *scan(pattern: string): AsyncIterable<string> {
-    const re = globToRegExp(pattern);
+    const matches = globMatcher(pattern);
     const now = this.now();
-    for (const [k, e] of [...this.entries]) if (e.expiresAt > now && re.test(k)) yield k;
+    for (const [k, e] of [...this.entries]) if (e.expiresAt > now && matches(k)) yield k;
   }
 
   async ping(): Promise<void> {}

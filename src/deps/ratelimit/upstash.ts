@@ -66,17 +66,7 @@ export class UpstashRateLimiter implements RateLimiter {
     const id = `${w.name}:${w.seconds}:${w.limit}`;
     let rl = this.instances.get(id);
     if (!rl) {
-      rl = new Ratelimit({
-        redis: this.redis,
-        limiter: Ratelimit.slidingWindow(w.limit, `${w.seconds} s`),
-        prefix: this.opts.namespace + w.name,
-        ephemeralCache: false,
-        timeout: 0,
-        analytics: false,
-        enableProtection: false,
-        dynamicLimits: false,
-        enableTelemetry: false,
-      });
+      rl = slidingWindowLimiter(this.redis, this.opts.namespace + w.name, w);
       this.instances.set(id, rl);
     }
     return rl;
@@ -177,6 +167,44 @@ export class UpstashRateLimiter implements RateLimiter {
     });
     if (keys.length) await this.call("reset", () => this.redis.del(...keys));
   }
+}
+
+/** The library's sliding window as this limiter configures it (see the class comment). */
+function slidingWindowLimiter(redis: Redis, prefix: string, w: Pick<QuotaWindow, "limit" | "seconds">): Ratelimit {
+  return new Ratelimit({
+    redis,
+    limiter: Ratelimit.slidingWindow(w.limit, `${w.seconds} s`),
+    prefix,
+    ephemeralCache: false,
+    timeout: 0,
+    analytics: false,
+    enableProtection: false,
+    dynamicLimits: false,
+    enableTelemetry: false,
+  });
+}
+
+/**
+ * The Lua scripts this limiter runs (EVALSHA, then EVAL on NOSCRIPT), read from the installed
+ * library by running it against a recorder, so they follow library upgrades. The
+ * Upstash-compatible endpoint allows exactly these (by their SHA-1).
+ */
+export async function limiterScripts(): Promise<string[]> {
+  const seen = new Set<string>();
+  const recorder = {
+    evalsha: async () => {
+      throw new Error("NOSCRIPT recording the script text");
+    },
+    eval: async (script: string) => {
+      seen.add(script);
+      return [1, 1];
+    },
+  };
+  const rl = slidingWindowLimiter(recorder as unknown as Redis, "recording:", { limit: 1, seconds: 60 });
+  await rl.limit("x");
+  await rl.limit("x", { rate: -1 });
+  await rl.getRemaining("x");
+  return [...seen];
 }
 
 class UpstashLockouts implements LockoutStore {

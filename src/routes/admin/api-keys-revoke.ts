@@ -5,6 +5,7 @@ import { access } from "../../middleware/auth.ts";
 import { getApiKey, publicApiKey, revokeApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { ApiKeyIdParam, ApiKeySchema } from "../api-keys/schemas.ts";
+import { SESSION_ONLY } from "../../auth/scopes.ts";
 
 const route = createRoute({
   method: "delete",
@@ -12,7 +13,7 @@ const route = createRoute({
   operationId: "adminRevokeApiKey",
   tags: ["API keys"],
   summary: "Revoke any API key from the master; the revocation travels to the request network",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: SESSION_ONLY }),
   request: { params: ApiKeyIdParam },
   responses: { 200: { description: "Revoked", content: { "application/json": { schema: ApiKeySchema } } }, ...problemResponses(401, 403, 404) },
 });

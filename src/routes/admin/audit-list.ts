@@ -34,7 +34,7 @@ const route = createRoute({
   operationId: "listAuditEvents",
   tags: ["Audit"],
   summary: "The audit log, newest first (filters, cursor pagination)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "audit:read" }),
   request: {
     query: PageQuery.extend({
       action: z.string().max(64).optional(),

@@ -14,7 +14,7 @@ const route = createRoute({
   operationId: "verifyAuditChain",
   tags: ["Audit"],
   summary: "Check the hash chain; reports the first broken link",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "audit:read" }),
   responses: { 200: { description: "Result", content: { "application/json": { schema: ChainCheckSchema } } }, ...problemResponses(401, 403) },
 });
 

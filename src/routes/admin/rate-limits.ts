@@ -53,7 +53,7 @@ const getRoute = createRoute({
   operationId: "getRateLimits",
   tags: ["Rate limits"],
   summary: "A user's rate-limit policy, its source, and current use per window",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "rate-limits:read" }),
   request: { params: Params },
   responses: {
     200: { description: "Policy and use", content: { "application/json": { schema: RateLimitStatusSchema } } },
@@ -67,7 +67,7 @@ const deleteRoute = createRoute({
   operationId: "resetRateLimits",
   tags: ["Rate limits"],
   summary: "Reset a user's counters (and their keys' own), failed logins and any login lockout (audited)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "rate-limits:write" }),
   request: { params: Params },
   responses: { 204: { description: "Reset" }, ...problemResponses(401, 403, 404, 429, 503) },
 });

@@ -27,7 +27,7 @@ const route = createRoute({
   operationId: "getRequestStats",
   tags: ["Admin"],
   summary: "Request statistics: counts by status, oldest pending age, per-user volumes, latency percentiles",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "stats:read" }),
   request: {
     query: z.object({
       since: z.iso.datetime({ offset: true }).optional().openapi({ description: "Window start (default: 30 days ago)" }),

@@ -13,7 +13,7 @@ const route = createRoute({
   ...servedOn("response"),
   tags: ["Users"],
   summary: "Create a user (response network only)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "users:write" }),
   request: { body: { required: true, content: { "application/json": { schema: CreateUserSchema } } } },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: UserSchema } } },

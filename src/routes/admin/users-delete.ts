@@ -13,7 +13,7 @@ const route = createRoute({
   ...servedOn("response"),
   tags: ["Users"],
   summary: "Disable a user (users are never hard-deleted: requests and the audit log refer to them)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "users:write" }),
   request: { params: UserIdParam },
   responses: {
     200: { description: "Disabled", content: { "application/json": { schema: UserSchema } } },

@@ -11,7 +11,7 @@ const route = createRoute({
   operationId: "getUser",
   tags: ["Users"],
   summary: "Get a user",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "users:read" }),
   request: { params: UserIdParam },
   responses: { 200: { description: "The user", content: { "application/json": { schema: UserSchema } } }, ...problemResponses(401, 403, 404) },
 });

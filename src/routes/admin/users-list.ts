@@ -17,7 +17,7 @@ const route = createRoute({
   operationId: "listUsers",
   tags: ["Users"],
   summary: "List users (filters, cursor pagination)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "users:read" }),
   request: {
     query: PageQuery.extend({
       role: z.enum(ROLES).optional(),

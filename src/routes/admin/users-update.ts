@@ -13,7 +13,7 @@ const route = createRoute({
   ...servedOn("response"),
   tags: ["Users"],
   summary: "Change a user's name, role, status, password or rate limits (response network only)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "users:write" }),
   request: { params: UserIdParam, body: { required: true, content: { "application/json": { schema: UpdateUserSchema } } } },
   responses: {
     200: { description: "Updated", content: { "application/json": { schema: UserSchema } } },

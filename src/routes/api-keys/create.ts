@@ -5,6 +5,7 @@ import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
 import { createApiKey, publicApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { CreateApiKeySchema, CreatedApiKeySchema } from "./schemas.ts";
+import { SESSION_ONLY } from "../../auth/scopes.ts";
 
 const route = createRoute({
   method: "post",
@@ -13,7 +14,7 @@ const route = createRoute({
   ...servedOn("request"),
   tags: ["API keys"],
   summary: "Create an API key for yourself (the secret is returned once)",
-  ...access({ roles: ANY_ROLE }),
+  ...access({ roles: ANY_ROLE, scope: SESSION_ONLY }),
   request: { body: { required: true, content: { "application/json": { schema: CreateApiKeySchema } } } },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: CreatedApiKeySchema } } },
@@ -26,7 +27,7 @@ export function registerApiKeysCreate(app: App) {
     const p = principalOf(c);
     // Keys are made by people who logged in, not by other keys or the courier token.
     if (p.type !== "user") throw new ApiError("forbidden", { detail: "log in with your password to create API keys" });
-    const { row, key } = await createApiKey(c.get("services"), p.userId, c.req.valid("json"), actorOf(c));
+    const { row, key } = await createApiKey(c.get("services"), { id: p.userId, role: p.role }, c.req.valid("json"), actorOf(c));
     c.header("Location", `/v1/api-keys/${row.id}`);
     c.header("Cache-Control", "no-store");
     return c.json({ ...publicApiKey(row), key }, 201);

@@ -5,6 +5,7 @@ import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
 import { getApiKey, publicApiKey, revokeApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { ApiKeyIdParam, ApiKeySchema } from "./schemas.ts";
+import { SESSION_ONLY } from "../../auth/scopes.ts";
 
 const route = createRoute({
   method: "delete",
@@ -12,7 +13,7 @@ const route = createRoute({
   operationId: "revokeApiKey",
   tags: ["API keys"],
   summary: "Revoke one of your API keys (admins: anyone's)",
-  ...access({ roles: ANY_ROLE }),
+  ...access({ roles: ANY_ROLE, scope: SESSION_ONLY }),
   request: { params: ApiKeyIdParam },
   responses: { 200: { description: "Revoked", content: { "application/json": { schema: ApiKeySchema } } }, ...problemResponses(401, 403, 404) },
 });

@@ -7,6 +7,7 @@ import { apiKeys } from "../../../schema/index.ts";
 import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
 import { publicApiKey } from "../../identity/api-keys.ts";
 import { ApiKeySchema } from "./schemas.ts";
+import { SESSION_ONLY } from "../../auth/scopes.ts";
 
 const Cursor = z.object({ c: z.string(), i: z.string() });
 
@@ -16,7 +17,7 @@ const route = createRoute({
   operationId: "listApiKeys",
   tags: ["API keys"],
   summary: "List your API keys (admins: any user's with ?user_id=)",
-  ...access({ roles: ANY_ROLE }),
+  ...access({ roles: ANY_ROLE, scope: SESSION_ONLY }),
   request: {
     query: PageQuery.extend({
       user_id: z.string().max(64).optional(),

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { SCOPES } from "../../identity/api-keys.ts";
+import { SCOPES, SCOPE_NAMES } from "../../auth/scopes.ts";
 
 export const ApiKeySchema = z
   .object({
@@ -20,7 +20,13 @@ export const CreatedApiKeySchema = ApiKeySchema.extend({ key: z.string().openapi
 export const CreateApiKeySchema = z
   .object({
     name: z.string().trim().min(1).max(100),
-    scopes: z.array(z.enum(SCOPES)).max(SCOPES.length).optional().openapi({ description: "Empty or absent: everything the owner may do" }),
+    scopes: z
+      .array(z.enum(SCOPE_NAMES))
+      .max(SCOPE_NAMES.length)
+      .optional()
+      .openapi({
+        description: `What the key may do, within its owner's role. Empty or absent: the key may only identify itself (GET /v1/me). ${SCOPE_NAMES.map((n) => `\`${n}\`: ${SCOPES[n].description}`).join("; ")}.`,
+      }),
     expires_at: z.iso.datetime({ offset: true }).optional(),
   })
   .strict()

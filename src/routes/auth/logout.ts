@@ -4,6 +4,7 @@ import { problemResponses } from "../../errors.ts";
 import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
 import { familyOf, revokeAllSessions, revokeFamily } from "../../identity/sessions.ts";
 import { actorOf, audit } from "../../audit/audit.ts";
+import { SESSION_ONLY } from "../../auth/scopes.ts";
 
 const route = createRoute({
   method: "post",
@@ -11,7 +12,7 @@ const route = createRoute({
   operationId: "logout",
   tags: ["Auth"],
   summary: "End this session (or all of the user's sessions)",
-  ...access({ roles: ANY_ROLE }),
+  ...access({ roles: ANY_ROLE, scope: SESSION_ONLY }),
   request: {
     body: {
       required: false,

@@ -4,6 +4,7 @@ import { ApiError, problemResponses } from "../../errors.ts";
 import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
 import { getUser, publicUser } from "../../identity/users.ts";
 import { UserSchema } from "../admin/user-schemas.ts";
+import { ANY_KEY } from "../../auth/scopes.ts";
 
 export const MeSchema = UserSchema.extend({
   auth: z.object({ type: z.enum(["user", "api_key"]), api_key_id: z.string().optional(), scopes: z.array(z.string()).optional() }),
@@ -15,7 +16,7 @@ const route = createRoute({
   operationId: "getMe",
   tags: ["Auth"],
   summary: "Who am I",
-  ...access({ roles: ANY_ROLE }),
+  ...access({ roles: ANY_ROLE, scope: ANY_KEY }),
   responses: { 200: { description: "The caller", content: { "application/json": { schema: MeSchema } } }, ...problemResponses(401, 403) },
 });
 

@@ -48,7 +48,7 @@ const route = createRoute({
   operationId: "listReceivedBatches",
   tags: ["Transfer"],
   summary: "Batches received, newest first, with their outcome",
-  ...courierAccess(),
+  ...courierAccess("transfer:read"),
   request: { query: PageQuery.extend({ outcome: ReceiptOutcomeSchema.optional() }) },
   responses: { 200: { description: "Receipts", content: { "application/json": { schema: listSchema(ReceiptSchema, "ReceivedBatchList") } } }, ...problemResponses(400, 401, 403) },
 });

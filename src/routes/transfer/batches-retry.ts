@@ -12,7 +12,7 @@ const route = createRoute({
   operationId: "retryBatch",
   tags: ["Transfer"],
   summary: "Judge a quarantined or held batch again (e.g. after configuring the peer's rotated key)",
-  ...courierAccess(),
+  ...courierAccess("transfer:write"),
   request: { params: z.object({ id: z.string().min(1).max(64).openapi({ description: "receipt_id" }) }) },
   responses: { 200: { description: "Outcome", content: { "application/json": { schema: ImportResultSchema } } }, ...problemResponses(401, 403, 404, 409, 503) },
 });

@@ -12,7 +12,7 @@ const route = createRoute({
   operationId: "retryDeadLetter",
   tags: ["Transfer"],
   summary: "Apply a received dead letter again (after an upgrade), or put an outgoing one back into the outbox",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "transfer:write" }),
   request: { params: z.object({ id: z.string().min(1).max(64) }) },
   responses: { 200: { description: "The dead letter, resolved", content: { "application/json": { schema: DeadLetterSchema } } }, ...problemResponses(401, 403, 404, 409, 422) },
 });

@@ -14,7 +14,7 @@ const route = createRoute({
   operationId: "exportNow",
   tags: ["Transfer"],
   summary: "Export the outbox now (resend: re-sign batches unacknowledged past the threshold)",
-  ...courierAccess(),
+  ...courierAccess("transfer:write"),
   request: { body: { required: false, content: { "application/json": { schema: z.object({ resend: z.boolean().default(false) }).strict().openapi("ExportRequest") } } } },
   responses: {
     200: { description: "What was exported", content: { "application/json": { schema: z.object({ exported: z.array(Exported), resent: z.array(Exported) }).openapi("ExportResult") } } },

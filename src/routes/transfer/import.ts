@@ -12,7 +12,7 @@ const route = createRoute({
   operationId: "importNow",
   tags: ["Transfer"],
   summary: "Import now: files placed in the inbox area, then held batches whose gap has filled",
-  ...courierAccess(),
+  ...courierAccess("transfer:write"),
   responses: {
     200: { description: "Outcomes", content: { "application/json": { schema: z.object({ results: z.array(ImportResultSchema) }).openapi("ImportRun") } } },
     ...problemResponses(401, 403, 409, 503),

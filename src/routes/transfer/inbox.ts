@@ -17,7 +17,7 @@ const route = createRoute({
   operationId: "uploadBatch",
   tags: ["Transfer"],
   summary: "Upload one batch file (the raw file is the body); answers with the verification outcome",
-  ...courierAccess(),
+  ...courierAccess("transfer:write"),
   request: { body: { required: true, content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } } },
   responses: {
     200: { description: "Outcome", content: { "application/json": { schema: ImportResultSchema } } },

@@ -11,7 +11,7 @@ const route = createRoute({
   operationId: "downloadBatch",
   tags: ["Transfer"],
   summary: "Download one batch file",
-  ...courierAccess(),
+  ...courierAccess("transfer:read"),
   request: { params: z.object({ batchId: z.string().min(1).max(64) }) },
   responses: {
     200: { description: "The batch file", content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },

@@ -28,7 +28,7 @@ const route = createRoute({
   operationId: "listOutbox",
   tags: ["Transfer"],
   summary: "Batches this network exported (default: not yet acknowledged), oldest first",
-  ...courierAccess(),
+  ...courierAccess("transfer:read"),
   request: { query: PageQuery.extend({ include_acknowledged: z.enum(["true", "false"]).default("false") }) },
   responses: { 200: { description: "Batches", content: { "application/json": { schema: listSchema(OutboxItemSchema, "OutboxList") } } }, ...problemResponses(400, 401, 403) },
 });

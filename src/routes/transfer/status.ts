@@ -10,7 +10,7 @@ const route = createRoute({
   operationId: "getTransferStatus",
   tags: ["Transfer"],
   summary: "Per direction: last exported, acknowledged, imported; held gaps; quarantined; backlog",
-  ...courierAccess(),
+  ...courierAccess("transfer:read"),
   responses: { 200: { description: "Status", content: { "application/json": { schema: z.record(z.string(), z.unknown()).openapi("TransferStatus") } } }, ...problemResponses(401, 403) },
 });
 

@@ -31,7 +31,7 @@ const route = createRoute({
   operationId: "supersedeBatch",
   tags: ["Transfer"],
   summary: "Re-sign an unacknowledged batch without some of its records (the peer quarantined it); carry the new file instead",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "transfer:write" }),
   request: {
     params: z.object({ sequence: z.coerce.number().int().min(1).openapi({ description: "The outgoing sequence" }) }),
     body: { required: true, content: { "application/json": { schema: SupersedeSchema } } },

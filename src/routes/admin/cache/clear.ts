@@ -37,7 +37,7 @@ const route = createRoute({
   operationId: "clearCache",
   tags: ["Cache"],
   summary: "Delete every cache entry of this network (only keys under its namespace; never the whole Redis database)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "cache:write" }),
   responses: { 200: { description: "Cleared", content: { "application/json": { schema: CacheClearedSchema } } }, ...problemResponses(401, 403, 503) },
 });
 

@@ -11,7 +11,7 @@ const route = createRoute({
   operationId: "getCacheHealth",
   tags: ["Cache"],
   summary: "Whether the cache store answers, and how fast (200 either way; `status` says)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "cache:read" }),
   responses: { 200: { description: "Health", content: { "application/json": { schema: CacheHealthSchema } } }, ...problemResponses(401, 403) },
 });
 

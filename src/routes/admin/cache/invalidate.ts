@@ -12,7 +12,7 @@ const route = createRoute({
   operationId: "invalidateCache",
   tags: ["Cache"],
   summary: "Delete the cache entries whose keys match a pattern (found with SCAN, never KEYS)",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "cache:write" }),
   request: { body: { required: true, content: { "application/json": { schema: InvalidateSchema } } } },
   responses: { 200: { description: "Deleted", content: { "application/json": { schema: CacheClearedSchema } } }, ...problemResponses(400, 401, 403, 503) },
 });

@@ -11,7 +11,7 @@ const route = createRoute({
   operationId: "getCacheStats",
   tags: ["Cache"],
   summary: "Cache statistics: hits, misses, hit ratio, errors, keys, store, since when",
-  ...access({ roles: ["admin"] }),
+  ...access({ roles: ["admin"], scope: "cache:read" }),
   responses: { 200: { description: "Statistics", content: { "application/json": { schema: CacheStatsSchema } } }, ...problemResponses(401, 403) },
 });
 
