@@ -59,7 +59,7 @@ export async function matrixMatchesDocument(app: AirlockApp, s: Services) {
   const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, Op>> };
   const ops = Object.entries(doc.paths).flatMap(([template, methods]) =>
     Object.entries(methods)
-      .filter(([, op]) => op.security)
+      .filter(([, op]) => Array.isArray(op.security) && op.security.length > 0) // public operations declare security: []
       .map(([method, op]) => ({ name: `${method.toUpperCase()} ${template}`, method: method.toUpperCase(), re: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`), op })),
   );
   const admin = await seedUser(s, { role: "admin" });
@@ -67,6 +67,9 @@ export async function matrixMatchesDocument(app: AirlockApp, s: Services) {
   for (const r of MATRIX) {
     const path = typeof r.path === "string" ? r.path : await r.path({ s, caller: admin });
     const matches = ops.filter((o) => o.method === r.method && o.re.test(path));
+    // A route the other network serves is not in this network's document (it answers a problem here).
+    const ok = r.ok(s.config.role);
+    if (typeof ok === "object" && (ok.code === "owned_by_other_network" || ok.code === "wrong_network") && matches.length === 0) continue;
     expect(matches.map((m) => m.name), `${r.method} ${path}`).toHaveLength(1);
     const [{ name, op }] = matches;
     covered.add(name);
