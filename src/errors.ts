@@ -42,7 +42,6 @@ export const CATALOG = {
   wrong_network: { status: 404, title: "Not available on this network" },
   rate_limited: { status: 429, title: "Too many requests" },
   not_a_batch: { status: 400, title: "Not a batch file" },
-  record_not_transferable: { status: 422, title: "The record could not cross to the other network" },
   dead_letter_invalid: { status: 422, title: "The record still does not pass its schema" },
   not_supersedable: { status: 409, title: "This batch cannot be superseded" },
   transfer_not_configured: { status: 503, title: "Transfer keys not configured" },

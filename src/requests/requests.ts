@@ -7,8 +7,8 @@ import { newId } from "../lib/ids.ts";
 import { outboxInsert } from "../transfer/outbox.ts";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
 import type { Statement } from "../deps/db/database.ts";
-import { FINAL_STATUSES, RequestRecordSchema, requestRecord, type RequestRow } from "./records.ts";
-import { assertJsonValue, assertRecordCrosses } from "./record-check.ts";
+import { FINAL_STATUSES, requestRecord, type RequestRow } from "./records.ts";
+import { assertJsonValue } from "./record-check.ts";
 import { abandonIdempotent, beginIdempotent, completeIdempotentStatement, fingerprintOf } from "./idempotency.ts";
 import { estimateAnswer, type Estimate } from "./estimate.ts";
 
@@ -127,9 +127,8 @@ export async function submitRequest(
     processorNextAt: null,
     processorError: null,
   };
-  // The record exactly as it will enter the outbox, checked as the master's importer will check it.
-  const record = requestRecord(row);
-  assertRecordCrosses(s, "request", RequestRecordSchema, record);
+  // Built (and so checked as the master's importer will check it) before anything is written.
+  const toOutbox = outboxInsert(s, "request", row.id, row.replicaVersion, requestRecord(row));
   if (idempotencyKey !== undefined) {
     const outcome = await beginIdempotent(s, p.userId, idempotencyKey, await fingerprintOf(payload));
     if (outcome.kind === "replay") return { status: 202, body: outcome.body, replayed: true };
@@ -139,7 +138,7 @@ export async function submitRequest(
   const statements: Statement[] = [
     s.db.orm.insert(requests).values(row),
     eventStatement(s, { requestId: row.id, status: "submitted", at: now, network: s.config.networkId }),
-    outboxInsert(s, "request", row.id, row.replicaVersion, record),
+    toOutbox,
   ];
   if (idempotencyKey !== undefined) statements.push(completeIdempotentStatement(s, p.userId, idempotencyKey, 202, body));
   try {
@@ -164,15 +163,14 @@ export async function cancelRequest(s: Services, r: RequestRow): Promise<Request
   }
   const now = s.clock.now().toISOString();
   const next: RequestRow = { ...r, status: "cancelled", cancelledAt: now, updatedAt: now, replicaVersion: r.replicaVersion + 1 };
-  const record = requestRecord(next);
-  assertRecordCrosses(s, "request", RequestRecordSchema, record);
+  const toOutbox = outboxInsert(s, "request", r.id, next.replicaVersion, requestRecord(next));
   try {
     await s.db.batch([
       // Only if nobody changed it meanwhile (an import may have just answered it).
       ...guard(s.db, sql`exists (select 1 from requests where id = ${r.id} and replica_version = ${r.replicaVersion} and master_version = ${r.masterVersion})`),
       s.db.orm.update(requests).set({ status: next.status, cancelledAt: now, updatedAt: now, replicaVersion: next.replicaVersion }).where(eq(requests.id, r.id)),
       eventStatement(s, { requestId: r.id, status: "cancelled", at: now, network: s.config.networkId }),
-      outboxInsert(s, "request", r.id, next.replicaVersion, record),
+      toOutbox,
     ]);
   } catch (e) {
     if (!isGuardFailure(e)) throw e;

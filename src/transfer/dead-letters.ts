@@ -8,9 +8,8 @@ import { ApiError } from "../errors.ts";
 import { writeWithAudit, type AuditInput } from "../audit/audit.ts";
 import { newId } from "../lib/ids.ts";
 import { bounded, MAX_REASON } from "../lib/text.ts";
-import { KIND_BY_NAME } from "../record-kinds.ts";
 import type { BatchRecord } from "./batch/index.ts";
-import { parseRecordData } from "./contract.ts";
+import { judgeRecords } from "./judge.ts";
 import { outboxInsert } from "./outbox.ts";
 import { transferReportKind, type TransferReport } from "./reports.ts";
 
@@ -64,18 +63,12 @@ export async function retryDeadLetter(s: Services, id: string, actor: Pick<Audit
   if (row.status !== "open") throw new ApiError("conflict", { detail: `dead letter ${id} is already ${row.status}` });
   if (row.side === "peer" || !row.record) throw new ApiError("conflict", { detail: "the peer holds this record: retry it on the other network" });
   const record = JSON.parse(row.record) as BatchRecord;
-  const k = KIND_BY_NAME.get(record.kind);
-  if (!k) throw new ApiError("dead_letter_invalid", { detail: `this release still does not know "${bounded(record.kind, 64)}" records` });
-  const parsed = parseRecordData(k, record.data, record.schema ?? 1);
-  if (!parsed.ok) throw new ApiError("dead_letter_invalid", { detail: parsed.reason });
   const now = s.clock.now().toISOString();
-  let statements: Statement[];
-  if (row.side === "in") {
-    if (k.idOf(parsed.value as never) !== record.id) throw new ApiError("dead_letter_invalid", { detail: "the envelope id does not match the data's id" });
-    statements = k.apply(s, [parsed.value as never], { batchSequence: row.batchSequence ?? 0, receivedAt: now });
-  } else {
-    statements = [outboxInsert(s, record.kind, record.id, record.version, record.data)];
-  }
+  // Ours ("out"): the outbox checks it as the peer will. Theirs ("in"): judged by this release.
+  const received = row.side === "in" ? judgeAgain(record) : null;
+  const statements = received
+    ? received.kind.apply(s, [received.value as never], { batchSequence: row.batchSequence ?? 0, receivedAt: now })
+    : [outboxInsert(s, record.kind, record.id, record.version, record.data)];
   const status = row.side === "in" ? "applied" : "requeued";
   const resolvedBy = actor.actorId ?? actor.actorType;
   await writeWithAudit(
@@ -83,8 +76,15 @@ export async function retryDeadLetter(s: Services, id: string, actor: Pick<Audit
     [{ ...actor, action: "transfer.dead_letter.retry", targetType: "dead_letter", targetId: id, details: { side: row.side, kind: row.kind, record_id: row.recordId, result: status } }],
     [...statements, s.db.orm.update(deadLetters).set({ status, resolvedAt: now, resolvedBy }).where(and(eq(deadLetters.id, id), eq(deadLetters.status, "open")))],
   );
-  if (row.side === "in") await k.afterApply?.(s, [parsed.value as never]).catch((e) => s.logger.log("error", "after-apply hook failed", { error: e, dead_letter: id }));
+  if (received) await received.kind.afterApply?.(s, [received.value as never]).catch((e) => s.logger.log("error", "after-apply hook failed", { error: e, dead_letter: id }));
   return { ...row, status, resolvedAt: now, resolvedBy };
+}
+
+/** A received record, judged as the importer judges one (judge.ts); still invalid: 422 with the reason. */
+function judgeAgain(record: BatchRecord) {
+  const { accepted, dead } = judgeRecords([record]);
+  if (dead.length) throw new ApiError("dead_letter_invalid", { detail: dead[0].reason });
+  return accepted[0];
 }
 
 export function deadLetterView(r: DeadLetterRow) {

@@ -98,7 +98,7 @@ describe("no single record stops a direction", () => {
     await roundTrip(net);
   });
 
-  it("a record too large for AIRLOCK_BATCH_MAX_BYTES is set aside at export instead of stopping every export; retry puts it back", async () => {
+  it("a record too large for AIRLOCK_BATCH_MAX_BYTES is set aside at export instead of stopping every export; retrying it while it still does not fit is refused", async () => {
     const net = await linkedNetworks({ AIRLOCK_BATCH_MAX_BYTES: "8192" });
     const uid = await userIdOf(net);
     await rawOutbox(net.replica, "request", "req_big", 1, requestRecord("req_big", uid, "x".repeat(20_000)));
@@ -109,11 +109,12 @@ describe("no single record stops a direction", () => {
     expect(dead.body.items).toEqual([expect.objectContaining({ kind: "request", record_id: "req_big", status: "open", reason: expect.stringMatching(/AIRLOCK_BATCH_MAX_BYTES is 8192/) })]);
     for (const b of await download(net.replica)) await upload(net.master, b.file);
     expect((await net.master.services.db.orm.select().from(requests).where(eq(requests.id, sub.body.id)).all()).length).toBe(1);
-    // Retrying while it still does not fit: back into the outbox, and set aside again at the next export.
+    // Retrying while it still does not fit is refused by the outbox's own check; nothing changes.
     const retry = await net.r(`/v1/transfer/dead-letters/${dead.body.items[0].id}/retry`, { token: net.tokens.replicaAdmin, body: {} });
-    expect(retry.body.status).toBe("requeued");
-    await exportNow(net.replica);
+    expect(retry.status).toBe(413);
+    expect(retry.body).toMatchObject({ code: "payload_too_large", max_record_bytes: 8192 - 1024 });
     expect((await net.r("/v1/transfer/dead-letters?side=out&status=open", { token: net.tokens.replicaAdmin })).body.items).toHaveLength(1);
+    expect((await net.replica.services.db.orm.select().from(outbox).where(eq(outbox.entityId, "req_big")).all()).length).toBe(1);
   });
 });
 
