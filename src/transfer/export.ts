@@ -7,7 +7,7 @@ import { schemaVersion } from "../deps/db/database.ts";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
 import { writeWithAudit } from "../audit/audit.ts";
 import { KIND_BY_NAME, RECORD_KINDS } from "../record-kinds.ts";
-import { buildBatch, encodeRecordLine, splitRecords, utf8Length, ZERO_HASH, type BatchRecord } from "./batch/index.ts";
+import { buildBatch, takeGroup, ZERO_HASH, type BatchRecord } from "./batch/index.ts";
 import { signingKeyOf } from "./keys.ts";
 import { STATE, num, readState, setState } from "./state.ts";
 import { deadLetterStatements } from "./dead-letters.ts";
@@ -38,27 +38,12 @@ async function pending(s: Services, auditFrom: number) {
 
 const schemaOf = (kind: string) => KIND_BY_NAME.get(kind)?.schemaVersion ?? 1;
 
-/**
- * The records, and where each came from (so the export can mark exactly those it carried). A
- * record that could never cross — too large for any batch, or not a valid envelope — is set
- * aside as an outgoing dead letter instead of stopping every later export.
- */
-function toRecords(s: Services, rows: OutboxRow[], audits: AuditRow[]) {
+/** The records, and where each came from (so the export can mark exactly those it carried). */
+function toRecords(rows: OutboxRow[], audits: AuditRow[]) {
   const origin = new Map<BatchRecord, Origin>();
-  const rejected: Array<{ record: BatchRecord; reason: string; seq: number }> = [];
-  const consider = (r: BatchRecord, o: Origin) => {
-    let size: number;
-    try {
-      size = utf8Length(encodeRecordLine(r)) + 1;
-    } catch (e) {
-      return rejected.push({ record: r, reason: e instanceof Error ? e.message : String(e), seq: o.seq });
-    }
-    if (size > s.config.transfer.maxRawBytes) return rejected.push({ record: r, reason: `the record is ${size} bytes as a body line; AIRLOCK_BATCH_MAX_BYTES is ${s.config.transfer.maxRawBytes}`, seq: o.seq });
-    origin.set(r, o);
-  };
-  for (const r of rows) consider({ kind: r.kind, id: r.entityId, version: r.version, schema: schemaOf(r.kind), data: JSON.parse(r.payload) as Record<string, unknown> }, { src: "outbox", seq: r.seq });
-  for (const a of audits) consider({ kind: "audit", id: a.id, version: a.seq, schema: schemaOf("audit"), data: { ...a } }, { src: "audit", seq: a.seq });
-  return { origin, rejected };
+  for (const r of rows) origin.set({ kind: r.kind, id: r.entityId, version: r.version, schema: schemaOf(r.kind), data: JSON.parse(r.payload) as Record<string, unknown> }, { src: "outbox", seq: r.seq });
+  for (const a of audits) origin.set({ kind: "audit", id: a.id, version: a.seq, schema: schemaOf("audit"), data: { ...a } }, { src: "audit", seq: a.seq });
+  return origin;
 }
 
 /**
@@ -81,12 +66,14 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
     const ackNeeded = num(state[STATE.inLastWithRecords]) > num(state[STATE.outLastAckSent]);
     if (!work && !ackNeeded) break;
 
-    const { origin, rejected } = toRecords(s, work ? rows : [], work ? audits : []);
+    const origin = toRecords(work ? rows : [], work ? audits : []);
+    // A record that could never cross (too large for any batch, or not a valid envelope) is set
+    // aside as an outgoing dead letter instead of stopping every later export.
+    const { group, rejected } = takeGroup([...origin.keys()], { maxRecords: s.config.transfer.maxRecords, maxRawBytes: s.config.transfer.maxRawBytes });
     if (rejected.length) {
-      await setAside(s, rejected);
+      await setAside(s, rejected.map((r) => ({ ...r, seq: origin.get(r.record)!.seq })));
       continue;
     }
-    const group = origin.size ? splitRecords([...origin.keys()], { maxRecords: s.config.transfer.maxRecords, maxRawBytes: s.config.transfer.maxRawBytes })[0] : [];
     const last = await s.db.orm.select().from(batchesOut).orderBy(desc(batchesOut.sequence)).limit(1).get();
     const sequence = (last?.sequence ?? 0) + 1;
     const built = await buildBatch({

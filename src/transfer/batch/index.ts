@@ -5,8 +5,8 @@ export { generateSigningKey, importPrivateKey, importPublicKey, parseSigningKey,
 export type { PeerKeySet, SigningKeyPair } from "./keys.ts";
 export { FORMAT_VERSION, READABLE_FORMATS, manifestSchema, manifestV1Schema, recordSchema } from "./manifest.ts";
 export type { Manifest, ManifestV2, BatchRecord } from "./manifest.ts";
-export { buildBatch, splitRecords, signManifest } from "./write.ts";
-export { encodeRecordLine, utf8Length } from "./records.ts";
+export { buildBatch, splitRecords, takeGroup, signManifest } from "./write.ts";
+export { utf8Length } from "./records.ts";
 export type { BuildBatchInput, BuiltBatch, SigningKeyInput, SplitLimits } from "./write.ts";
 export { verifyBatch, readManifestUnverified, readOwnBatch, DEFAULT_LIMITS } from "./read.ts";
 export type { VerifyResult, VerifyFailure, VerifyFailureCode, VerifyLimits, VerifyOptions, UnverifiedManifest } from "./read.ts";

@@ -98,28 +98,53 @@ export interface SplitLimits {
   maxRawBytes: number;
 }
 
-/**
- * Groups records, in order, so that each group fits one batch under both limits. A record whose
- * own line exceeds maxRawBytes can never be sent: that throws, naming the record.
- */
-export function splitRecords<R extends BatchRecord>(records: readonly R[], limits: SplitLimits): R[][] {
+export interface TakenGroup<R> {
+  /** The first records, in order, that fit one batch together. */
+  group: R[];
+  /** Records met on the way that can never be sent (too large alone, or not a valid envelope). */
+  rejected: Array<{ record: R; reason: string }>;
+  /** How many of the input records were looked at (group + rejected). */
+  taken: number;
+}
+
+/** The first batch's worth of `records`, each record encoded once, setting apart those that can never be sent. */
+export function takeGroup<R extends BatchRecord>(records: readonly R[], limits: SplitLimits): TakenGroup<R> {
   if (!(limits.maxRecords >= 1) || !(limits.maxRawBytes >= 1)) throw new Error("splitRecords: limits must be at least 1");
-  const groups: R[][] = [];
-  let current: R[] = [];
+  const out: TakenGroup<R> = { group: [], rejected: [], taken: 0 };
   let bytes = 0;
   for (const r of records) {
-    const size = utf8Length(encodeRecordLine(r)) + 1; // + "\n"
+    let size: number;
+    try {
+      size = utf8Length(encodeRecordLine(r)) + 1; // + "\n"
+    } catch (e) {
+      out.rejected.push({ record: r, reason: e instanceof Error ? e.message : String(e) });
+      out.taken++;
+      continue;
+    }
     if (size > limits.maxRawBytes) {
-      throw new Error(`record ${describeRecord(r)} is ${size} bytes as a body line, more than the ${limits.maxRawBytes}-byte batch limit; it cannot be sent`);
+      out.rejected.push({ record: r, reason: `record ${describeRecord(r)} is ${size} bytes as a body line, more than the ${limits.maxRawBytes}-byte batch limit; it cannot be sent` });
+      out.taken++;
+      continue;
     }
-    if (current.length > 0 && (current.length >= limits.maxRecords || bytes + size > limits.maxRawBytes)) {
-      groups.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(r);
+    if (out.group.length > 0 && (out.group.length >= limits.maxRecords || bytes + size > limits.maxRawBytes)) break;
+    out.group.push(r);
     bytes += size;
+    out.taken++;
   }
-  if (current.length > 0) groups.push(current);
+  return out;
+}
+
+/**
+ * Groups records, in order, so that each group fits one batch under both limits. A record whose
+ * own line exceeds maxRawBytes (or is not a valid envelope) can never be sent: that throws, naming it.
+ */
+export function splitRecords<R extends BatchRecord>(records: readonly R[], limits: SplitLimits): R[][] {
+  const groups: R[][] = [];
+  for (let rest = records; rest.length; ) {
+    const { group, rejected, taken } = takeGroup(rest, limits);
+    if (rejected.length) throw new Error(rejected[0].reason);
+    if (group.length) groups.push(group);
+    rest = rest.slice(taken);
+  }
   return groups;
 }
