@@ -81,10 +81,16 @@ export async function retryReceipt(s: Services, receiptId: string): Promise<Impo
   return result;
 }
 
+/** The bytes being judged, and their SHA-256 when the receipt does not have it yet. */
+interface ReceivedFile {
+  bytes: Uint8Array;
+  sha: string | null;
+}
+
 type Fields = { reason?: string; manifest?: Manifest; report?: boolean };
 
 /** Any outcome but applied. A quarantined file is copied aside BEFORE the receipt says so. */
-async function finish(s: Services, receiptId: string, outcome: "replay" | "held" | "quarantined" | "superseded", fields: Fields, bytes: Uint8Array): Promise<ImportResult> {
+async function finish(s: Services, receiptId: string, outcome: "replay" | "held" | "quarantined" | "superseded", fields: Fields, file: ReceivedFile): Promise<ImportResult> {
   const m = fields.manifest;
   const reason = fields.reason === undefined ? undefined : bounded(fields.reason, MAX_REASON);
   const audit: AuditInput = {
@@ -95,11 +101,11 @@ async function finish(s: Services, receiptId: string, outcome: "replay" | "held"
     targetId: m?.batch_id ?? receiptId,
     details: { receipt: receiptId, result: outcome, sequence: m?.sequence ?? null, reason: reason ?? null },
   };
-  if (outcome === "quarantined") await s.batches.put("quarantine", receiptFile(receiptId), bytes);
+  if (outcome === "quarantined") await s.batches.put("quarantine", receiptFile(receiptId), file.bytes);
   const statements: Statement[] = [
     s.db.orm
       .update(batchesIn)
-      .set({ outcome, reason: reason ?? null, fileSha256: await sha256Hex(bytes), batchId: m?.batch_id ?? null, sequence: m?.sequence ?? null, sourceNetwork: m?.source ?? null, records: m?.records ?? null, bodySha256: m?.body_sha256 ?? null, supersedes: m && supersedesOf(m).length ? JSON.stringify(supersedesOf(m)) : null })
+      .set({ outcome, reason: reason ?? null, ...(file.sha ? { fileSha256: file.sha } : {}), batchId: m?.batch_id ?? null, sequence: m?.sequence ?? null, sourceNetwork: m?.source ?? null, records: m?.records ?? null, bodySha256: m?.body_sha256 ?? null, supersedes: m && supersedesOf(m).length ? JSON.stringify(supersedesOf(m)) : null })
       .where(eq(batchesIn.id, receiptId)),
   ];
   // The sender's operator learns that its genuine batch was refused, and why.
@@ -123,24 +129,26 @@ export async function processReceipt(s: Services, receiptId: string, stored?: Ui
     ]);
     return { receipt_id: receiptId, id: receiptId, sequence: null, outcome: "quarantined", reason };
   }
+  // An upload's receipt has its SHA-256 already; a file found in the inbox area gets it now.
+  const file: ReceivedFile = { bytes, sha: stored ? null : await sha256Hex(bytes) };
   const v = await verifyBatch(bytes, { expectedDestination: s.config.networkId, peerKeys: await peerKeysOf(s), now: s.clock.now(), limits: limits(s) });
-  if (!v.ok) return finish(s, receiptId, "quarantined", { reason: `${v.code}: ${v.reason}` }, bytes);
+  if (!v.ok) return finish(s, receiptId, "quarantined", { reason: `${v.code}: ${v.reason}` }, file);
   const m = v.manifest;
-  if (m.source !== s.config.peerNetworkId) return finish(s, receiptId, "quarantined", { reason: `sent by ${m.source}, not the peer ${s.config.peerNetworkId}`, manifest: m }, bytes);
+  if (m.source !== s.config.peerNetworkId) return finish(s, receiptId, "quarantined", { reason: `sent by ${m.source}, not the peer ${s.config.peerNetworkId}`, manifest: m }, file);
   const state = await readState(s);
   const last = num(state[STATE.inLastSequence]);
   // Nothing of an already applied sequence is ever applied again, so that is judged first.
-  if (m.sequence <= last) return judgeOld(s, receiptId, m, bytes);
+  if (m.sequence <= last) return judgeOld(s, receiptId, m, file);
   const sender = s.config.role === "response" ? "request" : "response";
   const owned = ownershipProblem(v.records, sender);
-  if (owned) return finish(s, receiptId, "quarantined", { reason: owned, manifest: m, report: true }, bytes);
+  if (owned) return finish(s, receiptId, "quarantined", { reason: owned, manifest: m, report: true }, file);
   if (m.sequence > last + 1) {
     const gap = m.sequence - 1 === last + 1 ? `${last + 1}` : `${last + 1}–${m.sequence - 1}`;
-    return finish(s, receiptId, "held", { reason: `waiting for sequence ${gap}`, manifest: m }, bytes);
+    return finish(s, receiptId, "held", { reason: `waiting for sequence ${gap}`, manifest: m }, file);
   }
   const expectedPrev = last === 0 ? ZERO_HASH : (state[STATE.inLastBodySha] ?? "");
   const aliases = JSON.parse(state[STATE.inLastSuperseded] ?? "[]") as string[];
-  if (m.prev_hash !== expectedPrev && !aliases.includes(m.prev_hash)) return finish(s, receiptId, "quarantined", { reason: `prev_hash does not match batch ${last}`, manifest: m, report: true }, bytes);
+  if (m.prev_hash !== expectedPrev && !aliases.includes(m.prev_hash)) return finish(s, receiptId, "quarantined", { reason: `prev_hash does not match batch ${last}`, manifest: m, report: true }, file);
 
   const judged = judgeRecords(v.records);
   // The chain covers every audit entry that arrived, including those set aside for their content.
@@ -149,15 +157,15 @@ export async function processReceipt(s: Services, receiptId: string, stored?: Ui
   if (audits.length) {
     const head = state[STATE.inPeerAuditHash] ? { seq: num(state[STATE.inPeerAuditSeq]), hash: state[STATE.inPeerAuditHash]! } : await peerChainHead(s);
     const checked = await checkPeerChain(s, head, audits);
-    if (!checked.ok) return finish(s, receiptId, "quarantined", { reason: checked.reason, manifest: m, report: true }, bytes);
+    if (!checked.ok) return finish(s, receiptId, "quarantined", { reason: checked.reason, manifest: m, report: true }, file);
     chain = checked.head;
   }
 
   try {
-    await apply(s, receiptId, m, judged, last, chain, state[STATE.inIgnoredFields], await sha256Hex(bytes));
+    await apply(s, receiptId, m, judged, last, chain, state[STATE.inIgnoredFields], file.sha);
   } catch (e) {
     // Another importer applied this sequence meanwhile: it is now a replay.
-    if (isGuardFailure(e)) return processReceipt(s, receiptId, bytes);
+    if (isGuardFailure(e)) return processReceipt(s, receiptId, stored);
     throw e;
   }
   await s.batches.delete("inbox", receiptFile(receiptId));
@@ -170,22 +178,22 @@ export async function processReceipt(s: Services, receiptId: string, stored?: Ui
 }
 
 /** A sequence already applied: a replay, a superseded copy, or someone rewriting history. */
-async function judgeOld(s: Services, receiptId: string, m: Manifest, bytes: Uint8Array): Promise<ImportResult> {
+async function judgeOld(s: Services, receiptId: string, m: Manifest, file: ReceivedFile): Promise<ImportResult> {
   const applied = await s.db.orm
     .select({ body: batchesIn.bodySha256, id: batchesIn.id, supersedes: batchesIn.supersedes })
     .from(batchesIn)
     .where(and(eq(batchesIn.sequence, m.sequence), eq(batchesIn.outcome, "applied")))
     .get();
   if (!applied || applied.body === m.body_sha256) {
-    return finish(s, receiptId, "replay", { reason: `sequence ${m.sequence} was already applied${applied ? ` (receipt ${applied.id})` : ""}`, manifest: m }, bytes);
+    return finish(s, receiptId, "replay", { reason: `sequence ${m.sequence} was already applied${applied ? ` (receipt ${applied.id})` : ""}`, manifest: m }, file);
   }
   if ((JSON.parse(applied.supersedes ?? "[]") as string[]).includes(m.body_sha256)) {
-    return finish(s, receiptId, "superseded", { reason: `sequence ${m.sequence} was superseded by the batch applied in receipt ${applied.id}`, manifest: m }, bytes);
+    return finish(s, receiptId, "superseded", { reason: `sequence ${m.sequence} was superseded by the batch applied in receipt ${applied.id}`, manifest: m }, file);
   }
   if (supersedesOf(m).includes(applied.body ?? "")) {
-    return finish(s, receiptId, "replay", { reason: `sequence ${m.sequence} was already applied (receipt ${applied.id}); it can no longer be superseded`, manifest: m }, bytes);
+    return finish(s, receiptId, "replay", { reason: `sequence ${m.sequence} was already applied (receipt ${applied.id}); it can no longer be superseded`, manifest: m }, file);
   }
-  return finish(s, receiptId, "quarantined", { reason: `sequence ${m.sequence} was already applied with different content (receipt ${applied.id})`, manifest: m }, bytes);
+  return finish(s, receiptId, "quarantined", { reason: `sequence ${m.sequence} was already applied with different content (receipt ${applied.id})`, manifest: m }, file);
 }
 
 function mergeIgnored(previous: string | undefined, now: Judged["ignored"]): string | null {
@@ -196,7 +204,7 @@ function mergeIgnored(previous: string | undefined, now: Judged["ignored"]): str
 }
 
 /** The whole batch in one atomic db.batch, guarded so it applies exactly after `last`. */
-async function apply(s: Services, receiptId: string, m: Manifest, judged: Judged, last: number, chain: { seq: number; hash: string } | null, ignoredBefore: string | undefined, fileSha: string) {
+async function apply(s: Services, receiptId: string, m: Manifest, judged: Judged, last: number, chain: { seq: number; hash: string } | null, ignoredBefore: string | undefined, fileSha: string | null) {
   const now = s.clock.now().toISOString();
   const ctx = { batchSequence: m.sequence, receivedAt: now };
   const statements: Statement[] = [...guard(s.db, stateIs(STATE.inLastSequence, last))];
@@ -216,7 +224,7 @@ async function apply(s: Services, receiptId: string, m: Manifest, judged: Judged
     s.db.orm.update(batchesOut).set({ acknowledgedAt: now }).where(and(lte(batchesOut.sequence, m.ack), isNull(batchesOut.acknowledgedAt))),
     s.db.orm
       .update(batchesIn)
-      .set({ outcome: "applied", reason: null, appliedAt: now, fileSha256: fileSha, batchId: m.batch_id, sequence: m.sequence, sourceNetwork: m.source, records: m.records, bodySha256: m.body_sha256, supersedes: superseded.length ? JSON.stringify(superseded) : null })
+      .set({ outcome: "applied", reason: null, appliedAt: now, ...(fileSha ? { fileSha256: fileSha } : {}), batchId: m.batch_id, sequence: m.sequence, sourceNetwork: m.source, records: m.records, bodySha256: m.body_sha256, supersedes: superseded.length ? JSON.stringify(superseded) : null })
       .where(eq(batchesIn.id, receiptId)),
   );
   // Other copies of this sequence waiting here are settled by this one.

@@ -60,6 +60,9 @@ async function setAside(s: Services, receiptId: string, fileName: string, size: 
   return { receipt_id: receiptId, id: receiptId, sequence: null, outcome: "quarantined", reason };
 }
 
+/** A receipt for a file not read yet: judging it reads it once and records its SHA-256. */
+const pendingReceipt = (s: Services, id: string, fileName: string, size: number) => ({ id, fileName, fileSha256: "", bytes: size, outcome: "pending" as const, receivedAt: s.clock.now().toISOString() });
+
 /** One file in the inbox area that we did not name, or a receipt file a crash left behind. */
 async function takeFile(s: Services, f: { name: string; size: number }, known: Map<string, string>, results: ImportResult[]) {
   const ours = RECEIPT_FILE.exec(f.name)?.[1];
@@ -80,8 +83,7 @@ async function takeFile(s: Services, f: { name: string; size: number }, known: M
       results.push(await setAside(s, ours, "(recovered)", f.size, `the file is ${f.size} bytes; the limit is ${maxFileBytes(s)}`));
       return;
     }
-    const bytes = await s.batches.get("inbox", f.name);
-    if (bytes) await s.db.orm.insert(batchesIn).values({ id: ours, fileName: "(recovered)", fileSha256: await sha256Hex(bytes), bytes: bytes.length, outcome: "pending", receivedAt: s.clock.now().toISOString() }).onConflictDoNothing();
+    await s.db.orm.insert(batchesIn).values(pendingReceipt(s, ours, "(recovered)", f.size)).onConflictDoNothing();
     return;
   }
   const receiptId = newId("rcv");
@@ -95,8 +97,7 @@ async function takeFile(s: Services, f: { name: string; size: number }, known: M
   }
   // Renamed first, then the receipt: a crash in between leaves a receipt file, recovered above.
   await s.batches.adopt("inbox", f.name, "inbox", receiptFile(receiptId));
-  const bytes = await s.batches.get("inbox", receiptFile(receiptId));
-  if (bytes) await s.db.orm.insert(batchesIn).values({ id: receiptId, fileName: shown, fileSha256: await sha256Hex(bytes), bytes: bytes.length, outcome: "pending", receivedAt: s.clock.now().toISOString() });
+  await s.db.orm.insert(batchesIn).values(pendingReceipt(s, receiptId, shown, f.size));
 }
 
 async function outcomesOf(s: Services, names: string[]): Promise<Map<string, string>> {
