@@ -5,16 +5,12 @@ import { outbox } from "../../schema/index.ts";
 import { nodeApp } from "./node-app.ts";
 import { COURIER, carry, type Net } from "./transfer.ts";
 import { seedSession } from "../shared/identity-fixtures.ts";
+import { sendJson, type JsonInit } from "./http.ts";
 
 export const PASSWORD = "a long enough password";
 
-export function caller(n: Net) {
-  return async (path: string, init: { method?: string; token?: string; body?: unknown } = {}) => {
-    const res = await n.app.request(path, { method: init.method ?? (init.body === undefined ? "GET" : "POST"), headers: { ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...(init.body !== undefined ? { "content-type": "application/json" } : {}) }, body: init.body === undefined ? undefined : JSON.stringify(init.body) }, {});
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as any };
-  };
-}
+/** JSON calls into a network's app. */
+export const caller = (n: Net) => (path: string, init?: JsonInit) => sendJson((p, i) => n.app.request(p, i, {}), path, init);
 
 export async function linkedNetworks(env: Record<string, string> = {}) {
   const master: Net = await nodeApp({ NETWORK_ROLE: "response", ...env });

@@ -12,11 +12,23 @@ export interface Spawned {
   stop(): Promise<number | null>;
 }
 
-/** Runs a command from the repo root, collecting stdout+stderr. `group`: its own process group, stopped like Ctrl-C stops a terminal's. */
-export function run(cmd: string, args: string[], env: Record<string, string | undefined>, opts: { group?: boolean } = {}): Spawned {
-  const child = spawn(cmd, args, { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: opts.group });
+export interface RunOptions {
+  /** Its own process group, stopped like Ctrl-C stops a terminal's. */
+  group?: boolean;
+  /** Defaults to the repo root. */
+  cwd?: string;
+  /** `env` is the whole environment (no PATH and HOME added). */
+  exactEnv?: boolean;
+  /** What stop() sends first (SIGINT by default, as Ctrl-C). */
+  stopSignal?: NodeJS.Signals;
+}
+
+/** Runs a command (from the repo root unless told otherwise), collecting stdout+stderr. */
+export function run(cmd: string, args: string[], env: Record<string, string | undefined>, opts: RunOptions = {}): Spawned {
+  const fullEnv = opts.exactEnv ? env : { PATH: process.env.PATH, HOME: process.env.HOME, ...env };
+  const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: fullEnv, stdio: ["ignore", "pipe", "pipe"], detached: opts.group });
   let out = "";
-  const waiters: Array<() => void> = [];
+  const waiters = new Set<() => void>();
   const onData = (d: Buffer) => {
     out += d.toString();
     waiters.forEach((w) => w());
@@ -45,18 +57,19 @@ export function run(cmd: string, args: string[], env: Record<string, string | un
           const hit = lines().find(pred);
           if (hit) {
             clearTimeout(timer);
+            waiters.delete(check);
             resolve(hit);
           }
         };
         const timer = setTimeout(() => reject(new Error(`timed out waiting for a log line; output so far:\n${out}`)), timeoutMs);
-        waiters.push(check);
+        waiters.add(check);
         exited.then(() => setTimeout(() => reject(new Error(`process exited; output:\n${out}`)), 50));
         check();
       });
     },
     async stop() {
       const kill = (sig: NodeJS.Signals) => (opts.group ? process.kill(-child.pid!, sig) : child.kill(sig));
-      if (child.exitCode === null) kill("SIGINT");
+      if (child.exitCode === null && child.signalCode === null) kill(opts.stopSignal ?? "SIGINT");
       const timer = setTimeout(() => kill("SIGKILL"), 10_000);
       const code = await exited;
       clearTimeout(timer);

@@ -9,9 +9,9 @@ import { NodeBatchFolder } from "../../src/transfer/ferry/node-folder.ts";
 import { MemoryLogger } from "../../src/deps/logger.ts";
 import { TEST_ENV, tempDir } from "../helpers/node-app.ts";
 import { transferEnv } from "../helpers/keys.ts";
+import { fetchJson, type Json } from "../helpers/http.ts";
 
 const ADMIN = { email: "root@example.com", password: "root password, long enough" };
-type Json = Record<string, any>;
 
 describe("end to end over HTTP (Node): user → request → batch → master → answer → batch → response", () => {
   let master: RunningServer;
@@ -31,15 +31,7 @@ describe("end to end over HTTP (Node): user → request → batch → master →
     await master?.close();
   });
 
-  const http = async (base: string, path: string, init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
-    const res = await fetch(base + path, {
-      method: init.method ?? "GET",
-      headers: { ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...(init.body !== undefined ? { "content-type": "application/json" } : {}), ...init.headers },
-      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as Json };
-  };
+  const http = fetchJson;
   const login = async (base: string, email: string, password: string) => (await http(base, "/v1/auth/token", { method: "POST", body: { email, password } })).body.access_token as string;
   /** One courier trip: export on `from` (as the courier), then carry its unacknowledged batches to `to`. */
   const trip = async (from: RunningServer, to: RunningServer, name: string) => {

@@ -16,12 +16,12 @@ import { deleteKeysWithPrefix, getRedisUrl, uniquePrefix, type RedisHandle } fro
 import { airlock, airlockRun, buildTestRelease, type Proc, type TestRelease } from "../helpers/release.ts";
 import { ROOT } from "../helpers/spawn.ts";
 import { VERSION } from "../../src/version.ts";
+import { fetchJson, type Json } from "../helpers/http.ts";
 
 const NEWEST = readdirSync(join(ROOT, "migrations")).filter((n) => n.endsWith(".sql")).sort().at(-1)!.replace(/\.sql$/, "");
 
 const ADMIN = { email: "root@example.com", password: "root password, long enough" };
 const MASTER_COURIER = "release-master-courier-token-0123456789abcdef";
-type Json = Record<string, any>;
 
 describe("the release, unpacked and run with node alone", () => {
   let rel: TestRelease;
@@ -73,15 +73,7 @@ describe("the release, unpacked and run with node alone", () => {
     await rel?.cleanup();
   });
 
-  const http = async (base: string, path: string, init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
-    const res = await fetch(base + path, {
-      method: init.method ?? "GET",
-      headers: { ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...(init.body !== undefined ? { "content-type": "application/json" } : {}), ...init.headers },
-      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as Json };
-  };
+  const http = fetchJson;
   const login = async (base: string, email: string, password: string) => (await http(base, "/v1/auth/token", { method: "POST", body: { email, password } })).body.access_token as string | undefined;
   const token = (url: string) => (url === M ? MASTER_COURIER : TEST_ENV.AIRLOCK_COURIER_TOKEN);
   /** One courier trip with the release's ferry: export on `from`, carry to `to`. */

@@ -6,8 +6,8 @@ import { servicesFor, type WorkerEnv } from "../../src/runtime/worker.ts";
 import { TransferClient } from "../../src/transfer/ferry/client.ts";
 import { carry } from "../../src/transfer/ferry/ferry.ts";
 import { MemoryBatchFolder } from "../../src/transfer/ferry/folder.ts";
+import { sendJson, type JsonInit } from "../helpers/http.ts";
 
-type Json = Record<string, any>;
 const WORKER_URL = "http://worker.test";
 
 describe("end to end: request network in workerd, master on Node", () => {
@@ -24,16 +24,7 @@ describe("end to end: request network in workerd, master on Node", () => {
       expect(s.ok).toBe(true);
       return s.push.files.map((f) => f.status);
     };
-    const call = async (base: "m" | "w", path: string, init: { method?: string; token?: string; body?: unknown } = {}) => {
-      const req = {
-        method: init.method ?? "GET",
-        headers: { ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...(init.body !== undefined ? { "content-type": "application/json" } : {}) },
-        body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-      };
-      const res = base === "m" ? await fetch(master.url + path, req) : await app.request(path, req, env);
-      const text = await res.text();
-      return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as Json };
-    };
+    const call = (base: "m" | "w", path: string, init: JsonInit = {}) => sendJson((p, i) => (base === "m" ? fetch(master.url + p, i) : app.request(p, i, env)), path, init);
     const login = async (base: "m" | "w", email: string, password: string) => (await call(base, "/v1/auth/token", { method: "POST", body: { email, password } })).body.access_token as string;
 
     const admin = await login("m", master.admin.email, master.admin.password);
