@@ -1,6 +1,7 @@
 // What the Upstash-compatible endpoint lets through: an allowlist of commands and of Lua
 // scripts (by the SHA-1 of their text). Whoever holds the endpoint's token can then read and
 // change keys, but not reconfigure, flush, replicate, persist or inspect the server.
+import { toHex } from "../lib/crypto.ts";
 
 /** Exactly the commands Airlock's cache (src/deps/cache/upstash.ts) and rate limiter (src/deps/ratelimit/upstash.ts) send. */
 export const AIRLOCK_COMMANDS: readonly string[] = [
@@ -30,8 +31,7 @@ export const DEFAULT_MAX_PIPELINE = 1_000;
 const utf8 = new TextEncoder();
 
 export async function sha1Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", utf8.encode(text)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-1", utf8.encode(text))));
 }
 
 /** A command name fit for an error message (the client controls it). */
