@@ -3,9 +3,6 @@ import type { ResponseRow } from "./records.ts";
 /** JSON media types: `application/json` and any `+json` suffix. */
 export const isJsonType = (contentType: string | null) => !contentType || /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i.test(contentType);
 
-/** A media type with optional parameters, e.g. `text/plain; charset=utf-8`. */
-export const MEDIA_TYPE_RE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+(\s*;\s*[a-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[a-z0-9!#$&^_.+-]+))*$/i;
-
 export const MAX_MEDIA_TYPE_CHARS = 200;
 const MAX_MEDIA_TYPE_PARAMS = 8;
 const TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,127}$/;

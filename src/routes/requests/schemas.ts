@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { REQUEST_STATUSES } from "../../requests/records.ts";
-import { MEDIA_TYPE_RE } from "../../requests/responses.ts";
+import { MAX_MEDIA_TYPE_CHARS, parseMediaType } from "../../requests/responses.ts";
 import { jsonValueSchema, textIssue } from "../../lib/json-limits.ts";
 
 // Any JSON value within the JSON limits (docs/requests.md "Limits"), checked without recursion.
@@ -78,7 +78,12 @@ export const ResponseSchema = z
 export const AnswerSchema = z
   .object({
     body: anyJson("The answer: any JSON value for JSON content types (the default), a string otherwise"),
-    content_type: z.string().trim().max(200).regex(MEDIA_TYPE_RE, "expected a media type like application/json or text/plain; charset=utf-8").optional(),
+    content_type: z
+      .string()
+      .trim()
+      .max(MAX_MEDIA_TYPE_CHARS)
+      .refine((v) => parseMediaType(v) !== null, "expected a media type like application/json or text/plain; charset=utf-8")
+      .optional(),
   })
   .strict()
   .openapi("Answer");
