@@ -44,13 +44,13 @@ import { registerSupersede } from "./routes/transfer/supersede.ts";
 import { registerDeadLettersList } from "./routes/transfer/dead-letters-list.ts";
 import { registerDeadLettersRetry } from "./routes/transfer/dead-letters-retry.ts";
 
-/** The one app factory: every runtime and every test builds the app here. */
 /** The credentials, and the scopes an API key can hold (each operation's `x-airlock-scope` names the one it needs). */
 function bearerDescription(): string {
   const scopes = SCOPE_NAMES.map((n) => `\`${n}\` (${SCOPES[n].roles.join(", ")}): ${SCOPES[n].description}`).join("; ");
   return `Access token, API key (ak_…, also as X-API-Key) or courier token. An API key may do only what its scopes name, within its owner's role; a key without scopes may only call GET /v1/me, and no key manages sessions or keys. Scopes: ${scopes}.`;
 }
 
+/** The one app factory: every runtime and every test builds the app here. */
 export function createApp(services: Services) {
   const app = createRouter(services.config.role);
   app.use(requestId());
