@@ -1,11 +1,13 @@
 // 1,000 requests through a ferry that drops, duplicates, reorders, truncates and
 // bit-flips batch files, re-signs one with a wrong key, sends one to the wrong
-// network and replays old ones. Every request must be answered exactly once,
+// network and replays old ones; meanwhile poison records (what a buggy or newer
+// release might write) become dead letters, and a batch the master quarantines for
+// a record the replica does not own is superseded by the replica's admin. Every request must be answered exactly once,
 // nothing lost or duplicated, every fault reported, and after every single
 // upload each database must hold exactly the union of the batches it applied.
 import { describe, expect, it } from "vitest";
 import { count, eq } from "drizzle-orm";
-import { requests, responses } from "../../schema/index.ts";
+import { auditLog, deadLetters, outbox, requests, responses } from "../../schema/index.ts";
 import { nodeApp } from "../helpers/node-app.ts";
 import { COURIER, carry, download, exportNow, type Net } from "../helpers/transfer.ts";
 import { testKeys } from "../helpers/keys.ts";
@@ -51,6 +53,8 @@ describe("fault injection", () => {
     const loginOn = async (n: Net, email: string) =>
       ((await (await n.app.request("/v1/auth/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: "fault test password" }) }, {})).json()) as { access_token: string }).access_token;
     const userToken = await loginOn(replica, "u@example.com");
+    const userId = ((await (await replica.app.request("/v1/me", { headers: { authorization: `Bearer ${userToken}` } }, {})).json()) as { id: string }).id;
+    const replicaAdmin = await seedSession(replica.services, { role: "admin" });
     const opToken = await loginOn(master, "op@example.com");
 
     // What each side applied, from the files it answered "applied" for (records read back from the verified file).
@@ -97,7 +101,7 @@ describe("fault injection", () => {
         const file = filesByReceipt.get(item.sha256);
         if (!file) throw new Error(`applied a file this test never sent (${item.sha256})`);
         for (const r of await recordsOf(file, to)) {
-          if (r.kind === "request") appliedRequestIds.add(r.id);
+          if (r.kind === "request" && !poisoned.has(r.id)) appliedRequestIds.add(r.id); // poison: a dead letter, never a row
           if (r.kind === "response") appliedResponseIds.add(r.id);
         }
       }
@@ -152,6 +156,30 @@ describe("fault injection", () => {
       for (const item of list.items) seenReceipts.add(item.receipt_id);
     }
 
+    // Straight into the replica's outbox, as a bug would write them: the door's checks never saw them.
+    const poisoned = new Set<string>();
+    const rawOutbox = (kind: string, id: string, data: Record<string, unknown>) =>
+      replica.services.db.orm.insert(outbox).values({ kind, entityId: id, version: 1, payload: JSON.stringify(data), createdAt: new Date().toISOString() });
+    const poison = async (round: number) => {
+      let deep: unknown = 0;
+      for (let i = 0; i < 1800; i++) deep = [deep];
+      const base = { user_id: userId, api_key_id: null, topic: "poison", priority: 0, created_at: "2026-01-01T00:00:00.000Z", cancelled_at: null, version: 1 };
+      for (const [id, extra] of [[`req_poison_deep_${round}`, { body: deep }], [`req_poison_prio_${round}`, { body: 1, priority: 12 }]] as const) {
+        poisoned.add(id);
+        await rawOutbox("request", id, { ...base, id, ...extra });
+      }
+    };
+    let superseded = 0;
+    /** The replica's admin supersedes whatever the master reported quarantining, leaving out the record it refused. */
+    const supersedeRefused = async () => {
+      const status = (await (await replica.app.request("/v1/transfer/status", { headers: COURIER }, {})).json()) as { outgoing: { quarantined_by_peer: Array<{ sequence: number }> } };
+      for (const q of status.outgoing.quarantined_by_peer) {
+        const res = await post(replica, `/v1/transfer/outbox/${q.sequence}/supersede`, replicaAdmin.tokens.access_token, { omit: [{ kind: "user", id: "usr_not_ours" }], reason: "a record the replica does not own" });
+        expect(res.status, await res.clone().text()).toBe(200);
+        superseded++;
+      }
+    };
+
     let submitted = 0;
     const answered = new Set<string>();
     for (let round = 0; round < 200; round++) {
@@ -159,6 +187,8 @@ describe("fault injection", () => {
         const res = await post(replica, "/v1/requests", userToken, { topic: "fault", body: { n: submitted } });
         expect(res.status).toBe(202);
       }
+      if (round === 1 || round === 4) await poison(round);
+      if (round === 2) await rawOutbox("user", "usr_not_ours", { id: "usr_not_ours" }); // its whole batch is quarantined (ownership)
       await faultyTrip(replica, master, "r→m");
       // The operator answers everything received, each request once.
       for (;;) {
@@ -172,6 +202,7 @@ describe("fault injection", () => {
         }
       }
       await faultyTrip(master, replica, "m→r");
+      await supersedeRefused();
       const done = (await replica.services.db.orm.select({ n: count() }).from(responses).get())!.n;
       if (submitted === TOTAL && done === TOTAL) break;
     }
@@ -199,6 +230,18 @@ describe("fault injection", () => {
       else expect(f.outcome).toMatch(/^(replay|held)$/);
     }
     expect(outcomes.held ?? 0, "reordering held some batches").toBeGreaterThan(0);
+
+    // Poison records are dead letters on the master, reported to the replica; the link never stopped.
+    const inMaster = await master.services.db.orm.select().from(deadLetters).all();
+    expect(inMaster.map((d) => [d.side, d.kind, d.recordId, d.status]).sort()).toEqual([...poisoned].sort().map((id) => ["in", "request", id, "open"]));
+    const peerOnReplica = await replica.services.db.orm.select().from(deadLetters).where(eq(deadLetters.side, "peer")).all();
+    expect(peerOnReplica.map((d) => d.recordId).sort()).toEqual([...poisoned].sort());
+    // The quarantined batch was superseded once; the record left out is the replica's one outgoing dead letter.
+    expect(superseded).toBe(1);
+    const outOnReplica = await replica.services.db.orm.select().from(deadLetters).where(eq(deadLetters.side, "out")).all();
+    expect(outOnReplica.map((d) => [d.kind, d.recordId, d.status])).toEqual([["user", "usr_not_ours", "open"]]);
+    expect((await replica.services.db.orm.select().from(auditLog).where(eq(auditLog.action, "transfer.supersede")).all())).toHaveLength(1);
+    expect(outcomes.quarantined ?? 0).toBeGreaterThan(0);
     console.log(`fault injection seed ${SEED}: ${faults.length} faults injected; outcomes ${JSON.stringify(outcomes)}`);
   }, 300_000);
 });
