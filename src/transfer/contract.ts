@@ -43,10 +43,17 @@ export type AnyKind = RecordKind<any>; // eslint-disable-line @typescript-eslint
 
 export type ParsedRecord = { ok: true; value: Record<string, unknown>; ignored: string[] } | { ok: false; reason: string };
 
-/** Known top-level fields of an object schema (zod 4 keeps them in `shape`). */
-function knownFields(schema: z.ZodType): Set<string> | null {
-  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
-  return shape && typeof shape === "object" ? new Set(Object.keys(shape)) : null;
+const fieldsOf = new WeakMap<z.ZodType, ReadonlySet<string> | null>();
+
+/** Known top-level fields of an object schema (zod 4 keeps them in `shape`), worked out once per schema. */
+function knownFields(schema: z.ZodType): ReadonlySet<string> | null {
+  let known = fieldsOf.get(schema);
+  if (known === undefined) {
+    const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
+    known = shape && typeof shape === "object" ? new Set(Object.keys(shape)) : null;
+    fieldsOf.set(schema, known);
+  }
+  return known;
 }
 
 /** Validates one record's data against its kind, any schema version. Never throws. */
@@ -60,7 +67,8 @@ export function parseRecordData(k: AnyKind, data: Record<string, unknown>, schem
       return { ok: false, reason: bounded(`${i.path.join(".") || "data"}: ${i.message}`, MAX_REASON) };
     }
     const known = knownFields(k.schema);
-    const ignored = known ? Object.keys(input).filter((f) => !known.has(f)) : [];
+    const ignored: string[] = [];
+    if (known) for (const f in input) if (!known.has(f)) ignored.push(f);
     return { ok: true, value: parsed.data as Record<string, unknown>, ignored };
   } catch (e) {
     return { ok: false, reason: bounded(`the record cannot be read: ${e instanceof Error ? e.message : String(e)}`, MAX_REASON) };
