@@ -1,6 +1,6 @@
 // Dead letters: records set aside instead of stopping the link, kept with their reason until an
 // admin retries them (after an upgrade, or a raised limit). See docs/transfer.md "Dead letters".
-import { and, eq } from "drizzle-orm";
+import { and, desc, eq, lt } from "drizzle-orm";
 import { deadLetters } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import type { Statement } from "../deps/db/database.ts";
@@ -85,6 +85,12 @@ function judgeAgain(record: BatchRecord) {
   const { accepted, dead } = judgeRecords([record]);
   if (dead.length) throw new ApiError("dead_letter_invalid", { detail: dead[0].reason });
   return accepted[0];
+}
+
+/** Newest first, optionally by side and status, before the id `before` (keyset paging). */
+export function listDeadLetters(s: Services, q: { side?: DeadLetterRow["side"]; status?: DeadLetterRow["status"]; before?: string; limit: number }) {
+  const where = [q.side ? eq(deadLetters.side, q.side) : undefined, q.status ? eq(deadLetters.status, q.status) : undefined, q.before ? lt(deadLetters.id, q.before) : undefined];
+  return s.db.orm.select().from(deadLetters).where(and(...where)).orderBy(desc(deadLetters.id)).limit(q.limit).all();
 }
 
 export function deadLetterView(r: DeadLetterRow) {

@@ -1,10 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import type { App } from "../../lib/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { deadLetters } from "../../../schema/index.ts";
 import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
-import { deadLetterView } from "../../transfer/dead-letters.ts";
+import { deadLetterView, listDeadLetters } from "../../transfer/dead-letters.ts";
 import { courierAccess } from "./access.ts";
 import { DeadLetterSchema } from "./schemas.ts";
 
@@ -23,8 +21,7 @@ export function registerDeadLettersList(app: App) {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
     const cursor = decodeCursor(q.cursor, z.object({ i: z.string() }));
-    const where: Array<SQL | undefined> = [q.side ? eq(deadLetters.side, q.side) : undefined, q.status ? eq(deadLetters.status, q.status) : undefined, cursor ? lt(deadLetters.id, cursor.i) : undefined];
-    const rows = await c.get("services").db.orm.select().from(deadLetters).where(and(...where)).orderBy(desc(deadLetters.id)).limit(q.limit + 1).all();
+    const rows = await listDeadLetters(c.get("services"), { side: q.side, status: q.status, before: cursor?.i, limit: q.limit + 1 });
     const result = page(rows, q.limit, (r) => ({ i: r.id }));
     return c.json({ items: result.items.map(deadLetterView), next_cursor: result.next_cursor }, 200);
   });
