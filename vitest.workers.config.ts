@@ -1,13 +1,13 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { generateSigningKey } from "./src/transfer/batch/keys.ts";
+import { generateNetworkKeys, transferSettings } from "./src/transfer/batch/network-keys.ts";
 
 // The workerd suite: the real Worker entry, real D1 (miniflare) with the real migrations applied.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
-  // Batch keys for this run: the Worker (request network) gets its own private key and the
-  // master's public key; test/workers/e2e.global-setup.ts starts the master with the other halves.
-  const keys = { request: await generateSigningKey(), response: await generateSigningKey() };
+  // Batch keys for this run: the Worker (request network) gets its own private keys and the
+  // master's public keys; test/workers/e2e.global-setup.ts starts the master with the other halves.
+  const keys = { request: await generateNetworkKeys(), response: await generateNetworkKeys() };
   process.env.AIRLOCK_TEST_KEYS = JSON.stringify(keys);
   return {
     plugins: [
@@ -19,8 +19,7 @@ export default defineConfig(async () => {
             AIRLOCK_COURIER_TOKEN: "test-courier-token-0123456789abcdef0123",
             AIRLOCK_MAX_BODY_BYTES: "4096",
             AIRLOCK_JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789",
-            AIRLOCK_SIGNING_KEY: JSON.stringify(keys.request.privateJwk),
-            AIRLOCK_PEER_PUBLIC_KEYS: JSON.stringify([keys.response.publicJwk]),
+            ...transferSettings(keys.request, keys.response),
           },
         },
       }),

@@ -10,7 +10,7 @@ import { buildOnPremServices, readMigrations } from "../src/runtime/onprem.ts";
 import { nodeRuntime } from "../src/runtime/node-server.ts";
 import { MemoryLogger } from "../src/deps/logger.ts";
 import { outbox } from "../schema/index.ts";
-import { generateSigningKey } from "../src/transfer/batch/index.ts";
+import { generateNetworkKeys, transferSettings } from "../src/transfer/batch/network-keys.ts";
 import { exportBatches } from "../src/transfer/export.ts";
 import { receiveUpload } from "../src/transfer/inbox.ts";
 import { applyMigrations } from "../src/deps/db/migrate.ts";
@@ -19,13 +19,12 @@ import { asc } from "drizzle-orm";
 
 const N = Number(process.argv.find((a) => a.startsWith("--records="))?.split("=")[1] ?? 20_000);
 const dir = await mkdtemp(join(tmpdir(), "airlock-bench-"));
-const keys = { request: await generateSigningKey(), response: await generateSigningKey() };
+const keys = { request: await generateNetworkKeys(), response: await generateNetworkKeys() };
 const env = (role: "request" | "response") => ({
   NETWORK_ROLE: role,
   AIRLOCK_DATA_DIR: join(dir, role),
   AIRLOCK_JWT_SECRET: "bench-secret-0123456789abcdef0123456789",
-  AIRLOCK_SIGNING_KEY: JSON.stringify(keys[role].privateJwk),
-  AIRLOCK_PEER_PUBLIC_KEYS: JSON.stringify([keys[role === "request" ? "response" : "request"].publicJwk]),
+  ...transferSettings(keys[role], keys[role === "request" ? "response" : "request"]),
 });
 const services = (role: "request" | "response") => buildOnPremServices(loadConfig(env(role)), { runtime: nodeRuntime(), logger: new MemoryLogger() });
 

@@ -1,15 +1,17 @@
 /**
- * Development secrets for `npm start` (issue 5, item 10): generated on first run into
- * <dataDir>/dev-secrets.json (mode 0600), then reused so tokens, sessions and signatures survive
- * restarts. Per network: the JWT secret, the courier token (used by the automatic ferry) and an
- * Ed25519 batch-signing key pair; each network is given the OTHER one's public key as its peer key.
+ * Development secrets for `npm start`: generated on first run into <dataDir>/dev-secrets.json
+ * (mode 0600), then reused so tokens, sessions and signatures survive restarts. Per network: the
+ * JWT secret, the courier token (used by the automatic ferry), an Ed25519 batch-signing key pair
+ * and an X25519 batch-encryption key pair; each network is given the OTHER one's public keys.
  *
  * Never for production: production secrets are set by the operator (scripts/keygen.ts for keys).
  */
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { generateSigningKey, keyIdOf, parsePeerKeys, parseSigningKey } from "../src/transfer/batch/keys.ts";
+import { keyIdOf, parsePeerKeys, parseSigningKey } from "../src/transfer/batch/keys.ts";
+import { generateNetworkKeys, transferSettings } from "../src/transfer/batch/network-keys.ts";
+import { parseEncryptionKeys, parseRecipientKey } from "../src/transfer/batch/seal.ts";
 
 export interface NetworkDevSecrets {
   /** AIRLOCK_JWT_SECRET */
@@ -20,7 +22,13 @@ export interface NetworkDevSecrets {
   signingKey: string;
   /** The public JWK, as JSON text: the PEER's AIRLOCK_PEER_PUBLIC_KEYS (as a one-element array). */
   publicKey: string;
+  /** The private X25519 JWK, as JSON text: AIRLOCK_ENCRYPTION_KEYS (as a one-element array). */
+  encryptionKey: string;
+  /** Its public half, as JSON text: the PEER's AIRLOCK_PEER_ENCRYPTION_KEY. */
+  encryptionPublicKey: string;
 }
+
+const FIELDS = ["jwtSecret", "courierToken", "signingKey", "publicKey", "encryptionKey", "encryptionPublicKey"] as const;
 
 export interface DevSecrets {
   request: NetworkDevSecrets;
@@ -31,32 +39,40 @@ const FILE = "dev-secrets.json";
 const random = () => randomBytes(32).toString("base64url");
 
 async function generateNetwork(): Promise<NetworkDevSecrets> {
-  const { privateJwk, publicJwk } = await generateSigningKey();
-  return { jwtSecret: random(), courierToken: random(), signingKey: JSON.stringify(privateJwk), publicKey: JSON.stringify(publicJwk) };
+  const { signing, encryption } = await generateNetworkKeys();
+  return {
+    jwtSecret: random(),
+    courierToken: random(),
+    signingKey: JSON.stringify(signing.privateJwk),
+    publicKey: JSON.stringify(signing.publicJwk),
+    encryptionKey: JSON.stringify(encryption.privateJwk),
+    encryptionPublicKey: JSON.stringify(encryption.publicJwk),
+  };
 }
 
 async function checkNetwork(raw: unknown, role: string): Promise<NetworkDevSecrets> {
   const r = (raw ?? {}) as Record<string, unknown>;
-  for (const k of ["jwtSecret", "courierToken", "signingKey", "publicKey"]) {
+  for (const k of FIELDS) {
     if (typeof r[k] !== "string" || (r[k] as string).length < 32) throw new Error(`${role}.${k} is missing or too short`);
   }
   const s = r as unknown as NetworkDevSecrets;
   const { keyId } = await parseSigningKey(s.signingKey);
   const [publicId] = [...(await parsePeerKeys(s.publicKey)).keys()];
   if (publicId !== keyId || (await keyIdOf(JSON.parse(s.publicKey))) !== keyId) throw new Error(`${role}.publicKey is not the public half of ${role}.signingKey`);
-  return { jwtSecret: s.jwtSecret, courierToken: s.courierToken, signingKey: s.signingKey, publicKey: s.publicKey };
+  if ((await parseEncryptionKeys(s.encryptionKey)).current.keyId !== (await parseRecipientKey(s.encryptionPublicKey)).keyId) throw new Error(`${role}.encryptionPublicKey is not the public half of ${role}.encryptionKey`);
+  return Object.fromEntries(FIELDS.map((k) => [k, s[k]])) as unknown as NetworkDevSecrets;
 }
 
-/** The environment each network gets from its dev secrets (the peer's public key as a JSON array). */
+const keysOf = (n: NetworkDevSecrets) => ({
+  signing: { privateJwk: JSON.parse(n.signingKey), publicJwk: JSON.parse(n.publicKey) },
+  encryption: { privateJwk: JSON.parse(n.encryptionKey), publicJwk: JSON.parse(n.encryptionPublicKey) },
+});
+
+/** The environment each network gets from its dev secrets: its own secrets and the peer's public keys. */
 export function devSecretEnv(secrets: DevSecrets, role: "request" | "response"): Record<string, string> {
   const own = secrets[role];
   const peer = secrets[role === "request" ? "response" : "request"];
-  return {
-    AIRLOCK_JWT_SECRET: own.jwtSecret,
-    AIRLOCK_COURIER_TOKEN: own.courierToken,
-    AIRLOCK_SIGNING_KEY: own.signingKey,
-    AIRLOCK_PEER_PUBLIC_KEYS: `[${peer.publicKey}]`,
-  };
+  return { AIRLOCK_JWT_SECRET: own.jwtSecret, AIRLOCK_COURIER_TOKEN: own.courierToken, ...transferSettings(keysOf(own), keysOf(peer)) };
 }
 
 /** Reads <dataDir>/dev-secrets.json, creating it (mode 0600, atomically) on first run. A damaged file is an error, never silently replaced. */

@@ -283,7 +283,7 @@ async function verifyCommand(files: string[], v: Values): Promise<number> {
   }
   const { ok, results } = await verifyFiles(files, { readFile: readLimited, peerKeys, destination: typeof v.destination === "string" ? v.destination : null });
   if (v.json) {
-    stdout(JSON.stringify({ command: "verify", ok, files: results.map((r) => (r.ok ? { file: r.file, ok: true, batch_id: r.manifest.batch_id, sequence: r.manifest.sequence, records: r.records, source: r.manifest.source, destination: r.manifest.destination } : { file: r.file, ok: false, code: r.code, reason: r.reason })) }));
+    stdout(JSON.stringify({ command: "verify", ok, files: results.map((r) => (r.ok ? { file: r.file, ok: true, batch_id: r.manifest.batch_id, sequence: r.manifest.sequence, records: r.records, sealed: r.sealed, source: r.manifest.source, destination: r.manifest.destination } : { file: r.file, ok: false, code: r.code, reason: r.reason })) }));
   } else {
     for (const r of results) stdout(r.line);
     const failed = results.filter((r) => !r.ok).length;

@@ -16,10 +16,15 @@ import { pathToFileURL } from "node:url";
 
 export interface Need {
   command: string;
+  /** A Python module Debian's own python3 must import (apt installs into it, not into another python on the PATH). */
+  pythonModule?: string;
   /** The Debian package that provides it. */
   pkg: string;
   why: string;
 }
+
+/** Debian's python3, where python3-* packages land. */
+export const DEBIAN_PYTHON = "/usr/bin/python3";
 
 export const NEEDS: readonly Need[] = [
   { command: "redis-server", pkg: "redis-server", why: "Redis servers of the tests' own" },
@@ -27,6 +32,7 @@ export const NEEDS: readonly Need[] = [
   { command: "curl", pkg: "curl", why: "the README's commands" },
   { command: "jq", pkg: "jq", why: "the README's commands" },
   { command: "openssl", pkg: "openssl", why: "checks the release signature independently" },
+  { command: DEBIAN_PYTHON, pythonModule: "jwcrypto", pkg: "python3-jwcrypto", why: "opens a sealed batch with an independent JOSE library" },
 ];
 
 type Env = Record<string, string | undefined>;
@@ -55,7 +61,11 @@ export function chromiumExecutable(env: Env = process.env): string | undefined {
 }
 
 export function missingNeeds(env: Env = process.env): Need[] {
-  return NEEDS.filter((n) => !(n.command === "chromium" ? chromiumExecutable(env) : findExecutable(n.command, env.PATH)));
+  return NEEDS.filter((n) => !(n.command === "chromium" ? chromiumExecutable(env) : n.pythonModule ? importsModule(n.command, n.pythonModule) : findExecutable(n.command, env.PATH)));
+}
+
+function importsModule(python: string, module: string): boolean {
+  return isExecutable(python) && spawnSync(python, ["-c", `import ${module}`], { stdio: "ignore" }).status === 0;
 }
 
 /** The exact command to type (Debian and Ubuntu). */

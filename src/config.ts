@@ -52,6 +52,8 @@ const ConfigSchema = z
     AIRLOCK_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(90 * 86_400).default(30 * 86_400),
     AIRLOCK_SIGNING_KEY: z.string().optional(),
     AIRLOCK_PEER_PUBLIC_KEYS: z.string().optional(),
+    AIRLOCK_ENCRYPTION_KEYS: z.string().optional(),
+    AIRLOCK_PEER_ENCRYPTION_KEY: z.string().optional(),
     AIRLOCK_BATCH_MAX_RECORDS: z.coerce.number().int().min(1).max(50_000).default(5_000),
     AIRLOCK_BATCH_MAX_BYTES: z.coerce.number().int().min(4_096).max(32 * 1024 * 1024).default(8 * 1024 * 1024),
     AIRLOCK_BATCH_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(72),
@@ -149,6 +151,10 @@ export interface Config {
     signingKey?: string;
     /** The peer's public JWK(s) (JSON: one JWK, an array, or {keys}); several while keys rotate. */
     peerPublicKeys?: string;
+    /** This network's private X25519 JWK(s) (JSON: one JWK or an array, newest first) that open batches sealed to it. */
+    encryptionKeys?: string;
+    /** The peer's public X25519 JWK (JSON) that this network's batches are sealed to. */
+    peerEncryptionKey?: string;
     maxRecords: number;
     maxRawBytes: number;
     ttlMs: number;
@@ -236,6 +242,8 @@ export function loadConfig(env: Record<string, unknown>): Config {
     transfer: {
       signingKey: c.AIRLOCK_SIGNING_KEY,
       peerPublicKeys: c.AIRLOCK_PEER_PUBLIC_KEYS,
+      encryptionKeys: c.AIRLOCK_ENCRYPTION_KEYS,
+      peerEncryptionKey: c.AIRLOCK_PEER_ENCRYPTION_KEY,
       maxRecords: c.AIRLOCK_BATCH_MAX_RECORDS,
       maxRawBytes: c.AIRLOCK_BATCH_MAX_BYTES,
       ttlMs: c.AIRLOCK_BATCH_TTL_HOURS * 3_600_000,

@@ -1,6 +1,6 @@
 // Secrets and personal data never reach a log line: keys that name a secret are
 // replaced wholesale, and e-mail addresses inside any string are masked.
-const SECRET_KEY = /pass(word)?|secret|token|authorization|api[-_]?key|cookie|private|credential|^key$/i;
+const SECRET_KEY = /pass(word)?|secret|token|authorization|api[-_]?key|cookie|private|credential|(signing|encryption)[-_]?keys?|^key$/i;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const API_KEY = /\bak_[A-Za-z0-9_-]{8,}/g;

@@ -8,7 +8,7 @@ import { guard, isGuardFailure } from "../deps/db/guard.ts";
 import { writeWithAudit } from "../audit/audit.ts";
 import { KIND_BY_NAME, RECORD_KINDS } from "../record-kinds.ts";
 import { buildBatch, takeGroup, ZERO_HASH, type BatchRecord } from "./batch/index.ts";
-import { signingKeyOf } from "./keys.ts";
+import { sealToOf, signingKeyOf } from "./keys.ts";
 import { STATE, num, readState, setState } from "./state.ts";
 import { deadLetterStatements } from "./dead-letters.ts";
 import { resendStale, sweepOutbox } from "./resend.ts";
@@ -53,6 +53,7 @@ function toRecords(rows: OutboxRow[], audits: AuditRow[]) {
  */
 export async function exportBatches(s: Services, opts: { resend?: boolean } = {}): Promise<{ exported: ExportedBatch[]; resent: ExportedBatch[] }> {
   const key = await signingKeyOf(s);
+  const seal = await sealToOf(s);
   await sweepOutbox(s).catch((e: unknown) => s.logger.log("error", "outbox sweep failed", { error: e }));
   const resent = opts.resend ? await resendStale(s, key) : [];
   const exported: ExportedBatch[] = [];
@@ -86,6 +87,7 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
       createdAt: s.clock.now(),
       ttlMs: s.config.transfer.ttlMs,
       signingKey: key,
+      seal,
       ...release,
     });
     const fileName = batchFileName(s.config.networkId, s.config.peerNetworkId, sequence, built.manifest.batch_id);

@@ -12,7 +12,7 @@ import { sha256Hex } from "../lib/crypto.ts";
 import { bounded, MAX_REASON } from "../lib/text.ts";
 import { RECORD_KINDS } from "../record-kinds.ts";
 import { verifyBatch, ZERO_HASH, type Manifest } from "./batch/index.ts";
-import { peerKeysOf } from "./keys.ts";
+import { openingKeysOf, peerKeysOf } from "./keys.ts";
 import { STATE, num, readState, setState, stateIs } from "./state.ts";
 import { judgeRecords, ownershipProblem, type Judged } from "./judge.ts";
 import { deadLetterStatements, reportStatement } from "./dead-letters.ts";
@@ -131,7 +131,7 @@ export async function processReceipt(s: Services, receiptId: string, stored?: Ui
   }
   // An upload's receipt has its SHA-256 already; a file found in the inbox area gets it now.
   const file: ReceivedFile = { bytes, sha: stored ? null : await sha256Hex(bytes) };
-  const v = await verifyBatch(bytes, { expectedDestination: s.config.networkId, peerKeys: await peerKeysOf(s), now: s.clock.now(), limits: limits(s) });
+  const v = await verifyBatch(bytes, { expectedDestination: s.config.networkId, peerKeys: await peerKeysOf(s), openingKeys: await openingKeysOf(s), now: s.clock.now(), limits: limits(s) });
   if (!v.ok) return finish(s, receiptId, "quarantined", { reason: `${v.code}: ${v.reason}` }, file);
   const m = v.manifest;
   if (m.source !== s.config.peerNetworkId) return finish(s, receiptId, "quarantined", { reason: `sent by ${m.source}, not the peer ${s.config.peerNetworkId}`, manifest: m }, file);

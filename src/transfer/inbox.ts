@@ -5,7 +5,7 @@ import { eq, inArray } from "drizzle-orm";
 import { batchesIn } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import { ApiError } from "../errors.ts";
-import { decodeBatchFile } from "./batch/index.ts";
+import { decodeBatchFile, readManifestUnverified } from "./batch/index.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import { newId } from "../lib/ids.ts";
 import { bounded } from "../lib/text.ts";
@@ -25,7 +25,11 @@ export function precheck(s: Services, bytes: Uint8Array): void {
   if (bytes.length > maxFileBytes(s)) throw new ApiError("payload_too_large", { detail: `a batch file is at most ${maxFileBytes(s)} bytes` });
   const decoded = decodeBatchFile(bytes);
   if (!decoded.ok) throw new ApiError("not_a_batch", { detail: decoded.reason });
-  if (decoded.body.length < 2 || decoded.body[0] !== 0x1f || decoded.body[1] !== 0x8b) throw new ApiError("not_a_batch", { detail: "the body is not gzip" });
+  // A sealed body (format 3) is ciphertext; the older formats' is gzip. Unverified here: the import judges the rest.
+  const sealed = readManifestUnverified(bytes);
+  if (sealed.ok && sealed.manifest.format === 3) {
+    if (decoded.body.length === 0) throw new ApiError("not_a_batch", { detail: "the sealed body is empty" });
+  } else if (decoded.body.length < 2 || decoded.body[0] !== 0x1f || decoded.body[1] !== 0x8b) throw new ApiError("not_a_batch", { detail: "the body is not gzip" });
 }
 
 /** The file first, then the receipt: a receipt never points at a file that is not there. */

@@ -4,7 +4,7 @@ import { batchesOut } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import { writeWithAudit } from "../audit/audit.ts";
 import { sha256Hex } from "../lib/crypto.ts";
-import { decodeBatchFile, encodeBatchFile, readManifestUnverified, signManifest, type Manifest } from "./batch/index.ts";
+import { decodeBatchFile, encodeBatchFile, readManifestUnverified, signManifest, type SignedManifest } from "./batch/index.ts";
 import { STATE, num, readState } from "./state.ts";
 import { batchFileName, type ExportedBatch } from "./files.ts";
 
@@ -54,7 +54,7 @@ export async function resendStale(s: Services, key: { key: CryptoKey; keyId: str
       continue;
     }
     const now = s.clock.now();
-    const manifest = { ...previous.manifest, created_at: now.toISOString(), expires_at: new Date(now.getTime() + s.config.transfer.ttlMs).toISOString(), ack, key_id: key.keyId } as Manifest;
+    const manifest = { ...previous.manifest, created_at: now.toISOString(), expires_at: new Date(now.getTime() + s.config.transfer.ttlMs).toISOString(), ack, key_id: key.keyId } as SignedManifest;
     const file = encodeBatchFile(await signManifest(manifest, key), decoded.body);
     const fileName = batchFileName(s.config.networkId, s.config.peerNetworkId, b.sequence, b.id, b.resentCount + 1);
     await s.batches.put("outbox", fileName, file);

@@ -9,7 +9,7 @@ import { ApiError } from "../errors.ts";
 import { writeWithAudit, type AuditInput } from "../audit/audit.ts";
 import { bounded } from "../lib/text.ts";
 import { buildBatch, readOwnBatch, type BatchRecord } from "./batch/index.ts";
-import { signingKeyOf } from "./keys.ts";
+import { openingKeysOf, sealToOf, signingKeyOf } from "./keys.ts";
 import { STATE, num, readState } from "./state.ts";
 import { deadLetterStatements } from "./dead-letters.ts";
 import { batchFileName, type ExportedBatch } from "./files.ts";
@@ -29,7 +29,7 @@ export async function supersedeBatch(s: Services, sequence: number, input: Super
   if (!b) throw new ApiError("not_found", { detail: `no outgoing batch ${sequence}` });
   if (b.acknowledgedAt) throw new ApiError("not_supersedable", { detail: `batch ${sequence} was acknowledged: the peer applied it` });
   const old = await s.batches.get("outbox", b.fileName);
-  const own = old && (await readOwnBatch(old, { maxFileBytes: Number.MAX_SAFE_INTEGER, maxRawBytes: 64 * 1024 * 1024, maxRecords: 1_000_000 }));
+  const own = old && (await readOwnBatch(old, { maxFileBytes: Number.MAX_SAFE_INTEGER, maxRawBytes: 64 * 1024 * 1024, maxRecords: 1_000_000 }, await openingKeysOf(s)));
   if (!own || !own.ok) throw new ApiError("not_supersedable", { detail: `the file of batch ${sequence} is missing or unreadable` });
   const key = (r: { kind: string; id: string }) => `${r.kind}\u0000${r.id}`;
   const omit = new Set(input.omit.map(key));
@@ -51,6 +51,7 @@ export async function supersedeBatch(s: Services, sequence: number, input: Super
     createdAt: s.clock.now(),
     ttlMs: s.config.transfer.ttlMs,
     signingKey: await signingKeyOf(s),
+    seal: await sealToOf(s),
     schemaVersion: await schemaVersion(s.db),
     supersedes: superseded,
   });

@@ -240,8 +240,8 @@ describe("verification failures, each provoked for real", () => {
     expectFail(await verify(file, { now: new Date(T0.getTime() + DAY) }), "expired", /expired at/);
   });
 
-  it("format version 3 (signed manifest), or container version 2 → bad_format_version", async () => {
-    expectFail(await verify(await forge({ manifest: { format: 3, new_field: "x" } })), "bad_format_version", /format 3/);
+  it("format version 4 (signed manifest), or container version 2 → bad_format_version", async () => {
+    expectFail(await verify(await forge({ manifest: { format: 4, new_field: "x" } })), "bad_format_version", /format 4/);
     const { file } = await build();
     const v2 = file.slice();
     v2[14] = "2".charCodeAt(0);

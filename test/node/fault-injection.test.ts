@@ -12,7 +12,7 @@ import { nodeApp } from "../helpers/node-app.ts";
 import { COURIER, carry, download, exportNow, type Net } from "../helpers/transfer.ts";
 import { testKeys } from "../helpers/keys.ts";
 import { seedSession } from "../shared/identity-fixtures.ts";
-import { buildBatch, decodeBatchFile, generateSigningKey, verifyBatch, parsePeerKeys, type BatchRecord } from "../../src/transfer/batch/index.ts";
+import { buildBatch, decodeBatchFile, generateSigningKey, verifyBatch, parseEncryptionKeys, parsePeerKeys, type BatchRecord } from "../../src/transfer/batch/index.ts";
 
 const SEED = Number(process.env.FAULT_SEED ?? 20261121);
 const TOTAL = 1000;
@@ -41,6 +41,7 @@ describe("fault injection", () => {
     const replica: Net = await nodeApp({ NETWORK_ROLE: "request", ...LIMITS });
     const keys = await testKeys();
     const peerKeysOf = { response: await parsePeerKeys([keys.request.publicJwk]), request: await parsePeerKeys([keys.response.publicJwk]) };
+    const openingKeysOf = { response: (await parseEncryptionKeys([keys.response.encryption.privateJwk])).opening, request: (await parseEncryptionKeys([keys.request.encryption.privateJwk])).opening };
 
     // A user and an operator on the master, carried once without faults.
     const admin = await seedSession(master.services, { role: "admin" });
@@ -67,7 +68,7 @@ describe("fault injection", () => {
     let wrongNetworkDone = false;
 
     const recordsOf = async (file: Uint8Array, to: Net): Promise<BatchRecord[]> => {
-      const v = await verifyBatch(file, { expectedDestination: to.services.config.networkId, peerKeys: peerKeysOf[to.services.config.role], now: new Date() });
+      const v = await verifyBatch(file, { expectedDestination: to.services.config.networkId, peerKeys: peerKeysOf[to.services.config.role], openingKeys: openingKeysOf[to.services.config.role], now: new Date() });
       if (!v.ok) throw new Error(`an applied file does not verify: ${v.reason}`);
       return v.records;
     };

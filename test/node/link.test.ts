@@ -82,7 +82,7 @@ describe("no single record stops a direction", () => {
     expect((await statusOf(net.replica)).incoming.ignored_fields).toEqual({ user: ["avatarUrl", "pronouns"] });
     expect((await net.r("/v1/me", { token: net.tokens.user })).body.name).toBe("Renamed");
     const st = await statusOf(net.replica);
-    expect(st.peer).toMatchObject({ release: expect.any(String), batch_format: 2, last_heard_at: expect.any(String) });
+    expect(st.peer).toMatchObject({ release: expect.any(String), batch_format: 3, last_heard_at: expect.any(String) });
   });
 
   it("an answer's Content-Type over its limit never leaves the master; a forged one is a dead letter on the replica", async () => {

@@ -34,7 +34,7 @@ describe("the release, unpacked and run with node alone", () => {
     const r = await airlockRun(rel.home, ["keygen", "--network", network, "--out", join(rel.work, "keys")], { cwd: rel.work });
     expect(r.code, r.stderr).toBe(0);
     const read = (kind: string) => readFile(join(rel.work, "keys", `${network}.${kind}.jwk.json`), "utf8").then((t) => JSON.stringify(JSON.parse(t)));
-    return { privateJwk: await read("private"), publicJwk: await read("public") };
+    return { privateJwk: await read("private"), publicJwk: await read("public"), encryptionPrivate: await read("encryption.private"), encryptionPublic: await read("encryption.public") };
   };
 
   beforeAll(async () => {
@@ -53,6 +53,8 @@ describe("the release, unpacked and run with node alone", () => {
         `AIRLOCK_COURIER_TOKEN=${MASTER_COURIER}`,
         `AIRLOCK_SIGNING_KEY='${mKeys.privateJwk}'`,
         `AIRLOCK_PEER_PUBLIC_KEYS='[${rKeys.publicJwk}]'`,
+        `AIRLOCK_ENCRYPTION_KEYS='[${mKeys.encryptionPrivate}]'`,
+        `AIRLOCK_PEER_ENCRYPTION_KEY='${rKeys.encryptionPublic}'`,
         `AIRLOCK_ADMIN_EMAIL=${ADMIN.email}`,
         `AIRLOCK_ADMIN_PASSWORD='${ADMIN.password}'`,
         "",
@@ -62,7 +64,7 @@ describe("the release, unpacked and run with node alone", () => {
     master = airlock(rel.home, ["serve", "--role", "response", "--env-file", envFile], { cwd: rel.work });
     M = String((await master.waitForLine((l) => l.msg === "listening")).url);
     replica = await startNodeServer(
-      { ...TEST_ENV, NETWORK_ROLE: "request", PORT: "0", AIRLOCK_DATA_DIR: join(rel.work, "replica"), AIRLOCK_SIGNING_KEY: rKeys.privateJwk, AIRLOCK_PEER_PUBLIC_KEYS: `[${mKeys.publicJwk}]` },
+      { ...TEST_ENV, NETWORK_ROLE: "request", PORT: "0", AIRLOCK_DATA_DIR: join(rel.work, "replica"), AIRLOCK_SIGNING_KEY: rKeys.privateJwk, AIRLOCK_PEER_PUBLIC_KEYS: `[${mKeys.publicJwk}]`, AIRLOCK_ENCRYPTION_KEYS: `[${rKeys.encryptionPrivate}]`, AIRLOCK_PEER_ENCRYPTION_KEY: mKeys.encryptionPublic },
       { scheduler: false, logger: new MemoryLogger() },
     );
   }, 90_000);

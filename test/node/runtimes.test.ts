@@ -3,14 +3,14 @@ import { join } from "node:path";
 import { ROOT, run } from "../helpers/spawn.ts";
 import { TEST_ENV, tempDir } from "../helpers/node-app.ts";
 import { testKeys, transferEnv } from "../helpers/keys.ts";
-import { parsePeerKeys, verifyBatch } from "../../src/transfer/batch/index.ts";
+import { parseEncryptionKeys, parsePeerKeys, verifyBatch } from "../../src/transfer/batch/index.ts";
 
 const DENO = join(ROOT, "node_modules/.bin/deno");
 const DENO_ARGS = ["run", "--node-modules-dir=manual", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys", "src/runtime/deno.ts"];
 const TSX = join(ROOT, "node_modules/.bin/tsx");
 
 describe("runtimes", () => {
-  it("Deno: boots on libSQL, answers /health and /v1/meta, logs in, changes a user and signs a batch", async () => {
+  it("Deno: boots on libSQL, answers /health and /v1/meta, logs in, changes a user and seals a batch", async () => {
     const dir = await tempDir();
     const p = run(DENO, DENO_ARGS, { ...TEST_ENV, ...(await transferEnv("response")), NETWORK_ROLE: "response", AIRLOCK_DATA_DIR: dir, PORT: "0", DENO_NO_UPDATE_CHECK: "1", AIRLOCK_ADMIN_EMAIL: "deno-admin@example.com", AIRLOCK_ADMIN_PASSWORD: "deno admin password" });
     try {
@@ -41,7 +41,8 @@ describe("runtimes", () => {
       expect(outbox.items[0].records).toBe(2); // the bootstrap admin and the new user
       const file = new Uint8Array(await (await fetch(`${url}/v1/transfer/outbox/${outbox.items[0].id}`, { headers: courier })).arrayBuffer());
       const keys = await testKeys();
-      const verified = await verifyBatch(file, { expectedDestination: "airlock-request", peerKeys: await parsePeerKeys([keys.response.publicJwk]) });
+      // Sealed on Deno (X25519 + AES-GCM), opened here with the destination's key.
+      const verified = await verifyBatch(file, { expectedDestination: "airlock-request", peerKeys: await parsePeerKeys([keys.response.publicJwk]), openingKeys: (await parseEncryptionKeys([keys.request.encryption.privateJwk])).opening });
       expect(verified.ok && verified.records.map((r) => r.kind)).toEqual(["user", "user"]);
       expect(missing.headers.get("content-type")).toBe("application/problem+json");
     } finally {

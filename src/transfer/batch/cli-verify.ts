@@ -1,11 +1,13 @@
 /**
- * The offline `verify FILE…` of the courier CLI: verifies batch files exactly as an import
- * would (signature, destination, expiry, checksum, records) without any database, and renders
- * one line per file. Runtime-neutral: the caller supplies file reading.
+ * The offline `verify FILE…` of the courier CLI: verifies batch files as an import would
+ * (signature, destination, expiry, checksum) without any database, and renders one line per file.
+ * A sealed body (format 3) is checked by its signed SHA-256 only: a courier holds the sender's
+ * public key, not the destination's private key, so it cannot read what it carries. Older formats
+ * are in the clear and their records are checked too. Runtime-neutral: the caller supplies file reading.
  */
 import type { PeerKeySet } from "./keys.ts";
-import type { Manifest } from "./manifest.ts";
-import { DEFAULT_LIMITS, verifyBatch, type VerifyFailureCode, type VerifyLimits } from "./read.ts";
+import type { SignedManifest } from "./manifest.ts";
+import { DEFAULT_LIMITS, openContents, verifyEnvelope, type VerifyFailureCode, type VerifyLimits } from "./read.ts";
 
 /** Reads a file; returns only its size when it is bigger than `maxBytes` so a huge file is never loaded. */
 export type ReadFileFn = (path: string, maxBytes: number) => Promise<Uint8Array | { size: number }>;
@@ -20,7 +22,8 @@ export interface VerifyFilesOptions {
 }
 
 export type FileVerdict =
-  | { file: string; ok: true; line: string; manifest: Manifest; records: number }
+  /** `records` is null for a sealed body (not readable here). */
+  | { file: string; ok: true; line: string; manifest: SignedManifest; records: number | null; sealed: boolean }
   | { file: string; ok: false; line: string; code: VerifyFailureCode | "unreadable"; reason: string };
 
 /** Verifies each file in turn; `ok` is true only if every file verified. */
@@ -40,8 +43,11 @@ async function verifyOne(file: string, options: VerifyFilesOptions, limits: Veri
     return failed("unreadable", `cannot read the file: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (!ArrayBuffer.isView(bytes)) return failed("too_large", `the file is ${bytes.size} bytes; the limit is ${limits.maxFileBytes}`);
-  const result = await verifyBatch(bytes, { expectedDestination: options.destination ?? null, peerKeys: options.peerKeys, now: options.now, limits });
-  if (!result.ok) return failed(result.code, result.reason);
-  const m = result.manifest;
-  return { file, ok: true, manifest: m, records: result.records.length, line: `OK ${m.batch_id} seq=${m.sequence} records=${m.records}` };
+  const envelope = await verifyEnvelope(bytes, { expectedDestination: options.destination ?? null, peerKeys: options.peerKeys, now: options.now, limits });
+  if (!envelope.ok) return failed(envelope.code, envelope.reason);
+  const m = envelope.manifest;
+  if (m.format === 3) return { file, ok: true, manifest: m, records: null, sealed: true, line: `OK ${m.batch_id} seq=${m.sequence} sealed to ${m.destination} (${m.body_bytes} bytes, contents not readable here)` };
+  const contents = await openContents(m, envelope.body, limits);
+  if (!contents.ok) return failed(contents.code, contents.reason);
+  return { file, ok: true, manifest: m, records: contents.records.length, sealed: false, line: `OK ${m.batch_id} seq=${m.sequence} records=${contents.records.length}` };
 }

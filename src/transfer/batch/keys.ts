@@ -6,7 +6,7 @@
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { z } from "zod";
-import { describeIssues } from "./manifest.ts";
+import { describeIssues } from "../../lib/zod-issues.ts";
 
 /** JWS `alg` for every batch. jose maps it to WebCrypto's "Ed25519". */
 export const SIGNING_ALG = "EdDSA";

@@ -1,15 +1,18 @@
 /**
  * Reading and verifying batch files. Order matters: cheap structural checks first, then the
  * signature BEFORE anything in the manifest is believed, then the manifest's claims (format,
- * destination, expiry, declared sizes), then the body's size and SHA-256, then a capped
- * streaming inflate, then each record line. Nothing here throws on bad input.
+ * destination, expiry, declared sizes), then the body's size and SHA-256 (the envelope, which a
+ * courier can check with the public key alone), then opening a sealed body, a capped streaming
+ * inflate, and each record line (the contents). Nothing here throws on bad input.
  */
 import { base64url, compactVerify, decodeProtectedHeader, errors as joseErrors, type JWSHeaderParameters } from "jose";
 import { decodeBatchFile } from "./format.ts";
 import { gunzipCapped } from "./gzip.ts";
 import { sha256Hex } from "./hash.ts";
 import { SIGNING_ALG, type PeerKeySet } from "./keys.ts";
-import { describeIssues, parseManifest, READABLE_FORMATS, type BatchRecord, type Manifest } from "./manifest.ts";
+import { describeIssues } from "../../lib/zod-issues.ts";
+import { parseManifest, READABLE_FORMATS, type BatchRecord, type Manifest, type SignedManifest } from "./manifest.ts";
+import { openBody, sealAad } from "./seal.ts";
 import { parseRecords } from "./records.ts";
 import { bounded } from "../../lib/text.ts";
 
@@ -35,7 +38,9 @@ export type VerifyFailureCode =
   | "bad_format_version"
   | "bad_record"
   | "decompression_failed"
-  | "record_limit";
+  | "record_limit"
+  | "unknown_encryption_key"
+  | "decryption_failed";
 
 export type VerifyFailure = { ok: false; code: VerifyFailureCode; reason: string };
 export type VerifyResult = { ok: true; manifest: Manifest; records: BatchRecord[] } | VerifyFailure;
@@ -45,6 +50,8 @@ export interface VerifyOptions {
   expectedDestination: string | null;
   /** The peer's public keys by key id. */
   peerKeys: PeerKeySet;
+  /** This network's private encryption keys by key id, to open a sealed (format 3) body. */
+  openingKeys?: ReadonlyMap<string, CryptoKey>;
   /** Defaults to the current time. */
   now?: Date | number;
   limits?: Partial<VerifyLimits>;
@@ -66,6 +73,26 @@ export async function verifyBatch(file: Uint8Array, options: VerifyOptions): Pro
 }
 
 async function verify(file: Uint8Array, options: VerifyOptions): Promise<VerifyResult> {
+  const envelope = await verifyEnvelope(file, options);
+  if (!envelope.ok) return envelope;
+  return openContents(envelope.manifest, envelope.body, { ...DEFAULT_LIMITS, ...options.limits }, options.openingKeys);
+}
+
+export type EnvelopeResult = { ok: true; manifest: SignedManifest; body: Uint8Array } | VerifyFailure;
+
+/**
+ * Everything that can be checked without reading the body: the container, the signature, the
+ * manifest, destination and expiry, and the body's size and SHA-256. Never throws.
+ */
+export async function verifyEnvelope(file: Uint8Array, options: Omit<VerifyOptions, "openingKeys">): Promise<EnvelopeResult> {
+  try {
+    return await envelopeOf(file, options);
+  } catch (e) {
+    return fail("not_a_batch", `unexpected error while verifying: ${bounded(e instanceof Error ? e.message : String(e), 200)}`);
+  }
+}
+
+async function envelopeOf(file: Uint8Array, options: Omit<VerifyOptions, "openingKeys">): Promise<EnvelopeResult> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   // By tag, not instanceof: a Uint8Array from another realm (vm context, worker) is still bytes.
   if (Object.prototype.toString.call(file) !== "[object Uint8Array]") return fail("not_a_batch", "the input is not bytes");
@@ -121,24 +148,37 @@ async function verify(file: Uint8Array, options: VerifyOptions): Promise<VerifyR
   const now = options.now === undefined ? Date.now() : typeof options.now === "number" ? options.now : options.now.getTime();
   if (now >= Date.parse(m.expires_at)) return fail("expired", `the batch expired at ${m.expires_at}`);
 
-  // Declared sizes: refuse before spending work on the body.
-  if (m.raw_bytes > limits.maxRawBytes) return fail("too_large", `the body inflates to ${m.raw_bytes} bytes (declared); the limit is ${limits.maxRawBytes}`);
-  if (m.records > limits.maxRecords) return fail("record_limit", `the batch has ${m.records} records (declared); the limit is ${limits.maxRecords}`);
+  // Declared sizes (in the clear up to format 2): refuse before spending work on the body.
+  if (m.format !== 3 && m.raw_bytes > limits.maxRawBytes) return fail("too_large", `the body inflates to ${m.raw_bytes} bytes (declared); the limit is ${limits.maxRawBytes}`);
+  if (m.format !== 3 && m.records > limits.maxRecords) return fail("record_limit", `the batch has ${m.records} records (declared); the limit is ${limits.maxRecords}`);
 
   const body = container.body;
   if (body.length !== m.body_bytes) return fail("checksum_mismatch", `the body is ${body.length} bytes but the manifest says ${m.body_bytes} (truncated or padded file?)`);
   // Not a secret, so a plain comparison is fine.
   const actualSha = await sha256Hex(body);
   if (actualSha !== m.body_sha256) return fail("checksum_mismatch", `the body's SHA-256 is ${actualSha}, the manifest says ${m.body_sha256}`);
+  return { ok: true, manifest: m, body };
+}
 
-  // Even a signed body is inflated under the cap: the signer's word on raw_bytes is not a memory guarantee.
-  const inflated = await gunzipCapped(body, limits.maxRawBytes);
+/**
+ * The records of a body whose envelope verified: a sealed body is opened with this network's keys
+ * first. Even a signed body is inflated under the cap: the signer's word on sizes is not a memory guarantee.
+ */
+export async function openContents(m: SignedManifest, body: Uint8Array, limits: VerifyLimits, openingKeys?: ReadonlyMap<string, CryptoKey>): Promise<VerifyResult> {
+  let gzipped = body;
+  if (m.format === 3) {
+    const opened = await openBody(m.sealed, body, sealAad(m), openingKeys);
+    if (!opened.ok) return opened;
+    gzipped = opened.plaintext;
+  }
+  const inflated = await gunzipCapped(gzipped, limits.maxRawBytes);
   if (!inflated.ok) return inflated;
-  if (inflated.bytes.length !== m.raw_bytes) return fail("checksum_mismatch", `the body inflates to ${inflated.bytes.length} bytes but the manifest says ${m.raw_bytes}`);
-
   const parsedRecords = parseRecords(inflated.bytes, limits.maxRecords);
   if (!parsedRecords.ok) return parsedRecords;
   const { records, counts } = parsedRecords;
+  if (m.format === 3) return { ok: true, manifest: { ...m, counts, records: records.length, raw_bytes: inflated.bytes.length }, records };
+
+  if (inflated.bytes.length !== m.raw_bytes) return fail("checksum_mismatch", `the body inflates to ${inflated.bytes.length} bytes but the manifest says ${m.raw_bytes}`);
   if (records.length !== m.records || !sameCounts(counts, m.counts)) {
     return fail("bad_record", `the body's records ${bounded(JSON.stringify(counts), 300)} do not match the manifest's counts ${bounded(JSON.stringify(m.counts), 300)}`);
   }
@@ -182,14 +222,23 @@ export function readManifestUnverified(file: Uint8Array): UnverifiedManifest {
 
 /**
  * The manifest and records of a file this network wrote itself (its own outbox), without checking
- * the signature: to resend or supersede it. Never for a file that came from outside.
+ * the signature: to resend or supersede it. A sealed body is opened with the sender's own keys
+ * (it is sealed to them too). Never for a file that came from outside.
  */
-export async function readOwnBatch(file: Uint8Array, limits: VerifyLimits = DEFAULT_LIMITS): Promise<{ ok: true; manifest: Record<string, unknown>; records: BatchRecord[] } | VerifyFailure> {
+export async function readOwnBatch(file: Uint8Array, limits: VerifyLimits = DEFAULT_LIMITS, ownKeys?: ReadonlyMap<string, CryptoKey>): Promise<{ ok: true; manifest: Record<string, unknown>; records: BatchRecord[] } | VerifyFailure> {
   const m = readManifestUnverified(file);
   if (!m.ok) return m;
   const container = decodeBatchFile(file);
   if (!container.ok) return container;
-  const inflated = await gunzipCapped(container.body, limits.maxRawBytes);
+  let gzipped = container.body;
+  if (m.manifest.format === 3) {
+    const parsed = parseManifest(m.manifest);
+    if (!parsed.success || parsed.data.format !== 3) return fail("not_a_batch", "our own sealed manifest does not parse");
+    const opened = await openBody(parsed.data.sealed, container.body, sealAad(parsed.data), ownKeys);
+    if (!opened.ok) return opened;
+    gzipped = opened.plaintext;
+  }
+  const inflated = await gunzipCapped(gzipped, limits.maxRawBytes);
   if (!inflated.ok) return inflated;
   const parsed = parseRecords(inflated.bytes, limits.maxRecords);
   return parsed.ok ? { ok: true, manifest: m.manifest, records: parsed.records } : parsed;

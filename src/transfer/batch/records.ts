@@ -1,5 +1,6 @@
 /** The body's JSONL: one record envelope per line, every line ending in "\n". */
-import { describeIssues, recordSchema, type BatchRecord } from "./manifest.ts";
+import { describeIssues } from "../../lib/zod-issues.ts";
+import { recordSchema, type BatchRecord } from "./manifest.ts";
 
 /** Serialises one record as its body line (without the newline), envelope fields in a fixed order. Throws naming the record. */
 export function encodeRecordLine(record: BatchRecord): string {

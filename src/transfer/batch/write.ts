@@ -1,11 +1,13 @@
-/** Building batch files: records → JSONL → gzip → signed manifest → one file. */
+/** Building batch files: records → JSONL → gzip → sealed to the destination → signed manifest → one file. */
 import { CompactSign, type JWK } from "jose";
 import { encodeBatchFile } from "./format.ts";
 import { VERSION } from "../../version.ts";
 import { gzip } from "./gzip.ts";
 import { sha256Hex } from "./hash.ts";
 import { parseSigningKey, SIGNING_ALG } from "./keys.ts";
-import { describeIssues, FORMAT_VERSION, manifestSchema, type BatchRecord, type Manifest, type ManifestV2 } from "./manifest.ts";
+import { describeIssues } from "../../lib/zod-issues.ts";
+import { FORMAT_VERSION, manifestV2Schema, manifestV3Schema, type BatchRecord, type Manifest, type SignedManifest } from "./manifest.ts";
+import { sealAad, sealBody, type RecipientKey } from "./seal.ts";
 import { describeRecord, encodeRecordLine, utf8Length } from "./records.ts";
 
 /** The network's own signing key: its private JWK, or an already imported CryptoKey. */
@@ -32,11 +34,25 @@ export interface BuildBatchInput {
   schemaVersion?: string | null;
   /** Body hashes of the earlier versions of this sequence that this batch supersedes. */
   supersedes?: string[];
+  /**
+   * Seals the body to the destination (and to the sender, so it can read its own batch again):
+   * format 3. Without it the batch is written in the clear as format 2, which only tests and the
+   * fixtures of older formats do; the exporter always seals.
+   */
+  seal?: SealTo;
+}
+
+export interface SealTo {
+  /** The destination network's public encryption key. */
+  recipient: RecipientKey;
+  /** The sender's own current encryption key (its public half). */
+  sender: RecipientKey;
 }
 
 export interface BuiltBatch {
   file: Uint8Array;
-  manifest: ManifestV2;
+  /** The signed manifest, with what the body holds (counts, records, raw_bytes) also for a sealed one. */
+  manifest: Manifest;
   /** SHA-256 hex of `file` (replay identity). The next batch's `prev_hash` is `manifest.body_sha256`. */
   fileSha256: string;
 }
@@ -50,7 +66,7 @@ async function resolveKey(k: SigningKeyInput): Promise<CryptoKey> {
 }
 
 /** Signs a manifest as a compact JWS (alg EdDSA, kid = key id). Exported for tests that forge batches. */
-export async function signManifest(manifest: Manifest, signingKey: SigningKeyInput): Promise<string> {
+export async function signManifest(manifest: SignedManifest, signingKey: SigningKeyInput): Promise<string> {
   const key = await resolveKey(signingKey);
   return new CompactSign(new TextEncoder().encode(JSON.stringify(manifest)))
     .setProtectedHeader({ alg: SIGNING_ALG, kid: signingKey.keyId })
@@ -65,18 +81,20 @@ export async function buildBatch(input: BuildBatchInput): Promise<BuiltBatch> {
   const counts: Record<string, number> = {};
   for (const r of input.records) counts[r.kind] = (counts[r.kind] ?? 0) + 1;
   const createdAt = input.createdAt ?? new Date();
-  const candidate = {
-    format: FORMAT_VERSION,
+  const route = {
     batch_id: input.batchId ?? crypto.randomUUID(),
     source: input.source,
     destination: input.destination,
     sequence: input.sequence,
     prev_hash: input.prevHash,
-    counts,
-    records: input.records.length,
-    body_sha256: await sha256Hex(body),
-    body_bytes: body.length,
-    raw_bytes: raw.length,
+  };
+  const summary = { counts, records: input.records.length, raw_bytes: raw.length };
+  const sealed = input.seal && (await sealBody(body, sealAad(route), [input.seal.recipient, input.seal.sender]));
+  const fileBody = sealed ? sealed.ciphertext : body;
+  const common = {
+    ...route,
+    body_sha256: await sha256Hex(fileBody),
+    body_bytes: fileBody.length,
     created_at: createdAt.toISOString(),
     expires_at: new Date(createdAt.getTime() + input.ttlMs).toISOString(),
     ack: input.ack,
@@ -85,11 +103,10 @@ export async function buildBatch(input: BuildBatchInput): Promise<BuiltBatch> {
     schema_version: input.schemaVersion ?? null,
     ...(input.supersedes?.length ? { supersedes: input.supersedes } : {}),
   };
-  const parsed = manifestSchema.safeParse(candidate);
+  const parsed = sealed ? manifestV3Schema.safeParse({ format: FORMAT_VERSION, ...common, sealed: sealed.sealed }) : manifestV2Schema.safeParse({ format: 2, ...common, ...summary });
   if (!parsed.success) throw new Error(`buildBatch: invalid manifest: ${describeIssues(parsed.error)}`);
-  const manifest = parsed.data;
-  const file = encodeBatchFile(await signManifest(manifest, input.signingKey), body);
-  return { file, manifest, fileSha256: await sha256Hex(file) };
+  const file = encodeBatchFile(await signManifest(parsed.data, input.signingKey), fileBody);
+  return { file, manifest: { ...parsed.data, ...summary }, fileSha256: await sha256Hex(file) };
 }
 
 export interface SplitLimits {
