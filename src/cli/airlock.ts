@@ -23,7 +23,8 @@ usage:
   airlock backup [--role R] [--env-file FILE] [--out FILE | --backup-dir DIR]
                      a checked copy of the database (VACUUM INTO), while it runs
   airlock ferry <command> ...     the courier CLI (airlock ferry --help)
-  airlock keygen [--network ID] [--out DIR]    an Ed25519 batch signing key pair
+  airlock keygen [--network ID] [--out DIR] [--only signing|encryption]
+                     the batch key pairs: Ed25519 to sign, X25519 to open batches sealed to it
   airlock endpoint [--env-file FILE]           the Upstash-compatible endpoint in front of Redis
   airlock verify-release [PATH] --public-key FILE   check a release offline (default: this one)
   airlock version [--json]
