@@ -1,5 +1,5 @@
 /**
- * Development secrets for `npm start` (issue 5, item 10): generated on first run into
+ * Development secrets for `npm start`, so it runs with no setup: generated on first run into
  * <dataDir>/dev-secrets.json (mode 0600), then reused so tokens, sessions and signatures survive
  * restarts. Per network: the JWT secret, the courier token (used by the automatic ferry) and an
  * Ed25519 batch-signing key pair; each network is given the OTHER one's public key as its peer key.
