@@ -1,8 +1,8 @@
 import type { Role } from "../../src/auth/roles.ts";
 import type { Services } from "../../src/services.ts";
 import { ANY_KEY, SESSION_ONLY, type ScopeRule } from "../../src/auth/scopes.ts";
-import { seedApiKey, seedUser } from "./identity-fixtures.ts";
-import { seedRequest } from "./requests-fixtures.ts";
+import { seedApiKey, seedUser } from "../helpers/identity-fixtures.ts";
+import { seedRequest } from "../helpers/requests-fixtures.ts";
 
 export type Network = "request" | "response";
 export interface Ctx {

@@ -8,10 +8,10 @@ import type { Services } from "../../src/services.ts";
 import type { Role } from "../../src/auth/roles.ts";
 import { CATALOG, type ErrorCode } from "../../src/errors.ts";
 import { expectProblem } from "./harness.ts";
-import { seedSession } from "./identity-fixtures.ts";
+import { seedSession } from "../helpers/identity-fixtures.ts";
 import { afterApply, applyRequestStatuses, applyResponses } from "../../src/requests/apply.ts";
 import type { ResponseRecord } from "../../src/requests/records.ts";
-import { run } from "./requests-apply.suite.ts";
+import { run } from "../helpers/requests-fixtures.ts";
 
 export interface UpstashTarget {
   url: string;

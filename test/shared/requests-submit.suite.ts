@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
 import { idempotencyKeys, outbox, requests } from "../../schema/index.ts";
-import { seedApiKey } from "./identity-fixtures.ts";
+import { seedApiKey } from "../helpers/identity-fixtures.ts";
 import { beginIdempotent, fingerprintOf } from "../../src/requests/idempotency.ts";
 import { requestsKit, type Json, type RequestsHarness } from "./requests-harness.ts";
 
