@@ -6,7 +6,7 @@ import { generateNetworkKeys, transferSettings } from "./src/transfer/batch/netw
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   // Batch keys for this run: the Worker (request network) gets its own private keys and the
-  // master's public keys; test/workers/e2e.global-setup.ts starts the master with the other halves.
+  // master's public keys; test/workers/request-answer-loop.global-setup.ts starts the master with the other halves.
   const keys = { request: await generateNetworkKeys(), response: await generateNetworkKeys() };
   process.env.AIRLOCK_TEST_KEYS = JSON.stringify(keys);
   return {
@@ -29,7 +29,7 @@ export default defineConfig(async () => {
       setupFiles: ["./test/workers/apply-migrations.ts"],
       // Node side: real Redis behind the Upstash-compatible endpoint, handed to the tests with inject().
       // And a master (response network) on Node for the end-to-end test.
-      globalSetup: ["./test/workers/rate-limit.global-setup.ts", "./test/workers/requests.global-setup.ts", "./test/workers/e2e.global-setup.ts"],
+      globalSetup: ["./test/workers/rate-limit.global-setup.ts", "./test/workers/requests.global-setup.ts", "./test/workers/request-answer-loop.global-setup.ts"],
       testTimeout: 30_000,
     },
   };

@@ -1,5 +1,5 @@
 /**
- * The courier CLI (issue 5, item 8): `npm run ferry -- <command>` or `npx airlock-ferry <command>`.
+ * The courier CLI, which carries batch files between the two networks: `npm run ferry -- <command>` or `npx airlock-ferry <command>`.
  * The operations are src/transfer/ferry/ferry.ts (shared with `npm start`'s automatic ferry);
  * this file parses arguments, reads tokens, renders progress (stderr) and the summary (stdout).
  * Exit status: 0 everything succeeded, 1 a file failed or was quarantined (or a network could not

@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import { requests, responses } from "../../schema/index.ts";
 import { nodeApp } from "./node-app.ts";
 import { carry, type Net } from "./transfer.ts";
-import { seedSession } from "../shared/identity-fixtures.ts";
+import { seedSession } from "./identity-fixtures.ts";
 
 export type Json = Record<string, any>;
 

@@ -4,7 +4,7 @@ import { expect } from "vitest";
 import { outbox } from "../../schema/index.ts";
 import { nodeApp } from "./node-app.ts";
 import { COURIER, carry, type Net } from "./transfer.ts";
-import { seedSession } from "../shared/identity-fixtures.ts";
+import { seedSession } from "./identity-fixtures.ts";
 import { sendJson, type JsonInit } from "./http.ts";
 
 export const PASSWORD = "a long enough password";

@@ -14,7 +14,7 @@ import { testKeys, transferEnv } from "../helpers/keys.ts";
 import { nodeApp, TEST_ENV, tempDir } from "../helpers/node-app.ts";
 import { COURIER, download, exportNow, upload, type Net } from "../helpers/transfer.ts";
 import { caller, PASSWORD } from "../helpers/link.ts";
-import { seedSession } from "../shared/identity-fixtures.ts";
+import { seedSession } from "../helpers/identity-fixtures.ts";
 import { ROOT, run } from "../helpers/spawn.ts";
 import { startWorker, type RunningWorker } from "../helpers/workerd.ts";
 import { sealAad } from "../../src/transfer/batch/seal.ts";

@@ -1,85 +1,15 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
+// Batch files: build, verify and read back; every verification failure provoked for real; the gzip bomb.
 import { base64url } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/spawn.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import { encodeBatchFile } from "../../src/transfer/batch/format.ts";
 import { gzip } from "../../src/transfer/batch/gzip.ts";
 import { sha256Hex, ZERO_HASH } from "../../src/transfer/batch/hash.ts";
-import { generateSigningKey, importPrivateKey, parsePeerKeys, type PeerKeySet, type SigningKeyPair } from "../../src/transfer/batch/keys.ts";
-import type { BatchRecord, Manifest } from "../../src/transfer/batch/manifest.ts";
-import { readManifestUnverified, verifyBatch, type VerifyOptions, type VerifyResult } from "../../src/transfer/batch/read.ts";
-import { buildBatch, signManifest, splitRecords, type BuildBatchInput, type SigningKeyInput } from "../../src/transfer/batch/write.ts";
-import { verifyFiles } from "../../src/transfer/batch/cli-verify.ts";
+import { importPrivateKey } from "../../src/transfer/batch/keys.ts";
+import { readManifestUnverified } from "../../src/transfer/batch/read.ts";
 import { VERSION } from "../../src/version.ts";
+import { A, B, DAY, DST, RECORDS, SRC, T0, build, enc, expectFail, forge, useBatchKeys, verify } from "../helpers/batches.ts";
 
-const SRC = "airlock-response";
-const DST = "airlock-request";
-const DAY = 86_400_000;
-const T0 = new Date("2026-11-21T12:00:00.000Z");
-const enc = new TextEncoder();
-
-let A: SigningKeyPair; // the sender's key
-let B: SigningKeyPair; // another key (rotation / impostor)
-let peerA: PeerKeySet;
-
-const signerA = (): SigningKeyInput => ({ privateJwk: A.privateJwk, keyId: A.keyId });
-
-const RECORDS: BatchRecord[] = [
-  { kind: "user", id: "u1", version: 3, data: { email: "ada@example.org", role: "admin" } },
-  { kind: "user", id: "u2", version: 1, data: { email: "bob@example.org", name: "Bøb ✓" } },
-  { kind: "request", id: "r1", version: 7, data: { topic: "weather", body: "is it raining?" } },
-];
-
-function build(over: Partial<BuildBatchInput> = {}) {
-  return buildBatch({ records: RECORDS, source: SRC, destination: DST, sequence: 1, prevHash: ZERO_HASH, ack: 0, createdAt: T0, ttlMs: DAY, signingKey: signerA(), ...over });
-}
-
-function verify(file: Uint8Array, over: Partial<VerifyOptions> = {}): Promise<VerifyResult> {
-  return verifyBatch(file, {
-    expectedDestination: DST,
-    peerKeys: peerA,
-    now: T0.getTime() + 1000,
-    limits: { maxFileBytes: 1024 * 1024, maxRawBytes: 1024 * 1024, maxRecords: 1000 },
-    ...over,
-  });
-}
-
-function expectFail(r: VerifyResult, code: string, reasonPart?: RegExp) {
-  if (r.ok) throw new Error(`expected failure ${code}, got ok`);
-  expect(r.code).toBe(code);
-  expect(r.reason.length).toBeGreaterThan(5);
-  if (reasonPart) expect(r.reason).toMatch(reasonPart);
-}
-
-/** A correctly signed batch around an arbitrary body and manifest: the sender itself is hostile or buggy. */
-async function forge(opts: { body?: Uint8Array; rawText?: string; manifest?: Record<string, unknown>; signer?: SigningKeyInput }) {
-  const raw = enc.encode(opts.rawText ?? "");
-  const body = opts.body ?? (await gzip(raw));
-  const manifest = {
-    format: 1,
-    batch_id: crypto.randomUUID(),
-    source: SRC,
-    destination: DST,
-    sequence: 1,
-    prev_hash: ZERO_HASH,
-    counts: {},
-    records: 0,
-    body_sha256: await sha256Hex(body),
-    body_bytes: body.length,
-    raw_bytes: raw.length,
-    created_at: T0.toISOString(),
-    expires_at: new Date(T0.getTime() + DAY).toISOString(),
-    ack: 0,
-    key_id: (opts.signer ?? signerA()).keyId,
-    ...opts.manifest,
-  };
-  const jws = await signManifest(manifest as unknown as Manifest, opts.signer ?? signerA());
-  return encodeBatchFile(jws, body);
-}
+useBatchKeys();
 
 /** Replaces the manifest line's JWS, keeping magic and body. */
 function withJws(file: Uint8Array, f: (jws: string) => string): Uint8Array {
@@ -96,12 +26,6 @@ const b64json = (v: unknown) => base64url.encode(JSON.stringify(v));
 function changeChar(s: string, i: number): string {
   return s.slice(0, i) + (s[i] === "A" ? "B" : "A") + s.slice(i + 1);
 }
-
-beforeAll(async () => {
-  A = await generateSigningKey();
-  B = await generateSigningKey();
-  peerA = await parsePeerKeys([A.publicJwk]);
-});
 
 describe("batch round trip", () => {
   it("builds, verifies and reads back the records and manifest", async () => {
@@ -353,154 +277,5 @@ describe("gzip bomb", () => {
   it("is refused before inflating when its honest raw_bytes is over the limit", async () => {
     const file = await forge({ body: bomb, manifest: { raw_bytes: BOMB_RAW } });
     expectFail(await verify(file, { limits: { maxFileBytes: 2 * 1024 * 1024, maxRawBytes: 10 * 1024 * 1024, maxRecords: 1000 } }), "too_large", /declared/);
-  });
-});
-
-describe("splitRecords", () => {
-  const rec = (i: number, size = 10): BatchRecord => ({ kind: "request", id: `r${i}`, version: 1, data: { pad: "x".repeat(size) } });
-  const lineBytes = (r: BatchRecord) => enc.encode(`${JSON.stringify(r)}\n`).length;
-
-  it("splits by record count, preserving order", () => {
-    const records = Array.from({ length: 25 }, (_, i) => rec(i));
-    const groups = splitRecords(records, { maxRecords: 10, maxRawBytes: 1e9 });
-    expect(groups.map((g) => g.length)).toEqual([10, 10, 5]);
-    expect(groups.flat()).toEqual(records);
-    expect(splitRecords([], { maxRecords: 10, maxRawBytes: 100 })).toEqual([]);
-  });
-
-  it("splits by raw bytes, each group under the limit and each building a verifiable batch", async () => {
-    const records = Array.from({ length: 40 }, (_, i) => rec(i, 50 + i * 7));
-    const maxRawBytes = 1000;
-    const groups = splitRecords(records, { maxRecords: 1000, maxRawBytes });
-    expect(groups.length).toBeGreaterThan(3);
-    expect(groups.flat()).toEqual(records);
-    let prevHash = ZERO_HASH;
-    for (const [i, g] of groups.entries()) {
-      const size = g.reduce((n, r) => n + lineBytes(r), 0);
-      expect(size).toBeLessThanOrEqual(maxRawBytes);
-      const built = await build({ records: g, sequence: i + 1, prevHash });
-      expect(built.manifest.raw_bytes).toBe(size);
-      const r = await verify(built.file, { limits: { maxFileBytes: 1e6, maxRawBytes, maxRecords: 1000 } });
-      expect(r.ok).toBe(true);
-      prevHash = built.fileSha256;
-    }
-  });
-
-  it("counts multibyte characters as UTF-8 bytes", () => {
-    const r = { kind: "user", id: "é", version: 1, data: { n: "😀✓" } };
-    const exact = lineBytes(r);
-    expect(splitRecords([r, r], { maxRecords: 10, maxRawBytes: exact * 2 })).toHaveLength(1);
-    expect(splitRecords([r, r], { maxRecords: 10, maxRawBytes: exact * 2 - 1 })).toHaveLength(2);
-  });
-
-  it("a single record over maxRawBytes is an error naming the record", () => {
-    expect(() => splitRecords([rec(1), rec(2, 5000), rec(3)], { maxRecords: 10, maxRawBytes: 1000 })).toThrow(/request\/r2 is \d+ bytes/);
-  });
-});
-
-describe("keys and rotation", () => {
-  it("a set of two public keys verifies batches signed by either", async () => {
-    const both = await parsePeerKeys(JSON.stringify([A.publicJwk, B.publicJwk]));
-    expect([...both.keys()].sort()).toEqual([A.keyId, B.keyId].sort());
-    const byA = await build();
-    const byB = await build({ signingKey: { privateJwk: B.privateJwk, keyId: B.keyId } });
-    expect((await verify(byA.file, { peerKeys: both })).ok).toBe(true);
-    expect((await verify(byB.file, { peerKeys: both })).ok).toBe(true);
-    // After rotation completes and A is dropped, A's batches no longer verify.
-    expectFail(await verify(byA.file, { peerKeys: await parsePeerKeys(B.publicJwk) }), "unknown_key");
-  });
-
-  it("parses one JWK, an array, or a JWKS; refuses private keys, wrong curves, mismatched kids and empty sets", async () => {
-    expect((await parsePeerKeys(JSON.stringify(A.publicJwk))).has(A.keyId)).toBe(true);
-    expect((await parsePeerKeys({ keys: [A.publicJwk] })).has(A.keyId)).toBe(true);
-    await expect(parsePeerKeys([A.privateJwk])).rejects.toThrow(/PRIVATE/);
-    await expect(parsePeerKeys({ kty: "EC", crv: "P-256", x: "a", y: "b" })).rejects.toThrow(/Ed25519/);
-    await expect(parsePeerKeys([A.publicJwk, { ...B.publicJwk, kid: A.keyId }])).rejects.toThrow(/#2.*thumbprint/);
-    await expect(parsePeerKeys("[]")).rejects.toThrow(/empty/);
-    await expect(parsePeerKeys("{oops")).rejects.toThrow(/JSON/);
-    expect(A.keyId).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(A.publicJwk).not.toHaveProperty("d");
-  });
-});
-
-describe("offline verify CLI", () => {
-  const TSX = join(ROOT, "node_modules/.bin/tsx");
-  const run = (script: string, args: string[], env: Record<string, string> = {}) =>
-    promisify(execFile)(TSX, [script, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-    );
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "airlock-batch-"));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it("keygen writes a 0600 private key and a public key that the verify CLI accepts", async () => {
-    const gen = await run("scripts/keygen.ts", ["--network", SRC, "--out", dir]);
-    expect(gen.code).toBe(0);
-    const privPath = join(dir, `${SRC}.private.jwk.json`);
-    const pubPath = join(dir, `${SRC}.public.jwk.json`);
-    expect((await stat(privPath)).mode & 0o777).toBe(0o600);
-    const privateJwk = JSON.parse(await readFile(privPath, "utf8"));
-    const publicJwk = JSON.parse(await readFile(pubPath, "utf8"));
-    expect(publicJwk.d).toBeUndefined();
-    expect(gen.stdout).toContain(publicJwk.kid);
-    // Refuses to overwrite an existing key.
-    expect((await run("scripts/keygen.ts", ["--network", SRC, "--out", dir])).code).toBe(1);
-
-    const now = new Date();
-    const ok1 = await buildBatch({ records: RECORDS, source: SRC, destination: DST, sequence: 1, prevHash: ZERO_HASH, ack: 0, createdAt: now, ttlMs: DAY, signingKey: { privateJwk, keyId: publicJwk.kid } });
-    const ok2 = await buildBatch({ records: RECORDS.slice(0, 1), source: SRC, destination: DST, sequence: 2, prevHash: ok1.fileSha256, ack: 0, createdAt: now, ttlMs: DAY, signingKey: { privateJwk, keyId: publicJwk.kid } });
-    await writeFile(join(dir, "1.batch"), ok1.file);
-    await writeFile(join(dir, "2.batch"), ok2.file);
-    const tampered = ok2.file.slice();
-    tampered[tampered.length - 3] ^= 0x40;
-    await writeFile(join(dir, "bad.batch"), tampered);
-
-    const good = await run("scripts/verify-batch.ts", ["--public-key", pubPath, "--destination", DST, join(dir, "1.batch"), join(dir, "2.batch")]);
-    expect(good.code).toBe(0);
-    expect(good.stdout.trim().split("\n")).toEqual([`OK ${ok1.manifest.batch_id} seq=1 records=3`, `OK ${ok2.manifest.batch_id} seq=2 records=1`]);
-
-    const mixed = await run("scripts/verify-batch.ts", ["--public-key", pubPath, join(dir, "1.batch"), join(dir, "bad.batch"), join(dir, "missing.batch")]);
-    expect(mixed.code).toBe(1);
-    const lines = mixed.stdout.trim().split("\n");
-    expect(lines[0]).toBe(`OK ${ok1.manifest.batch_id} seq=1 records=3`);
-    expect(lines[1]).toMatch(new RegExp(`^FAIL ${join(dir, "bad.batch")}: .*SHA-256.*\\(checksum_mismatch\\)$`));
-    expect(lines[2]).toMatch(/^FAIL .*missing\.batch: cannot read the file/);
-
-    const wrongDest = await run("scripts/verify-batch.ts", ["--public-key", pubPath, "--destination", "airlock-other", join(dir, "1.batch")]);
-    expect(wrongDest.code).toBe(1);
-    expect(wrongDest.stdout).toMatch(/wrong_destination/);
-
-    // The peer key set can also come from the environment, as on a network.
-    const fromEnv = await run("scripts/verify-batch.ts", [join(dir, "1.batch")], { AIRLOCK_PEER_PUBLIC_KEYS: JSON.stringify([publicJwk]) });
-    expect(fromEnv.code).toBe(0);
-
-    // Usage errors: no key, no files, a private key given as the public key.
-    expect((await run("scripts/verify-batch.ts", [join(dir, "1.batch")])).code).toBe(2);
-    expect((await run("scripts/verify-batch.ts", ["--public-key", pubPath])).code).toBe(2);
-    const priv = await run("scripts/verify-batch.ts", ["--public-key", privPath, join(dir, "1.batch")]);
-    expect(priv.code).toBe(2);
-    expect(priv.stderr).toMatch(/PRIVATE/);
-  }, 60_000);
-
-  it("verifyFiles refuses an oversized file by its size without reading it", async () => {
-    const { file } = await build({ createdAt: new Date() });
-    const reads: string[] = [];
-    const res = await verifyFiles(["big", "small"], {
-      peerKeys: peerA,
-      limits: { maxFileBytes: 10_000 },
-      readFile: async (path, max) => {
-        reads.push(path);
-        return path === "big" ? { size: max + 1 } : file;
-      },
-    });
-    expect(res.ok).toBe(false);
-    expect(res.results[0]).toMatchObject({ ok: false, code: "too_large" });
-    expect(res.results[1]).toMatchObject({ ok: true, records: 3 });
   });
 });

@@ -11,7 +11,7 @@ import { auditLog, deadLetters, outbox, requests, responses } from "../../schema
 import { nodeApp } from "../helpers/node-app.ts";
 import { COURIER, carry, download, exportNow, type Net } from "../helpers/transfer.ts";
 import { testKeys } from "../helpers/keys.ts";
-import { seedSession } from "../shared/identity-fixtures.ts";
+import { seedSession } from "../helpers/identity-fixtures.ts";
 import { buildBatch, decodeBatchFile, generateSigningKey, verifyBatch, parseEncryptionKeys, parsePeerKeys, type BatchRecord } from "../../src/transfer/batch/index.ts";
 
 const SEED = Number(process.env.FAULT_SEED ?? 20261121);

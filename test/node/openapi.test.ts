@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { ROOT } from "../helpers/spawn.ts";
 import { nodeApp, tempDir } from "../helpers/node-app.ts";
 import { MATRIX } from "../shared/auth-matrix.routes.ts";
-import { seedUser } from "../shared/identity-fixtures.ts";
+import { seedUser } from "../helpers/identity-fixtures.ts";
 import type { Services } from "../../src/services.ts";
 
 type Network = "request" | "response";

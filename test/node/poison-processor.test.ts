@@ -11,7 +11,7 @@ import { answerRequest } from "../../src/requests/answers.ts";
 import { getRequest } from "../../src/requests/requests.ts";
 import { ApiError } from "../../src/errors.ts";
 import { nodeServices } from "../helpers/node-app.ts";
-import { seedRequest } from "../shared/requests-fixtures.ts";
+import { seedRequest } from "../helpers/requests-fixtures.ts";
 
 let reply: { type: string; body: string } = { type: "application/json", body: "{}" };
 let server: Server;

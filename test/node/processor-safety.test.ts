@@ -9,7 +9,7 @@ import { requests, responses } from "../../schema/index.ts";
 import { runProcessor } from "../../src/requests/processor.ts";
 import { parseMediaType } from "../../src/requests/responses.ts";
 import { nodeServices } from "../helpers/node-app.ts";
-import { seedRequest } from "../shared/requests-fixtures.ts";
+import { seedRequest } from "../helpers/requests-fixtures.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
 let handler: Handler = (_req, res) => res.end();

@@ -11,7 +11,7 @@ import type { Statement } from "../../src/deps/db/database.ts";
 import { afterApply, applyRequestStatuses, applyRequests, applyResponses, markExported } from "../../src/requests/apply.ts";
 import { startSession } from "../../src/identity/sessions.ts";
 import { nodeApp } from "../helpers/node-app.ts";
-import { seedSession, seedUser } from "../shared/identity-fixtures.ts";
+import { seedSession, seedUser } from "../helpers/identity-fixtures.ts";
 import { deleteKeysWithPrefix, getRedisUrl, startUpstashEndpoint, type RedisHandle, type UpstashEndpointHandle } from "../helpers/redis.ts";
 
 let redis: RedisHandle;

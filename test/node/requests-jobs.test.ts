@@ -9,8 +9,8 @@ import { createApp } from "../../src/app.ts";
 import { jobsFor } from "../../src/jobs/table.ts";
 import { entryKey, userIndexKey } from "../../src/requests/response-cache.ts";
 import { nodeServices } from "../helpers/node-app.ts";
-import { seedSession } from "../shared/identity-fixtures.ts";
-import { seedRequest } from "../shared/requests-fixtures.ts";
+import { seedSession } from "../helpers/identity-fixtures.ts";
+import { seedRequest } from "../helpers/requests-fixtures.ts";
 import { deleteKeysWithPrefix, getRedisUrl, startUpstashEndpoint, type RedisHandle, type UpstashEndpointHandle } from "../helpers/redis.ts";
 
 const job = (s: Services, name: string) => jobsFor(s.config.role).find((j) => j.name === name)!;

@@ -11,8 +11,8 @@ import { createApp } from "../../src/app.ts";
 import { jobsFor } from "../../src/jobs/table.ts";
 import { runProcessor } from "../../src/requests/processor.ts";
 import { nodeServices } from "../helpers/node-app.ts";
-import { seedSession } from "../shared/identity-fixtures.ts";
-import { seedRequest } from "../shared/requests-fixtures.ts";
+import { seedSession } from "../helpers/identity-fixtures.ts";
+import { seedRequest } from "../helpers/requests-fixtures.ts";
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => unknown;
 const seen: Array<{ headers: IncomingMessage["headers"]; body: any }> = [];

@@ -41,7 +41,7 @@ async function commandStats(): Promise<Record<string, number>> {
 const sha1 = (s: string) => createHash("sha1").update(s, "utf8").digest("hex");
 const ARBITRARY = "return redis.call('FLUSHALL')";
 
-/** Every command the issue found running, and more of their kind: [command, the exact refusal]. */
+/** The commands a review found the endpoint letting through, and more of their kind: [command, the exact refusal]. */
 const REFUSED: Array<[Array<string | number>, string]> = [
   [["FLUSHALL"], "ERR FLUSHALL is not allowed on this endpoint"],
   [["flushall", "ASYNC"], "ERR FLUSHALL is not allowed on this endpoint"],

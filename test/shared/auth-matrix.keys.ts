@@ -8,7 +8,7 @@ import { apiKeys, refreshTokens } from "../../schema/index.ts";
 import { CATALOG, type ErrorCode } from "../../src/errors.ts";
 import { ANY_KEY, SCOPE_NAMES, SESSION_ONLY, isScope } from "../../src/auth/scopes.ts";
 import { expectProblem } from "./harness.ts";
-import { seedApiKey, seedSession, seedUser } from "./identity-fixtures.ts";
+import { seedApiKey, seedSession, seedUser } from "../helpers/identity-fixtures.ts";
 import { ALL, MATRIX, type Ctx, type MatrixRoute, type Network } from "./auth-matrix.routes.ts";
 
 const FORBIDDEN = { status: 403, code: "forbidden", title: "Forbidden" };

@@ -1,8 +1,8 @@
 import type { Role } from "../../src/auth/roles.ts";
 import type { Services } from "../../src/services.ts";
 import { ANY_KEY, SESSION_ONLY, type ScopeRule } from "../../src/auth/scopes.ts";
-import { seedApiKey, seedUser } from "./identity-fixtures.ts";
-import { seedRequest } from "./requests-fixtures.ts";
+import { seedApiKey, seedUser } from "../helpers/identity-fixtures.ts";
+import { seedRequest } from "../helpers/requests-fixtures.ts";
 
 export type Network = "request" | "response";
 export interface Ctx {
@@ -85,7 +85,7 @@ export const MATRIX: MatrixRoute[] = [
   { method: "POST", path: "/v1/transfer/dead-letters/dlt_00000000000000000000000000/retry", scope: "transfer:write", roles: ["admin"], ok: () => ({ status: 404, code: "not_found" }) },
   { method: "POST", path: "/v1/transfer/outbox/999/supersede", body: () => ({ omit: [{ kind: "request", id: "r" }], reason: "x" }), scope: "transfer:write", roles: ["admin"], ok: () => ({ status: 404, code: "not_found" }) },
   { method: "GET", path: "/v1/admin/audit/verify", scope: "audit:read", roles: ["admin"], ok: () => 200 },
-  // Requests and responses (issue 4): requests belong to the request network, the queue and answers to the response network.
+  // Requests and responses: requests belong to the request network, the queue and answers to the response network.
   {
     method: "POST",
     path: "/v1/requests",
@@ -135,7 +135,7 @@ export const MATRIX: MatrixRoute[] = [
   { method: "POST", path: "/v1/admin/cache/invalidate", body: () => ({ pattern: "resp:*" }), scope: "cache:write", roles: ["admin"], ok: () => 200 },
   { method: "GET", path: async (c) => `/v1/admin/rate-limits/${await freshUser(c)}`, scope: "rate-limits:read", roles: ["admin"], ok: () => 200 },
   { method: "DELETE", path: async (c) => `/v1/admin/rate-limits/${await freshUser(c)}`, scope: "rate-limits:write", roles: ["admin"], ok: () => 204 },
-  // Transfer (issue 5): admins, couriers and the courier token.
+  // Transfer: admins, couriers and the courier token.
   ...TRANSFER.map((r) => ({ ...r, roles: COURIERS, courierToken: true })),
   { method: "GET", path: "/v1/admin/stats", scope: "stats:read", roles: ["admin"], ok: () => 200 },
 ];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { expectProblem, type Harness } from "./harness.ts";
 import { CATALOG, type ErrorCode } from "../../src/errors.ts";
-import { forgedTokens, seedApiKey, seedSession, seedUser } from "./identity-fixtures.ts";
-import { seedRequest } from "./requests-fixtures.ts";
+import { forgedTokens, seedApiKey, seedSession, seedUser } from "../helpers/identity-fixtures.ts";
+import { seedRequest } from "../helpers/requests-fixtures.ts";
 import { ALL, MATRIX, type Ctx, type Network } from "./auth-matrix.routes.ts";
 import { call, keyCreationWithinRole, keysNeverManageSessionsOrKeys, matrixMatchesDocument, scopedKeyColumn } from "./auth-matrix.keys.ts";
 

@@ -4,7 +4,7 @@ import { apiKeys, auditLog, outbox, users } from "../../schema/index.ts";
 import { PBKDF2_DEFAULT_ITERATIONS } from "../../src/auth/password.ts";
 import { bootstrapAdmin } from "../../src/identity/bootstrap.ts";
 import { expectProblem, type Harness } from "./harness.ts";
-import { PASSWORD, TEST_JWT_SECRET, claimsFor, kidOf, seedApiKey, seedSession, seedUser, webCryptoJwt } from "./identity-fixtures.ts";
+import { PASSWORD, TEST_JWT_SECRET, claimsFor, kidOf, seedApiKey, seedSession, seedUser, webCryptoJwt } from "../helpers/identity-fixtures.ts";
 
 type Json = Record<string, any>;
 

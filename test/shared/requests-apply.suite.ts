@@ -4,54 +4,14 @@ import { describe, expect, it } from "vitest";
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { outbox, requestEvents, requests, responses } from "../../schema/index.ts";
 import type { Services } from "../../src/services.ts";
-import type { Statement } from "../../src/deps/db/database.ts";
 import { applyRequestStatuses, applyRequests, applyResponses, markExported } from "../../src/requests/apply.ts";
 import { jsonChunks } from "../../src/lib/chunks.ts";
-import type { RequestRecord, RequestStatusRecord, ResponseRecord } from "../../src/requests/records.ts";
-import { newId } from "../../src/lib/ids.ts";
+import type { RequestStatusRecord, ResponseRecord } from "../../src/requests/records.ts";
+import { requestRecordFor, run, seedReplicaRequest } from "../helpers/requests-fixtures.ts";
 
 export interface ApplyHarness {
   runtime: "node" | "workerd";
   services(role: "request" | "response"): Promise<Services>;
-}
-
-export const run = async (s: Services, st: Statement[]) => {
-  if (st.length) await s.db.batch(st as [Statement, ...Statement[]]);
-};
-
-export function requestRecordFor(o: Partial<RequestRecord> = {}): RequestRecord {
-  return {
-    id: newId("req"),
-    user_id: "usr_apply",
-    api_key_id: null,
-    topic: "weather",
-    body: { q: "rain?", n: [1, 2, 3], s: "text with 'quotes' and \"double\"" },
-    priority: 0,
-    created_at: "2026-01-01T00:00:00.000Z",
-    cancelled_at: null,
-    version: 1,
-    ...o,
-  };
-}
-
-/** A request row as the request network holds it after submission. */
-export async function seedReplicaRequest(s: Services, o: Partial<typeof requests.$inferInsert> = {}) {
-  const now = s.clock.now().toISOString();
-  const row = {
-    id: newId("req"),
-    userId: "usr_apply",
-    topic: "weather",
-    body: JSON.stringify({ q: 1 }),
-    priority: 0,
-    status: "submitted" as const,
-    createdAt: now,
-    updatedAt: now,
-    replicaVersion: 1,
-    masterVersion: 0,
-    ...o,
-  };
-  await s.db.orm.insert(requests).values(row);
-  return row;
 }
 
 const eventsOf = (s: Services, id: string) =>

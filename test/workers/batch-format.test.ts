@@ -5,6 +5,7 @@ import { generateSigningKey, parsePeerKeys } from "../../src/transfer/batch/keys
 import type { Manifest } from "../../src/transfer/batch/manifest.ts";
 import { verifyBatch } from "../../src/transfer/batch/read.ts";
 import { buildBatch, signManifest } from "../../src/transfer/batch/write.ts";
+import { generateEncryptionKey, parseEncryptionKeys } from "../../src/transfer/batch/seal.ts";
 
 // The same module inside workerd: Ed25519 through WebCrypto, gzip through Compression Streams,
 // and the streaming inflate cap, which is what keeps a bomb from blowing a 128 MB isolate.
@@ -28,6 +29,22 @@ describe("batch format on workerd", () => {
     const other = await generateSigningKey();
     const bad = await verifyBatch(built.file, { expectedDestination: DST, peerKeys: await parsePeerKeys([other.publicJwk]) });
     expect(bad.ok || bad.code).toBe("unknown_key");
+  });
+
+  it("seals a batch to the destination (X25519 + AES-GCM), opens it with the destination's key, and not without it", async () => {
+    const key = await generateSigningKey();
+    const to = await generateEncryptionKey();
+    const from = await generateEncryptionKey();
+    const records = [{ kind: "user", id: "u1", version: 2, data: { email: "sealed-in-workerd@example.org" } }];
+    const seal = { recipient: (await parseEncryptionKeys([to.privateJwk])).current, sender: (await parseEncryptionKeys([from.privateJwk])).current };
+    const built = await buildBatch({ records, source: SRC, destination: DST, sequence: 1, prevHash: ZERO_HASH, ack: 0, ttlMs: 86_400_000, signingKey: { privateJwk: key.privateJwk, keyId: key.keyId }, seal });
+    expect(new TextDecoder("latin1").decode(built.file)).not.toContain("sealed-in-workerd");
+    const peerKeys = await parsePeerKeys([key.publicJwk]);
+    const opened = await verifyBatch(built.file, { expectedDestination: DST, peerKeys, openingKeys: (await parseEncryptionKeys([to.privateJwk])).opening });
+    expect(opened.ok && opened.records).toEqual(records);
+    expect(opened.ok && opened.manifest).toMatchObject({ format: 3, counts: { user: 1 }, records: 1 });
+    const closed = await verifyBatch(built.file, { expectedDestination: DST, peerKeys });
+    expect(closed.ok || closed.code).toBe("unknown_encryption_key");
   });
 
   it("refuses a 50 MB gzip bomb against a 10 MB cap without inflating it", async () => {

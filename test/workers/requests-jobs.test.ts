@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { describe, expect, it } from "vitest";
 import worker, { type WorkerEnv } from "../../src/runtime/worker.ts";
 
-describe("issue 4's jobs from the Workers scheduled handler", () => {
+describe("the requests' jobs (cache maintenance, retention) from the Workers scheduled handler", () => {
   it('"7 * * * *" runs the cache maintenance: a statistics snapshot lands in D1', async () => {
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: new Date("2026-11-21T04:07:00Z"), cron: "7 * * * *" }), env as unknown as WorkerEnv, ctx);

@@ -1,6 +1,6 @@
-// Runs in Node before the workerd tests: a redis-server of the requests suite's own behind its
+// Runs in Node before the workerd tests: a redis-server of the requests suites' own behind its
 // own Upstash-compatible endpoint, and a tiny control server on 127.0.0.1 the workerd test calls
-// to stop and start that Redis in the middle of a test (workerd cannot spawn processes).
+// to stop and start that Redis in the middle of a test (response-cache.test.ts; workerd cannot spawn processes).
 // The shared Redis endpoint comes from rate-limit.global-setup.ts (`rateLimitUpstash`); POST
 // /cleanup with a JSON list of network ids deletes exactly those networks' keys from it (never FLUSH).
 import { createServer, type Server } from "node:http";

@@ -1,5 +1,7 @@
 import { requests, responses } from "../../schema/index.ts";
 import type { Services } from "../../src/services.ts";
+import type { Statement } from "../../src/deps/db/database.ts";
+import type { RequestRecord } from "../../src/requests/records.ts";
 import { newId } from "../../src/lib/ids.ts";
 
 /**
@@ -35,5 +37,45 @@ export async function seedRequest(s: Services, userId: string, o: { answered?: b
       deliveredSequence: s.config.role === "request" ? 1 : null,
     });
   }
+  return row;
+}
+
+/** Runs the statements an apply function returned, in one batch. */
+export const run = async (s: Services, st: Statement[]) => {
+  if (st.length) await s.db.batch(st as [Statement, ...Statement[]]);
+};
+
+export function requestRecordFor(o: Partial<RequestRecord> = {}): RequestRecord {
+  return {
+    id: newId("req"),
+    user_id: "usr_apply",
+    api_key_id: null,
+    topic: "weather",
+    body: { q: "rain?", n: [1, 2, 3], s: "text with 'quotes' and \"double\"" },
+    priority: 0,
+    created_at: "2026-01-01T00:00:00.000Z",
+    cancelled_at: null,
+    version: 1,
+    ...o,
+  };
+}
+
+/** A request row as the request network holds it after submission. */
+export async function seedReplicaRequest(s: Services, o: Partial<typeof requests.$inferInsert> = {}) {
+  const now = s.clock.now().toISOString();
+  const row = {
+    id: newId("req"),
+    userId: "usr_apply",
+    topic: "weather",
+    body: JSON.stringify({ q: 1 }),
+    priority: 0,
+    status: "submitted" as const,
+    createdAt: now,
+    updatedAt: now,
+    replicaVersion: 1,
+    masterVersion: 0,
+    ...o,
+  };
+  await s.db.orm.insert(requests).values(row);
   return row;
 }

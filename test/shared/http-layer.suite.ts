@@ -34,7 +34,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 // Both harnesses configure AIRLOCK_MAX_BODY_BYTES=4096.
 const LIMIT = 4096;
 
-export function foundationSuite(h: Harness) {
+export function httpLayerSuite(h: Harness) {
   const setup = async () => {
     const { app, services } = await h.app(testRoutes);
     const logger = services.logger as MemoryLogger;
@@ -42,7 +42,7 @@ export function foundationSuite(h: Harness) {
     return { app, services, logger, call };
   };
 
-  describe(`foundation (${h.runtime})`, () => {
+  describe(`HTTP layer (${h.runtime})`, () => {
     it("GET /health answers ok with a generated request id", async () => {
       const { call } = await setup();
       const res = await call("/health");

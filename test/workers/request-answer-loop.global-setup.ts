@@ -13,8 +13,6 @@ declare module "vitest" {
     e2eMaster: { url: string; courierToken: string; admin: { email: string; password: string } };
     /** The master's private batch key, for tests that forge the master's batches inside workerd. */
     masterSigningKey: object;
-    /** Both networks' key pairs, for tests that build sealed batches inside workerd. */
-    transferKeys: Record<"request" | "response", NetworkKeys>;
   }
 }
 
@@ -38,7 +36,6 @@ export default async function setup(project: TestProject) {
   );
   project.provide("e2eMaster", { url: master.url, courierToken, admin });
   project.provide("masterSigningKey", keys.response.signing.privateJwk);
-  project.provide("transferKeys", keys);
   return async () => {
     await master.close();
     await rm(dir, { recursive: true, force: true });

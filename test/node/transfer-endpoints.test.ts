@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { apiKeys, batchesIn, users } from "../../schema/index.ts";
 import { nodeApp } from "../helpers/node-app.ts";
 import { COURIER, carry, download, exportNow, upload, type Net } from "../helpers/transfer.ts";
-import { seedApiKey, seedSession } from "../shared/identity-fixtures.ts";
+import { seedApiKey, seedSession } from "../helpers/identity-fixtures.ts";
 import { buildBatch, generateSigningKey, ZERO_HASH } from "../../src/transfer/batch/index.ts";
 import { testKeys } from "../helpers/keys.ts";
 import { expectProblem } from "../shared/harness.ts";

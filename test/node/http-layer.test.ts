@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { foundationSuite } from "../shared/foundation.suite.ts";
+import { httpLayerSuite } from "../shared/http-layer.suite.ts";
 import { nodeApp } from "../helpers/node-app.ts";
 
-foundationSuite({ runtime: "node", app: (extend, o) => nodeApp(o?.role ? { NETWORK_ROLE: o.role } : {}, extend) });
+httpLayerSuite({ runtime: "node", app: (extend, o) => nodeApp(o?.role ? { NETWORK_ROLE: o.role } : {}, extend) });
 
 
 describe("CORS (configurable)", () => {
