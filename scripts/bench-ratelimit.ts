@@ -31,7 +31,7 @@ import { buildOnPremServices } from "../src/runtime/onprem.ts";
 import { nodeRuntime } from "../src/runtime/node-server.ts";
 import type { Services } from "../src/services.ts";
 import type { Logger } from "../src/deps/logger.ts";
-import { ANY_KEY } from "../src/auth/scopes.ts";
+import { ANY_KEY } from "../src/identity/scopes.ts";
 import { ANY_ROLE, allow } from "../src/middleware/auth.ts";
 import { users } from "../schema/index.ts";
 import { newCounters, type RateLimiter } from "../src/deps/ratelimit/ratelimit.ts";

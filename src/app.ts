@@ -1,7 +1,7 @@
 import { cors } from "hono/cors";
-import { SCOPES, SCOPE_NAMES } from "./auth/scopes.ts";
+import { SCOPES, SCOPE_NAMES } from "./identity/scopes.ts";
 import type { Services } from "./services.ts";
-import { createRouter } from "./lib/router.ts";
+import { createRouter } from "./http/router.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { accessLog } from "./middleware/access-log.ts";
 import { jsonBodies } from "./middleware/body.ts";

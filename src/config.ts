@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_POLICIES, parseRateLimitsSetting, type Policy, type PolicyName } from "./deps/ratelimit/policy.ts";
+import { DEFAULT_POLICIES, parseRateLimitsSetting, type Policy, type PolicyName } from "./limits/policy.ts";
 
 /**
  * Settings, parsed once at start-up from environment variables (Node/Deno) or

@@ -7,8 +7,8 @@ import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import { outboxInsert } from "../transfer/outbox.ts";
 import { writeWithAudit, type AuditInput } from "../audit/audit.ts";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
-import { scopesBeyondRole } from "../auth/scopes.ts";
-import type { Role } from "../auth/roles.ts";
+import { scopesBeyondRole } from "./scopes.ts";
+import type { Role } from "./roles.ts";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export const API_KEY_PREFIX = "ak_";

@@ -5,8 +5,8 @@ import { ApiError } from "../errors.ts";
 import { apiKeys, refreshTokens, users } from "../../schema/index.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import { timingSafeEqual } from "../lib/timing-safe.ts";
-import type { Principal, Role } from "../auth/roles.ts";
-import { ANY_KEY, SESSION_ONLY, describeScopeRule, type ScopeRule } from "../auth/scopes.ts";
+import type { Principal, Role } from "../identity/roles.ts";
+import { ANY_KEY, SESSION_ONLY, describeScopeRule, type ScopeRule } from "../identity/scopes.ts";
 import type { Services } from "../services.ts";
 
 const enc = new TextEncoder();
@@ -98,7 +98,7 @@ export function authenticate(): MiddlewareHandler<HonoEnv> {
 export interface AccessPolicy {
   roles: readonly Role[];
   /**
-   * What an API key needs here (src/auth/scopes.ts): a scope it must hold, ANY_KEY, or
+   * What an API key needs here (src/identity/scopes.ts): a scope it must hold, ANY_KEY, or
    * SESSION_ONLY. Deny by default: a policy that names none refuses every key.
    */
   scope: ScopeRule;

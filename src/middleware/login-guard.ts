@@ -5,7 +5,7 @@ import { ApiError } from "../errors.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import { clientBucket } from "../lib/ip.ts";
 import { actorOf, audit, type AuditInput } from "../audit/audit.ts";
-import { effectivePolicy, policyHeader } from "../deps/ratelimit/policy.ts";
+import { effectivePolicy, policyHeader } from "../limits/policy.ts";
 import type { LimitDecision, QuotaWindow } from "../deps/ratelimit/ratelimit.ts";
 import { decisionHeaders, guarded, quotaOf, rateLimitedError } from "./rate-limit.ts";
 

@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { HonoEnv } from "../env.ts";
 import type { Services } from "../services.ts";
-import type { Principal, Role } from "../auth/roles.ts";
+import type { Principal, Role } from "../identity/roles.ts";
 import { ApiError } from "../errors.ts";
-import { effectivePolicy, parseRateLimitOverride, policyHeader, type EffectiveWindow, type Policy } from "../deps/ratelimit/policy.ts";
+import { effectivePolicy, parseRateLimitOverride, policyHeader, type EffectiveWindow, type Policy } from "../limits/policy.ts";
 import { RateLimiterUnavailable, type LimitDecision, type QuotaWindow, type WindowState } from "../deps/ratelimit/ratelimit.ts";
 
 /**

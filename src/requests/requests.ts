@@ -1,7 +1,7 @@
 import { asc, eq, sql } from "drizzle-orm";
 import { requestEvents, requests } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
-import type { Principal } from "../auth/roles.ts";
+import type { Principal } from "../identity/roles.ts";
 import { ApiError } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
 import { outboxInsert } from "../transfer/outbox.ts";

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { and, asc, eq } from "drizzle-orm";
 import type { AirlockApp } from "../../src/app.ts";
 import type { Services } from "../../src/services.ts";
-import type { Role } from "../../src/auth/roles.ts";
+import type { Role } from "../../src/identity/roles.ts";
 import { auditLog, idempotencyKeys, outbox, requests } from "../../schema/index.ts";
 import { CATALOG, type ErrorCode } from "../../src/errors.ts";
 import { expectProblem } from "./harness.ts";

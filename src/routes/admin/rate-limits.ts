@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, eq, isNotNull, isNull } from "drizzle-orm";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import type { Services } from "../../services.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
@@ -8,7 +8,7 @@ import { apiKeys, users } from "../../../schema/index.ts";
 import { actorOf, audit } from "../../audit/audit.ts";
 import { guarded, keyLimits, quotaOf, userLimits, type ResolvedLimits } from "../../middleware/rate-limit.ts";
 import { accountSubject, FAILURE_WINDOW } from "../../middleware/login-guard.ts";
-import { WINDOWS } from "../../deps/ratelimit/policy.ts";
+import { WINDOWS } from "../../limits/policy.ts";
 
 const WindowUse = z.object({
   window: z.enum(WINDOWS),

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ROLES } from "../../auth/roles.ts";
+import { ROLES } from "../../identity/roles.ts";
 
 const Limits = z.object({ minute: z.number().int().min(0).optional(), hour: z.number().int().min(0).optional(), day: z.number().int().min(0).optional() });
 

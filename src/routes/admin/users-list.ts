@@ -1,12 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, gt, like, or, type SQL } from "drizzle-orm";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
 import { users } from "../../../schema/index.ts";
 import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
 import { publicUser } from "../../identity/users.ts";
-import { ROLES } from "../../auth/roles.ts";
+import { ROLES } from "../../identity/roles.ts";
 import { UserSchema } from "./user-schemas.ts";
 
 const Cursor = z.object({ c: z.string(), i: z.string() });

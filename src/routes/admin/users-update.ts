@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
 import { publicUser, updateUser } from "../../identity/users.ts";

@@ -1,13 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, isNull, lt, or, type SQL } from "drizzle-orm";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
 import { apiKeys } from "../../../schema/index.ts";
 import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
 import { publicApiKey } from "../../identity/api-keys.ts";
 import { ApiKeySchema } from "./schemas.ts";
-import { SESSION_ONLY } from "../../auth/scopes.ts";
+import { SESSION_ONLY } from "../../identity/scopes.ts";
 
 const Cursor = z.object({ c: z.string(), i: z.string() });
 

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { SCOPES, SCOPE_NAMES } from "../../auth/scopes.ts";
+import { SCOPES, SCOPE_NAMES } from "../../identity/scopes.ts";
 
 export const ApiKeySchema = z
   .object({

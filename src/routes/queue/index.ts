@@ -1,4 +1,4 @@
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { registerQueueList } from "./list.ts";
 import { registerQueueClaim } from "./claim.ts";
 

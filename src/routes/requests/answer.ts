@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { servedOn, type App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../http/router.ts";
 import type { HonoEnv } from "../../env.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../http/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { cancelRequest, describeRequest, visibleRequest } from "../../requests/requests.ts";

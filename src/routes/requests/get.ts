@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { describeRequest, visibleRequest } from "../../requests/requests.ts";

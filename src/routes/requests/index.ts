@@ -1,4 +1,4 @@
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { registerRequestsSubmit } from "./submit.ts";
 import { registerRequestsList } from "./list.ts";
 import { registerRequestsGet } from "./get.ts";

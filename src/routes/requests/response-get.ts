@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { requests, responses } from "../../../schema/index.ts";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { submitRequest } from "../../requests/requests.ts";

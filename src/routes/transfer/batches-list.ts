@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, lt, type SQL } from "drizzle-orm";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { batchesIn } from "../../../schema/index.ts";
 import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";

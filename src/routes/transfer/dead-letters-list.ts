@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
 import { deadLetterView, listDeadLetters } from "../../transfer/dead-letters.ts";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { exportBatches } from "../../transfer/export.ts";
 import { withJobLease } from "../../jobs/lease.ts";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { importInbox } from "../../transfer/inbox.ts";
 import { withJobLeaseWaiting } from "../../jobs/lease.ts";

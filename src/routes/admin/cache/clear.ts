@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { App } from "../../../lib/router.ts";
+import type { App } from "../../../http/router.ts";
 import type { HonoEnv } from "../../../env.ts";
 import { ApiError, problemResponses } from "../../../errors.ts";
 import { access } from "../../../middleware/auth.ts";

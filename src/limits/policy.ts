@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ROLES, type Role } from "../../auth/roles.ts";
+import { ROLES, type Role } from "../identity/roles.ts";
 
 /**
  * Quota policies: how many requests an identity may make per minute, hour and
