@@ -14,7 +14,7 @@ import type { MemoryLogger } from "../../src/deps/logger.ts";
 import { apiKeys, auditLog, users } from "../../schema/index.ts";
 import { ANY_KEY } from "../../src/identity/scopes.ts";
 import { ANY_ROLE, allow } from "../../src/middleware/auth.ts";
-import { LoginGuard } from "../../src/middleware/login-guard.ts";
+import { LoginGuard } from "../../src/limits/lockouts.ts";
 import { sha256Hex } from "../../src/lib/crypto.ts";
 import { hashPassword } from "../../src/identity/password.ts";
 import { PROBLEM_TYPE } from "./harness.ts";
