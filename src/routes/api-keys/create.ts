@@ -1,7 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { servedOn, type App } from "../../http/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
+import { ANY_ROLE } from "../../identity/roles.ts";
 import { createApiKey, publicApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { CreateApiKeySchema, CreatedApiKeySchema } from "./schemas.ts";

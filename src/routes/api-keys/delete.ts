@@ -1,7 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../http/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
+import { ANY_ROLE } from "../../identity/roles.ts";
 import { getApiKey, publicApiKey, revokeApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { ApiKeyIdParam, ApiKeySchema } from "./schemas.ts";

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../http/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
+import { ANY_ROLE } from "../../identity/roles.ts";
 import { getUser, publicUser } from "../../identity/users.ts";
 import { UserSchema } from "../admin/user-schemas.ts";
 import { ANY_KEY } from "../../identity/scopes.ts";
