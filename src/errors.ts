@@ -26,7 +26,7 @@ export const CATALOG = {
   conflict: { status: 409, title: "Conflict" },
   email_taken: { status: 409, title: "E-mail address already in use" },
   last_admin: { status: 409, title: "The last active admin cannot be removed" },
-  // Requests and responses (issue 4).
+  // Requests and responses: submitting, reading, answering and the queue.
   response_pending: { status: 409, title: "Response not available yet" },
   request_rejected: { status: 422, title: "Request rejected" },
   request_cancelled: { status: 409, title: "Request cancelled" },
