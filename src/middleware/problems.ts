@@ -4,6 +4,7 @@ import type { Hook } from "@hono/zod-openapi";
 import type { HonoEnv } from "../env.ts";
 import { ApiError, problemResponse, type ErrorCode, type FieldError } from "../errors.ts";
 import { isJsonLimitIssue, jsonPointer } from "../lib/json-limits.ts";
+import { InvalidCursorError } from "../lib/pagination.ts";
 
 const instanceOf = (c: Context) => c.req.path;
 const requestIdOf = (c: Context<HonoEnv>) => c.get("requestId") ?? "unknown";
@@ -24,9 +25,12 @@ function codeForHttpException(e: HTTPException): ErrorCode {
   return byStatus[e.status] ?? "internal_error";
 }
 
-/** Three branches: ours, Hono's, anything else (500, logged with its stack by the access log, never shown). */
+/** Four branches: ours, a list's bad cursor, Hono's, anything else (500, logged with its stack by the access log, never shown). */
 export const onError: ErrorHandler<HonoEnv> = (err, c) => {
   if (err instanceof ApiError) return problemResponse(err.code, requestIdOf(c), instanceOf(c), err.options);
+  if (err instanceof InvalidCursorError) {
+    return problemResponse("validation_failed", requestIdOf(c), instanceOf(c), { detail: "the cursor is not valid", errors: [{ parameter: "cursor", detail: "not a cursor from this list" }] });
+  }
   if (err instanceof HTTPException) {
     const code = codeForHttpException(err);
     return problemResponse(code, requestIdOf(c), instanceOf(c), code === "internal_error" ? {} : { detail: err.message });

@@ -4,7 +4,7 @@ import { ApiError, problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
 import { getApiKey, publicApiKey, revokeApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
-import { ApiKeyIdParam, ApiKeySchema } from "../api-keys/schemas.ts";
+import { ApiKeyIdParam, ApiKeySchema } from "../../identity/schemas.ts";
 import { SESSION_ONLY } from "../../identity/scopes.ts";
 
 const route = createRoute({

@@ -5,7 +5,7 @@ import { access, principalOf } from "../../middleware/auth.ts";
 import { ANY_ROLE } from "../../identity/roles.ts";
 import { getApiKey, publicApiKey, revokeApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
-import { ApiKeyIdParam, ApiKeySchema } from "./schemas.ts";
+import { ApiKeyIdParam, ApiKeySchema } from "../../identity/schemas.ts";
 import { SESSION_ONLY } from "../../identity/scopes.ts";
 
 const route = createRoute({

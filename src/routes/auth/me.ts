@@ -4,7 +4,7 @@ import { ApiError, problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { ANY_ROLE } from "../../identity/roles.ts";
 import { getUser, publicUser } from "../../identity/users.ts";
-import { UserSchema } from "../admin/user-schemas.ts";
+import { UserSchema } from "../../identity/schemas.ts";
 import { ANY_KEY } from "../../identity/scopes.ts";
 
 export const MeSchema = UserSchema.extend({

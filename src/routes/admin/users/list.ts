@@ -1,15 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, asc, eq, gt, like, or, type SQL } from "drizzle-orm";
-import type { App } from "../../http/router.ts";
-import { problemResponses } from "../../errors.ts";
-import { access } from "../../middleware/auth.ts";
-import { users } from "../../../schema/index.ts";
-import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
-import { publicUser } from "../../identity/users.ts";
-import { ROLES } from "../../identity/roles.ts";
-import { UserSchema } from "./user-schemas.ts";
-
-const Cursor = z.object({ c: z.string(), i: z.string() });
+import type { App } from "../../../http/router.ts";
+import { problemResponses } from "../../../errors.ts";
+import { access } from "../../../middleware/auth.ts";
+import { PageQuery, listSchema } from "../../../lib/pagination.ts";
+import { listUsers, publicUser } from "../../../identity/users.ts";
+import { ROLES } from "../../../identity/roles.ts";
+import { UserSchema } from "../../../identity/schemas.ts";
 
 const route = createRoute({
   method: "get",
@@ -31,15 +27,7 @@ const route = createRoute({
 export function registerUsersList(app: App) {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
-    const cursor = decodeCursor(q.cursor, Cursor);
-    const where: Array<SQL | undefined> = [
-      q.role ? eq(users.role, q.role) : undefined,
-      q.status ? eq(users.status, q.status) : undefined,
-      q.email ? like(users.emailNormalized, `${q.email.toLowerCase().replace(/[%_\\]/g, "\\$&")}%`) : undefined,
-      cursor ? or(gt(users.createdAt, cursor.c), and(eq(users.createdAt, cursor.c), gt(users.id, cursor.i))) : undefined,
-    ];
-    const rows = await c.get("services").db.orm.select().from(users).where(and(...where)).orderBy(asc(users.createdAt), asc(users.id)).limit(q.limit + 1).all();
-    const result = page(rows, q.limit, (u) => ({ c: u.createdAt, i: u.id }));
+    const result = await listUsers(c.get("services"), { role: q.role, status: q.status, email: q.email }, q);
     return c.json({ items: result.items.map(publicUser), next_cursor: result.next_cursor }, 200);
   });
 }
