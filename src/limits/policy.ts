@@ -3,7 +3,7 @@ import { ROLES, type Role } from "../identity/roles.ts";
 
 /**
  * Quota policies: how many requests an identity may make per minute, hour and
- * day. Pure data and validation; the limiter counts, the middleware decides.
+ * day. Pure data and validation; the limiter counts, quotas.ts decides who gets which.
  */
 export const WINDOWS = ["minute", "hour", "day"] as const;
 export type WindowName = (typeof WINDOWS)[number];

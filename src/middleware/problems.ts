@@ -2,8 +2,7 @@ import type { Context, ErrorHandler, Hono, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Hook } from "@hono/zod-openapi";
 import type { HonoEnv } from "../env.ts";
-import { ApiError, problemResponse, type ErrorCode, type FieldError } from "../errors.ts";
-import { isJsonLimitIssue, jsonPointer } from "../lib/json-limits.ts";
+import { ApiError, bodyIssuesError, problemResponse, type ErrorCode, type FieldError, type Issue } from "../errors.ts";
 import { InvalidCursorError } from "../lib/pagination.ts";
 
 const instanceOf = (c: Context) => c.req.path;
@@ -64,31 +63,6 @@ export function notFound(app: Hono<HonoEnv>): NotFoundHandler<HonoEnv> {
     }
     return problemResponse("not_found", requestIdOf(c), instanceOf(c), { detail: `no route for ${c.req.method} ${c.req.path}` });
   };
-}
-
-interface Issue {
-  path: PropertyKey[];
-  message: string;
-  code?: string;
-  params?: unknown;
-}
-
-// Problems echo at most this many field errors (a body can hold thousands of bad fields).
-const MAX_FIELD_ERRORS = 20;
-
-/**
- * A JSON body's zod issues as one problem: `invalid_json` when a value is
- * outside the JSON limits (src/lib/json-limits.ts; the detail names its
- * pointer), else `validation_failed`. `pointerOf` maps an issue path to the
- * client's field.
- */
-export function bodyIssuesError(issues: readonly Issue[], pointerOf = (path: PropertyKey[]) => jsonPointer(path.map(String)), what = "the body"): ApiError {
-  const errors: FieldError[] = issues.slice(0, MAX_FIELD_ERRORS).map((i) => ({ pointer: pointerOf(i.path), detail: i.message }));
-  const limit = issues.find(isJsonLimitIssue);
-  if (limit) {
-    return new ApiError("invalid_json", { detail: `${pointerOf(limit.path) || "/"}: ${limit.message}`, errors });
-  }
-  return new ApiError("validation_failed", { detail: `${issues.length} invalid field${issues.length === 1 ? "" : "s"} in ${what}`, errors });
 }
 
 /** zod failures from any route become one validation problem with a field error each. */
