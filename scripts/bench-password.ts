@@ -11,7 +11,7 @@
  */
 import process from "node:process";
 import bcrypt from "bcryptjs";
-import { PBKDF2_DEFAULT_ITERATIONS, hashPassword, verifyPassword } from "../src/auth/password.ts";
+import { PBKDF2_DEFAULT_ITERATIONS, hashPassword, verifyPassword } from "../src/identity/password.ts";
 
 const PASSWORD = "correct horse battery staple";
 const BCRYPT_COST = 10;
@@ -64,7 +64,7 @@ async function inProcess(inputs: Inputs): Promise<Row[]> {
   ];
 }
 
-// Worker run inside workerd. Bundled by esbuild with src/auth/password.ts and bcryptjs.
+// Worker run inside workerd. Bundled by esbuild with src/identity/password.ts and bcryptjs.
 function workerSource(passwordModule: string): string {
   return `
 import bcrypt from "bcryptjs";
@@ -125,7 +125,7 @@ async function inWorkerd(inputs: Inputs): Promise<{ rows: Row[]; notes: string[]
   const { fileURLToPath } = await import("node:url");
   const root = fileURLToPath(new URL("..", import.meta.url));
   const bundle = await build({
-    stdin: { contents: workerSource("./src/auth/password.ts"), resolveDir: root, loader: "js", sourcefile: "bench-worker.js" },
+    stdin: { contents: workerSource("./src/identity/password.ts"), resolveDir: root, loader: "js", sourcefile: "bench-worker.js" },
     bundle: true,
     format: "esm",
     // "browser" honours bcryptjs's `"browser": { "crypto": false }`, as wrangler's bundler does.

@@ -1,7 +1,7 @@
 import { cors } from "hono/cors";
-import { SCOPES, SCOPE_NAMES } from "./auth/scopes.ts";
+import { SCOPES, SCOPE_NAMES } from "./identity/scopes.ts";
 import type { Services } from "./services.ts";
-import { createRouter } from "./lib/router.ts";
+import { createRouter } from "./http/router.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { accessLog } from "./middleware/access-log.ts";
 import { jsonBodies } from "./middleware/body.ts";
@@ -17,11 +17,7 @@ import { registerAuthToken } from "./routes/auth/token.ts";
 import { registerAuthRefresh } from "./routes/auth/refresh.ts";
 import { registerAuthLogout } from "./routes/auth/logout.ts";
 import { registerMe } from "./routes/auth/me.ts";
-import { registerUsersList } from "./routes/admin/users-list.ts";
-import { registerUsersCreate } from "./routes/admin/users-create.ts";
-import { registerUsersGet } from "./routes/admin/users-get.ts";
-import { registerUsersUpdate } from "./routes/admin/users-update.ts";
-import { registerUsersDelete } from "./routes/admin/users-delete.ts";
+import { registerUserAdminRoutes } from "./routes/admin/users/index.ts";
 import { registerAdminApiKeysRevoke } from "./routes/admin/api-keys-revoke.ts";
 import { registerAuditList } from "./routes/admin/audit-list.ts";
 import { registerAuditVerify } from "./routes/admin/audit-verify.ts";
@@ -86,11 +82,7 @@ export function createApp(services: Services) {
   registerAuthRefresh(app);
   registerAuthLogout(app);
   registerMe(app);
-  registerUsersList(app);
-  registerUsersCreate(app);
-  registerUsersGet(app);
-  registerUsersUpdate(app);
-  registerUsersDelete(app);
+  registerUserAdminRoutes(app);
   registerApiKeysCreate(app);
   registerApiKeysList(app);
   registerApiKeysDelete(app);
@@ -98,7 +90,7 @@ export function createApp(services: Services) {
   registerAuditList(app);
   registerAuditVerify(app);
 
-  // Requests and responses, the operators' queue, cache administration, statistics (issue 4).
+  // Requests and responses, the operators' queue, cache administration, statistics.
   registerRequestRoutes(app);
   registerQueueRoutes(app);
   registerCacheAdminRoutes(app);

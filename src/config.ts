@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_POLICIES, parseRateLimitsSetting, type Policy, type PolicyName } from "./deps/ratelimit/policy.ts";
+import { DEFAULT_POLICIES, parseRateLimitsSetting, type Policy, type PolicyName } from "./limits/policy.ts";
 
 /**
  * Settings, parsed once at start-up from environment variables (Node/Deno) or
@@ -31,7 +31,7 @@ const ConfigSchema = z
     AIRLOCK_CORS_ORIGINS: origins,
     AIRLOCK_MAX_BODY_BYTES: positiveInt(1_048_576),
     AIRLOCK_CACHE_TTL_SECONDS: positiveInt(86_400),
-    // Requests, responses, cache (issue 4; docs/requests.md).
+    // Requests, responses, cache (docs/requests.md).
     AIRLOCK_CACHE_TIMEOUT_MS: z.coerce.number().int().min(10, "expected 10 to 10000").max(10_000, "expected 10 to 10000").default(200),
     AIRLOCK_MAX_REQUEST_BODY_BYTES: positiveInt(65_536),
     AIRLOCK_CLAIM_TTL_SECONDS: z.coerce.number().int().min(30, "expected 30 to 86400").max(86_400, "expected 30 to 86400").default(900),

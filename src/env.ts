@@ -1,5 +1,5 @@
 import type { Services } from "./services.ts";
-import type { Principal } from "./auth/roles.ts";
+import type { Principal } from "./identity/roles.ts";
 
 export type HonoEnv = {
   Bindings: Record<string, unknown>;

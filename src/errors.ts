@@ -2,6 +2,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "@hono/zod-openapi";
 import { bounded } from "./lib/text.ts";
+import { isJsonLimitIssue, jsonPointer } from "./lib/json-limits.ts";
 
 /** Problem details echo what a caller sent at most this far. */
 const MAX_DETAIL = 2000;
@@ -26,7 +27,7 @@ export const CATALOG = {
   conflict: { status: 409, title: "Conflict" },
   email_taken: { status: 409, title: "E-mail address already in use" },
   last_admin: { status: 409, title: "The last active admin cannot be removed" },
-  // Requests and responses (issue 4).
+  // Requests and responses: submitting, reading, answering and the queue.
   response_pending: { status: 409, title: "Response not available yet" },
   request_rejected: { status: 422, title: "Request rejected" },
   request_cancelled: { status: 409, title: "Request cancelled" },
@@ -125,4 +126,30 @@ export function problemResponses(...statuses: number[]) {
     out[s] = { description: "Problem (RFC 9457)", content: { "application/problem+json": { schema: ProblemSchema } } };
   }
   return out;
+}
+
+/** A zod issue, as far as problems need it. */
+export interface Issue {
+  path: PropertyKey[];
+  message: string;
+  code?: string;
+  params?: unknown;
+}
+
+// Problems echo at most this many field errors (a body can hold thousands of bad fields).
+const MAX_FIELD_ERRORS = 20;
+
+/**
+ * A JSON body's zod issues as one problem: `invalid_json` when a value is
+ * outside the JSON limits (src/lib/json-limits.ts; the detail names its
+ * pointer), else `validation_failed`. `pointerOf` maps an issue path to the
+ * client's field.
+ */
+export function bodyIssuesError(issues: readonly Issue[], pointerOf = (path: PropertyKey[]) => jsonPointer(path.map(String)), what = "the body"): ApiError {
+  const errors: FieldError[] = issues.slice(0, MAX_FIELD_ERRORS).map((i) => ({ pointer: pointerOf(i.path), detail: i.message }));
+  const limit = issues.find(isJsonLimitIssue);
+  if (limit) {
+    return new ApiError("invalid_json", { detail: `${pointerOf(limit.path) || "/"}: ${limit.message}`, errors });
+  }
+  return new ApiError("validation_failed", { detail: `${issues.length} invalid field${issues.length === 1 ? "" : "s"} in ${what}`, errors });
 }

@@ -5,7 +5,7 @@ import type { Cache } from "./deps/cache/cache.ts";
 import type { BatchStore } from "./deps/batch-store/batch-store.ts";
 import type { Clock } from "./deps/clock.ts";
 import type { Logger } from "./deps/logger.ts";
-import type { AccessTokens } from "./auth/access-token.ts";
+import type { AccessTokens } from "./identity/access-token.ts";
 import type { RateLimiter } from "./deps/ratelimit/ratelimit.ts";
 
 /** What differs between workerd, Node and Deno, in one place. */

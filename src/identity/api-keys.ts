@@ -1,4 +1,5 @@
-import { and, count, eq, isNull, sql } from "drizzle-orm";
+import { z } from "zod";
+import { and, count, eq, isNull, sql, type SQL } from "drizzle-orm";
 import { apiKeys } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import { ApiError } from "../errors.ts";
@@ -7,8 +8,9 @@ import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import { outboxInsert } from "../transfer/outbox.ts";
 import { writeWithAudit, type AuditInput } from "../audit/audit.ts";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
-import { scopesBeyondRole } from "../auth/scopes.ts";
-import type { Role } from "../auth/roles.ts";
+import { scopesBeyondRole } from "./scopes.ts";
+import type { Principal, Role } from "./roles.ts";
+import { keyset, type Page, type PageRequest } from "../lib/pagination.ts";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export const API_KEY_PREFIX = "ak_";
@@ -87,6 +89,19 @@ export async function createApiKey(
 
 export async function getApiKey(s: Services, id: string) {
   return s.db.orm.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+}
+
+const NEWEST_FIRST = keyset<ApiKeyRow>([
+  { name: "c", column: apiKeys.createdAt, order: "desc", cursor: z.string(), of: (k) => k.createdAt },
+  { name: "i", column: apiKeys.id, order: "desc", cursor: z.string(), of: (k) => k.id },
+]);
+
+/** API keys, newest first, revoked ones only when asked: the viewer's own; an admin's choice of `userId` (everyone's without one). */
+export function listApiKeys(s: Services, viewer: Principal, f: { userId?: string; includeRevoked: boolean }, req: PageRequest): Promise<Page<ApiKeyRow>> {
+  // Others' keys are visible to admins only; for anyone else user_id is their own.
+  const owner = viewer.role === "admin" ? f.userId : (viewer.userId ?? "");
+  const where: Array<SQL | undefined> = [owner ? eq(apiKeys.userId, owner) : undefined, f.includeRevoked ? undefined : isNull(apiKeys.revokedAt)];
+  return NEWEST_FIRST.list(req, (q) => s.db.orm.select().from(apiKeys).where(and(...where, q.after)).orderBy(...q.orderBy).limit(q.limit).all());
 }
 
 /**

@@ -1,7 +1,7 @@
 // The identity records that cross the gap: users (master → replica), API keys (replica → master,
 // without their hash) and revocations decided on the master.
 import { z } from "zod";
-import { ROLES } from "../auth/roles.ts";
+import { ROLES } from "./roles.ts";
 import type { RecordKind } from "../transfer/contract.ts";
 import { applyApiKeyRevocations, applyApiKeys, applyUsers } from "./apply.ts";
 

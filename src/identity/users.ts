@@ -1,11 +1,13 @@
-import { and, eq, isNull, ne, sql } from "drizzle-orm";
+import { z } from "zod";
+import { and, eq, isNull, like, ne, sql, type SQL } from "drizzle-orm";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
 import { refreshTokens, users } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
-import type { Role } from "../auth/roles.ts";
+import type { Role } from "./roles.ts";
+import { keyset, type Page, type PageRequest } from "../lib/pagination.ts";
 import { ApiError } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
-import { checkPasswordPolicy, hashPassword } from "../auth/password.ts";
+import { checkPasswordPolicy, hashPassword } from "./password.ts";
 import { outboxInsert } from "../transfer/outbox.ts";
 import { writeWithAudit, type AuditInput } from "../audit/audit.ts";
 import type { Statement } from "../deps/db/database.ts";
@@ -49,6 +51,21 @@ export async function findUserByEmail(s: Services, email: string) {
 
 export async function getUser(s: Services, id: string) {
   return s.db.orm.select().from(users).where(eq(users.id, id)).get();
+}
+
+const OLDEST_FIRST = keyset<UserRow>([
+  { name: "c", column: users.createdAt, order: "asc", cursor: z.string(), of: (u) => u.createdAt },
+  { name: "i", column: users.id, order: "asc", cursor: z.string(), of: (u) => u.id },
+]);
+
+/** Users, oldest first; `email` is a case-insensitive prefix of the address. */
+export function listUsers(s: Services, f: { role?: Role; status?: "active" | "disabled"; email?: string }, req: PageRequest): Promise<Page<UserRow>> {
+  const where: Array<SQL | undefined> = [
+    f.role ? eq(users.role, f.role) : undefined,
+    f.status ? eq(users.status, f.status) : undefined,
+    f.email ? like(users.emailNormalized, `${f.email.toLowerCase().replace(/[%_\\]/g, "\\$&")}%`) : undefined,
+  ];
+  return OLDEST_FIRST.list(req, (q) => s.db.orm.select().from(users).where(and(...where, q.after)).orderBy(...q.orderBy).limit(q.limit).all());
 }
 
 /** Writes a user row (insert or full update) with its outbox record and audit entries, atomically. */

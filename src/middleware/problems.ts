@@ -2,8 +2,8 @@ import type { Context, ErrorHandler, Hono, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Hook } from "@hono/zod-openapi";
 import type { HonoEnv } from "../env.ts";
-import { ApiError, problemResponse, type ErrorCode, type FieldError } from "../errors.ts";
-import { isJsonLimitIssue, jsonPointer } from "../lib/json-limits.ts";
+import { ApiError, bodyIssuesError, problemResponse, type ErrorCode, type FieldError, type Issue } from "../errors.ts";
+import { InvalidCursorError } from "../lib/pagination.ts";
 
 const instanceOf = (c: Context) => c.req.path;
 const requestIdOf = (c: Context<HonoEnv>) => c.get("requestId") ?? "unknown";
@@ -24,9 +24,12 @@ function codeForHttpException(e: HTTPException): ErrorCode {
   return byStatus[e.status] ?? "internal_error";
 }
 
-/** Three branches: ours, Hono's, anything else (500, logged with its stack by the access log, never shown). */
+/** Four branches: ours, a list's bad cursor, Hono's, anything else (500, logged with its stack by the access log, never shown). */
 export const onError: ErrorHandler<HonoEnv> = (err, c) => {
   if (err instanceof ApiError) return problemResponse(err.code, requestIdOf(c), instanceOf(c), err.options);
+  if (err instanceof InvalidCursorError) {
+    return problemResponse("validation_failed", requestIdOf(c), instanceOf(c), { detail: "the cursor is not valid", errors: [{ parameter: "cursor", detail: "not a cursor from this list" }] });
+  }
   if (err instanceof HTTPException) {
     const code = codeForHttpException(err);
     return problemResponse(code, requestIdOf(c), instanceOf(c), code === "internal_error" ? {} : { detail: err.message });
@@ -60,31 +63,6 @@ export function notFound(app: Hono<HonoEnv>): NotFoundHandler<HonoEnv> {
     }
     return problemResponse("not_found", requestIdOf(c), instanceOf(c), { detail: `no route for ${c.req.method} ${c.req.path}` });
   };
-}
-
-interface Issue {
-  path: PropertyKey[];
-  message: string;
-  code?: string;
-  params?: unknown;
-}
-
-// Problems echo at most this many field errors (a body can hold thousands of bad fields).
-const MAX_FIELD_ERRORS = 20;
-
-/**
- * A JSON body's zod issues as one problem: `invalid_json` when a value is
- * outside the JSON limits (src/lib/json-limits.ts; the detail names its
- * pointer), else `validation_failed`. `pointerOf` maps an issue path to the
- * client's field.
- */
-export function bodyIssuesError(issues: readonly Issue[], pointerOf = (path: PropertyKey[]) => jsonPointer(path.map(String)), what = "the body"): ApiError {
-  const errors: FieldError[] = issues.slice(0, MAX_FIELD_ERRORS).map((i) => ({ pointer: pointerOf(i.path), detail: i.message }));
-  const limit = issues.find(isJsonLimitIssue);
-  if (limit) {
-    return new ApiError("invalid_json", { detail: `${pointerOf(limit.path) || "/"}: ${limit.message}`, errors });
-  }
-  return new ApiError("validation_failed", { detail: `${issues.length} invalid field${issues.length === 1 ? "" : "s"} in ${what}`, errors });
 }
 
 /** zod failures from any route become one validation problem with a field error each. */

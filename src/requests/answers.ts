@@ -9,15 +9,49 @@ import { writeWithAudit, type AuditInput } from "../audit/audit.ts";
 import { responseRecord, type RequestRow, type RequestStatus, type ResponseRow } from "./records.ts";
 import { assertJsonValue } from "./record-check.ts";
 import { jsonPointer, textIssue } from "../lib/json-limits.ts";
-import { eventStatement } from "./requests.ts";
 import { isJsonType } from "./responses.ts";
 import { invalidateResponses } from "./response-cache.ts";
+import { eventStatement, getRequest } from "./requests.ts";
+import type { Principal } from "../identity/roles.ts";
 
 /** Who acts on the master: an operator or admin (by user id), or the processor. */
 export interface Actor {
   id: string;
   role: "admin" | "operator" | "system";
   audit: Omit<AuditInput, "action">;
+}
+
+/** Who answers, rejects and claims requests (on the response network). */
+export const ANSWERERS = ["admin", "operator"] as const;
+
+/** The operator (or admin) acting on the master; anyone else is refused. */
+export function answererOf(p: Principal, audit: Omit<AuditInput, "action">): Actor {
+  if (!p.userId || (p.role !== "admin" && p.role !== "operator")) throw new ApiError("forbidden");
+  return { id: p.userId, role: p.role, audit };
+}
+
+/** On the master any request exists for operators; an unknown id is 404. */
+export async function answerableRequest(s: Services, id: string): Promise<RequestRow> {
+  if (s.config.role !== "response") {
+    throw new ApiError("owned_by_other_network", { detail: "requests are answered on the response network, which owns their status after receipt" });
+  }
+  const row = await getRequest(s, id);
+  if (!row) throw new ApiError("not_found", { detail: "no such request" });
+  return row;
+}
+
+/** The body of an answer or a rejection: the request's new status and the response it got. */
+export function answeredView(request: RequestRow, response: ResponseRow) {
+  return {
+    request_id: request.id,
+    status: request.status,
+    kind: response.kind,
+    content_type: response.contentType,
+    reason: response.reason,
+    answered_by: response.answeredBy,
+    answered_at: response.answeredAt,
+    version: response.version,
+  };
 }
 
 function assertResponseNetwork(s: Services) {

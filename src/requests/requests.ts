@@ -1,13 +1,15 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { z } from "zod";
+import { and, asc, eq, gte, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { requestEvents, requests } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
-import type { Principal } from "../auth/roles.ts";
+import type { Principal } from "../identity/roles.ts";
 import { ApiError } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
 import { outboxInsert } from "../transfer/outbox.ts";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
 import type { Statement } from "../deps/db/database.ts";
-import { FINAL_STATUSES, requestRecord, type RequestRow } from "./records.ts";
+import { FINAL_STATUSES, requestRecord, type RequestRow, type RequestStatus } from "./records.ts";
+import { keyset, type Page, type PageRequest } from "../lib/pagination.ts";
 import { assertJsonValue } from "./record-check.ts";
 import { abandonIdempotent, beginIdempotent, completeIdempotentStatement, fingerprintOf } from "./idempotency.ts";
 import { estimateAnswer, type Estimate } from "./estimate.ts";
@@ -22,6 +24,9 @@ export interface SubmitInput {
 
 const enc = new TextEncoder();
 
+/** Who submits requests and reads their own (operators and admins read everyone's). */
+export const SUBMITTERS = ["admin", "operator", "user"] as const;
+
 /** Users see their own requests; operators and admins see all. Anyone else's is "not found" (ids can't be probed). */
 export function canSee(p: Principal, r: Pick<RequestRow, "userId">): boolean {
   return p.role === "admin" || p.role === "operator" || (p.userId !== null && r.userId === p.userId);
@@ -35,6 +40,35 @@ export async function visibleRequest(s: Services, p: Principal, id: string): Pro
   const row = await getRequest(s, id);
   if (!row || !canSee(p, row)) throw new ApiError("not_found", { detail: "no such request" });
   return row;
+}
+
+export interface RequestFilter {
+  statuses?: RequestStatus[];
+  /** ISO 8601: created at or after, created before. */
+  createdAfter?: string;
+  createdBefore?: string;
+  topic?: string;
+  /** Operators and admins: one user's requests (ignored for others, who see only their own). */
+  userId?: string;
+}
+
+const NEWEST_FIRST = keyset<RequestRow>([
+  { name: "c", column: requests.createdAt, order: "desc", cursor: z.string(), of: (r) => r.createdAt },
+  { name: "i", column: requests.id, order: "desc", cursor: z.string(), of: (r) => r.id },
+]);
+
+/** The requests `viewer` may see, newest first. */
+export function listRequests(s: Services, viewer: Principal, f: RequestFilter, req: PageRequest): Promise<Page<RequestRow>> {
+  const seesAll = viewer.role === "admin" || viewer.role === "operator";
+  const owner = seesAll ? f.userId : (viewer.userId ?? "");
+  const where: Array<SQL | undefined> = [
+    owner ? eq(requests.userId, owner) : undefined,
+    f.statuses?.length ? inArray(requests.status, f.statuses) : undefined,
+    f.createdAfter ? gte(requests.createdAt, f.createdAfter) : undefined,
+    f.createdBefore ? lt(requests.createdAt, f.createdBefore) : undefined,
+    f.topic ? eq(requests.topic, f.topic) : undefined,
+  ];
+  return NEWEST_FIRST.list(req, (q) => s.db.orm.select().from(requests).where(and(...where, q.after)).orderBy(...q.orderBy).limit(q.limit).all());
 }
 
 export async function timelineOf(s: Services, id: string): Promise<EventRow[]> {

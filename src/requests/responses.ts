@@ -1,3 +1,6 @@
+import { eq } from "drizzle-orm";
+import { requests, responses } from "../../schema/index.ts";
+import type { Services } from "../services.ts";
 import type { ResponseRow } from "./records.ts";
 
 /** JSON media types: `application/json` and any `+json` suffix. */
@@ -63,3 +66,27 @@ export function publicResponse(r: ResponseRow) {
   };
 }
 export type PublicResponse = ReturnType<typeof publicResponse>;
+
+/** The small row that decides access, state and the ETag of a request's response (the possibly large body is read separately). */
+export function responseStateOf(s: Services, requestId: string) {
+  return s.db.orm
+    .select({
+      userId: requests.userId,
+      status: requests.status,
+      createdAt: requests.createdAt,
+      kind: responses.kind,
+      reason: responses.reason,
+      answeredAt: responses.answeredAt,
+      version: responses.version,
+      deliveredSequence: responses.deliveredSequence,
+    })
+    .from(requests)
+    .leftJoin(responses, eq(responses.requestId, requests.id))
+    .where(eq(requests.id, requestId))
+    .get();
+}
+
+/** The whole response of a request, if it has one. */
+export function getResponse(s: Services, requestId: string): Promise<ResponseRow | undefined> {
+  return s.db.orm.select().from(responses).where(eq(responses.requestId, requestId)).get();
+}

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { publicAccess, type App } from "../lib/router.ts";
+import { publicAccess, type App } from "../http/router.ts";
 import { NAME, VERSION } from "../version.ts";
 import { ApiError, problemResponses } from "../errors.ts";
 

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { publicAccess, type App } from "../lib/router.ts";
+import { publicAccess, type App } from "../http/router.ts";
 import { problemResponses } from "../errors.ts";
 
 export const HealthSchema = z.object({ status: z.literal("ok") }).openapi("Health");

@@ -11,7 +11,7 @@ import { createCache } from "../deps/cache/create.ts";
 import { FsBatchStore } from "../deps/batch-store/fs.ts";
 import { systemClock, type Clock } from "../deps/clock.ts";
 import { consoleLogger, type Logger } from "../deps/logger.ts";
-import { AccessTokens } from "../auth/access-token.ts";
+import { AccessTokens } from "../identity/access-token.ts";
 import { createRateLimiter } from "../deps/ratelimit/create.ts";
 import { bootstrapAdmin, type GeneratedAdmin } from "../identity/bootstrap.ts";
 

@@ -7,7 +7,7 @@ import { createCache } from "../deps/cache/create.ts";
 import { R2BatchStore } from "../deps/batch-store/r2.ts";
 import { systemClock } from "../deps/clock.ts";
 import { consoleLogger } from "../deps/logger.ts";
-import { AccessTokens } from "../auth/access-token.ts";
+import { AccessTokens } from "../identity/access-token.ts";
 import { createRateLimiter } from "../deps/ratelimit/create.ts";
 import { bootstrapAdmin } from "../identity/bootstrap.ts";
 import { problemResponse } from "../errors.ts";

@@ -1,6 +1,7 @@
 // Dead letters: records set aside instead of stopping the link, kept with their reason until an
 // admin retries them (after an upgrade, or a raised limit). See docs/transfer.md "Dead letters".
-import { and, desc, eq, lt } from "drizzle-orm";
+import { z } from "zod";
+import { and, eq } from "drizzle-orm";
 import { deadLetters } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import type { Statement } from "../deps/db/database.ts";
@@ -8,6 +9,7 @@ import { ApiError } from "../errors.ts";
 import { writeWithAudit, type AuditInput } from "../audit/audit.ts";
 import { newId } from "../lib/ids.ts";
 import { bounded, MAX_REASON } from "../lib/text.ts";
+import { keyset, type Page, type PageRequest } from "../lib/pagination.ts";
 import type { BatchRecord } from "./batch/index.ts";
 import { judgeRecords } from "./judge.ts";
 import { outboxInsert } from "./outbox.ts";
@@ -87,10 +89,12 @@ function judgeAgain(record: BatchRecord) {
   return accepted[0];
 }
 
-/** Newest first, optionally by side and status, before the id `before` (keyset paging). */
-export function listDeadLetters(s: Services, q: { side?: DeadLetterRow["side"]; status?: DeadLetterRow["status"]; before?: string; limit: number }) {
-  const where = [q.side ? eq(deadLetters.side, q.side) : undefined, q.status ? eq(deadLetters.status, q.status) : undefined, q.before ? lt(deadLetters.id, q.before) : undefined];
-  return s.db.orm.select().from(deadLetters).where(and(...where)).orderBy(desc(deadLetters.id)).limit(q.limit).all();
+const NEWEST_FIRST = keyset<DeadLetterRow>([{ name: "i", column: deadLetters.id, order: "desc", cursor: z.string(), of: (r) => r.id }]);
+
+/** Newest first, optionally by side and status. */
+export function listDeadLetters(s: Services, f: { side?: DeadLetterRow["side"]; status?: DeadLetterRow["status"] }, req: PageRequest): Promise<Page<DeadLetterRow>> {
+  const where = [f.side ? eq(deadLetters.side, f.side) : undefined, f.status ? eq(deadLetters.status, f.status) : undefined];
+  return NEWEST_FIRST.list(req, (q) => s.db.orm.select().from(deadLetters).where(and(...where, q.after)).orderBy(...q.orderBy).limit(q.limit).all());
 }
 
 export function deadLetterView(r: DeadLetterRow) {

@@ -1,8 +1,7 @@
 import { outbox } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, bodyIssuesError } from "../errors.ts";
 import { jsonPointer } from "../lib/json-limits.ts";
-import { bodyIssuesError } from "../middleware/problems.ts";
 import { KIND_BY_NAME } from "../record-kinds.ts";
 import { utf8Length } from "./batch/index.ts";
 import { sendsKind } from "./contract.ts";

@@ -1,8 +1,8 @@
 import { SignJWT } from "jose";
 import { users } from "../../schema/index.ts";
 import type { Services } from "../../src/services.ts";
-import type { Role } from "../../src/auth/roles.ts";
-import { hashPassword } from "../../src/auth/password.ts";
+import type { Role } from "../../src/identity/roles.ts";
+import { hashPassword } from "../../src/identity/password.ts";
 import { newId } from "../../src/lib/ids.ts";
 import { startSession } from "../../src/identity/sessions.ts";
 import { base64url } from "../../src/lib/crypto.ts";

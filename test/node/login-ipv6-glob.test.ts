@@ -4,7 +4,7 @@
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientBucket } from "../../src/lib/ip.ts";
-import { LoginGuard } from "../../src/middleware/login-guard.ts";
+import { LoginGuard } from "../../src/limits/lockouts.ts";
 import { globMatcher } from "../../src/deps/cache/cache.ts";
 import { MemoryCache } from "../../src/deps/cache/memory.ts";
 import { systemClock } from "../../src/deps/clock.ts";

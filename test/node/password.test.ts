@@ -7,7 +7,7 @@ import {
   hashPassword,
   verifyAgainstDummy,
   verifyPassword,
-} from "../../src/auth/password.ts";
+} from "../../src/identity/password.ts";
 import { timingSafeEqual } from "../../src/lib/timing-safe.ts";
 
 const PW = "correct horse battery staple";

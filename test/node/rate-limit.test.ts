@@ -7,7 +7,7 @@ import { nodeApp, nodeServices } from "../helpers/node-app.ts";
 import { deleteKeysWithPrefix, getRedisUrl, startPrivateRedis, startUpstashEndpoint, type RedisHandle, type UpstashEndpointHandle, type PrivateRedis } from "../helpers/redis.ts";
 import { ConfigError, loadConfig } from "../../src/config.ts";
 import { TEST_ENV } from "../helpers/node-app.ts";
-import { parseRateLimitOverride } from "../../src/deps/ratelimit/policy.ts";
+import { parseRateLimitOverride } from "../../src/limits/policy.ts";
 import { slidingRetryAt, slidingUsed } from "../../src/deps/ratelimit/ratelimit.ts";
 import { startNodeServer } from "../../src/runtime/node-server.ts";
 import { tempDir } from "../helpers/node-app.ts";

@@ -6,7 +6,7 @@ import type { AirlockApp } from "../../src/app.ts";
 import type { Services } from "../../src/services.ts";
 import { apiKeys, refreshTokens } from "../../schema/index.ts";
 import { CATALOG, type ErrorCode } from "../../src/errors.ts";
-import { ANY_KEY, SCOPE_NAMES, SESSION_ONLY, isScope } from "../../src/auth/scopes.ts";
+import { ANY_KEY, SCOPE_NAMES, SESSION_ONLY, isScope } from "../../src/identity/scopes.ts";
 import { expectProblem } from "./harness.ts";
 import { seedApiKey, seedSession, seedUser } from "../helpers/identity-fixtures.ts";
 import { ALL, MATRIX, type Ctx, type MatrixRoute, type Network } from "./auth-matrix.routes.ts";

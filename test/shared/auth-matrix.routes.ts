@@ -1,6 +1,6 @@
-import type { Role } from "../../src/auth/roles.ts";
+import type { Role } from "../../src/identity/roles.ts";
 import type { Services } from "../../src/services.ts";
-import { ANY_KEY, SESSION_ONLY, type ScopeRule } from "../../src/auth/scopes.ts";
+import { ANY_KEY, SESSION_ONLY, type ScopeRule } from "../../src/identity/scopes.ts";
 import { seedApiKey, seedUser } from "../helpers/identity-fixtures.ts";
 import { seedRequest } from "../helpers/requests-fixtures.ts";
 
@@ -16,7 +16,7 @@ export interface MatrixRoute {
   roles: readonly Role[];
   /** Whether the network's courier token is accepted (transfer routes); elsewhere it is 403. */
   courierToken?: boolean;
-  /** What an API key needs here (src/auth/scopes.ts), as the OpenAPI document must say too. */
+  /** What an API key needs here (src/identity/scopes.ts), as the OpenAPI document must say too. */
   scope: ScopeRule;
   /** Status for an allowed caller, per network (and the problem code when it is a problem). */
   ok: (network: Network) => number | { status: number; code: string };

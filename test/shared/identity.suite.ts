@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { apiKeys, auditLog, outbox, users } from "../../schema/index.ts";
-import { PBKDF2_DEFAULT_ITERATIONS } from "../../src/auth/password.ts";
+import { PBKDF2_DEFAULT_ITERATIONS } from "../../src/identity/password.ts";
 import { bootstrapAdmin } from "../../src/identity/bootstrap.ts";
 import { expectProblem, type Harness } from "./harness.ts";
 import { PASSWORD, TEST_JWT_SECRET, claimsFor, kidOf, seedApiKey, seedSession, seedUser, webCryptoJwt } from "../helpers/identity-fixtures.ts";

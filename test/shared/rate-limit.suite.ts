@@ -9,14 +9,14 @@ import { Redis } from "@upstash/redis";
 import { desc, eq } from "drizzle-orm";
 import type { AirlockApp } from "../../src/app.ts";
 import type { Services } from "../../src/services.ts";
-import type { Role } from "../../src/auth/roles.ts";
+import { ANY_ROLE, type Role } from "../../src/identity/roles.ts";
 import type { MemoryLogger } from "../../src/deps/logger.ts";
 import { apiKeys, auditLog, users } from "../../schema/index.ts";
-import { ANY_KEY } from "../../src/auth/scopes.ts";
-import { ANY_ROLE, allow } from "../../src/middleware/auth.ts";
-import { LoginGuard } from "../../src/middleware/login-guard.ts";
+import { ANY_KEY } from "../../src/identity/scopes.ts";
+import { allow } from "../../src/middleware/auth.ts";
+import { LoginGuard } from "../../src/limits/lockouts.ts";
 import { sha256Hex } from "../../src/lib/crypto.ts";
-import { hashPassword } from "../../src/auth/password.ts";
+import { hashPassword } from "../../src/identity/password.ts";
 import { PROBLEM_TYPE } from "./harness.ts";
 
 export interface UpstashTarget {

@@ -5,7 +5,7 @@
 import { expect } from "vitest";
 import type { AirlockApp } from "../../src/app.ts";
 import type { Services } from "../../src/services.ts";
-import type { Role } from "../../src/auth/roles.ts";
+import type { Role } from "../../src/identity/roles.ts";
 import { CATALOG, type ErrorCode } from "../../src/errors.ts";
 import { expectProblem } from "./harness.ts";
 import { seedSession } from "../helpers/identity-fixtures.ts";

@@ -4,7 +4,7 @@ import { createApp } from "../../src/app.ts";
 import { servicesFor, type WorkerEnv } from "../../src/runtime/worker.ts";
 import { MemoryLogger } from "../../src/deps/logger.ts";
 import { loadConfig } from "../../src/config.ts";
-import { AccessTokens } from "../../src/auth/access-token.ts";
+import { AccessTokens } from "../../src/identity/access-token.ts";
 
 /** The Worker's own services (real D1 and R2 bindings), logs kept in memory; `role` re-reads the config as the other network. */
 export const workerHarness: Harness = {

@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
 import { getApiKey, publicApiKey, revokeApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
-import { ApiKeyIdParam, ApiKeySchema } from "../api-keys/schemas.ts";
-import { SESSION_ONLY } from "../../auth/scopes.ts";
+import { ApiKeyIdParam, ApiKeySchema } from "../../identity/schemas.ts";
+import { SESSION_ONLY } from "../../identity/scopes.ts";
 
 const route = createRoute({
   method: "delete",

@@ -1,10 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, gte, lt, lte, type SQL } from "drizzle-orm";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
-import { auditLog } from "../../../schema/index.ts";
-import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
+import { PageQuery, listSchema } from "../../lib/pagination.ts";
+import { listAuditEntries, publicAuditEntry } from "../../audit/entries.ts";
 
 export const AuditEntrySchema = z
   .object({
@@ -26,8 +25,6 @@ export const AuditEntrySchema = z
   })
   .openapi("AuditEntry");
 
-const Cursor = z.object({ s: z.number().int() });
-
 const route = createRoute({
   method: "get",
   path: "/v1/admin/audit",
@@ -48,40 +45,11 @@ const route = createRoute({
   responses: { 200: { description: "Entries", content: { "application/json": { schema: listSchema(AuditEntrySchema, "AuditList") } } }, ...problemResponses(400, 401, 403) },
 });
 
-type Row = typeof auditLog.$inferSelect;
-export const publicAuditEntry = (r: Row) => ({
-  seq: r.seq,
-  id: r.id,
-  at: r.at,
-  network: r.network,
-  actor_type: r.actorType,
-  actor_id: r.actorId,
-  action: r.action,
-  target_type: r.targetType,
-  target_id: r.targetId,
-  outcome: r.outcome,
-  request_id: r.requestId,
-  ip: r.ip,
-  details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
-  prev_hash: r.prevHash,
-  hash: r.hash,
-});
-
 export function registerAuditList(app: App) {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
-    const cursor = decodeCursor(q.cursor, Cursor);
-    const where: Array<SQL | undefined> = [
-      q.action ? eq(auditLog.action, q.action) : undefined,
-      q.actor_id ? eq(auditLog.actorId, q.actor_id) : undefined,
-      q.target_id ? eq(auditLog.targetId, q.target_id) : undefined,
-      q.outcome ? eq(auditLog.outcome, q.outcome) : undefined,
-      q.since ? gte(auditLog.at, new Date(q.since).toISOString()) : undefined,
-      q.until ? lte(auditLog.at, new Date(q.until).toISOString()) : undefined,
-      cursor ? lt(auditLog.seq, cursor.s) : undefined,
-    ];
-    const rows = await c.get("services").db.orm.select().from(auditLog).where(and(...where)).orderBy(desc(auditLog.seq)).limit(q.limit + 1).all();
-    const result = page(rows, q.limit, (r) => ({ s: r.seq }));
+    const filter = { action: q.action, actorId: q.actor_id, targetId: q.target_id, outcome: q.outcome, since: q.since, until: q.until };
+    const result = await listAuditEntries(c.get("services"), filter, q);
     return c.json({ items: result.items.map(publicAuditEntry), next_cursor: result.next_cursor }, 200);
   });
 }

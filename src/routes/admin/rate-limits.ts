@@ -1,14 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, eq, isNotNull, isNull } from "drizzle-orm";
-import type { App } from "../../lib/router.ts";
-import type { Services } from "../../services.ts";
-import { ApiError, problemResponses } from "../../errors.ts";
+import type { App } from "../../http/router.ts";
+import { problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
-import { apiKeys, users } from "../../../schema/index.ts";
-import { actorOf, audit } from "../../audit/audit.ts";
-import { guarded, keyLimits, quotaOf, userLimits, type ResolvedLimits } from "../../middleware/rate-limit.ts";
-import { accountSubject, FAILURE_WINDOW } from "../../middleware/login-guard.ts";
-import { WINDOWS } from "../../deps/ratelimit/policy.ts";
+import { actorOf } from "../../audit/audit.ts";
+import { WINDOWS } from "../../limits/policy.ts";
+import { rateLimitStatus, resetRateLimits } from "../../limits/status.ts";
 
 const WindowUse = z.object({
   window: z.enum(WINDOWS),
@@ -72,85 +68,11 @@ const deleteRoute = createRoute({
   responses: { 204: { description: "Reset" }, ...problemResponses(401, 403, 404, 429, 503) },
 });
 
-async function subjectOf(s: Services, userId: string) {
-  const user = await s.db.orm.select().from(users).where(eq(users.id, userId)).get();
-  if (!user) throw new ApiError("not_found", { detail: `no user ${userId}` });
-  const keys = await s.db.orm
-    .select({ id: apiKeys.id, rateLimits: apiKeys.rateLimits })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.userId, userId), isNotNull(apiKeys.rateLimits), isNull(apiKeys.revokedAt)))
-    .all();
-  const own = userLimits(s, user);
-  const keyed = keys.map((k) => ({ id: k.id, limits: keyLimits(s, user, k) })).filter((k) => k.limits.identity !== own.identity);
-  return { user, own, keyed };
-}
-
-/** The backend must answer here: an admin asking for state gets the truth or a 503, never a guess. */
-async function strict<T>(s: Services, requestId: string, what: string, op: () => Promise<T>): Promise<T> {
-  const out = await guarded(s, requestId, what, op);
-  if (out === undefined) throw new ApiError("not_ready", { detail: "the rate limiter's backend is unavailable; try again shortly" });
-  return out;
-}
-
-async function usage(s: Services, requestId: string, limits: ResolvedLimits) {
-  const states = await strict(s, requestId, "peek", () => s.limiter.peek(limits.identity, quotaOf(limits.windows)));
-  return limits.windows.map((w, i) => ({
-    window: w.window,
-    limit: w.limit,
-    window_seconds: w.seconds,
-    source: w.source,
-    used: Math.max(0, w.limit - states[i].remaining),
-    remaining: states[i].remaining,
-    resets_at: new Date(states[i].resetAt).toISOString(),
-  }));
-}
-
 export function registerAdminRateLimits(app: App) {
-  app.openapi(getRoute, async (c) => {
-    const s = c.get("services");
-    const rid = c.get("requestId");
-    const { user, own, keyed } = await subjectOf(s, c.req.valid("param").userId);
-    const { subject } = await accountSubject(user.email);
-    const [windows, keys, lock] = await Promise.all([
-      usage(s, rid, own),
-      Promise.all(keyed.map(async (k) => ({ id: k.id, identity: k.limits.identity, windows: await usage(s, rid, k.limits) }))),
-      strict(s, rid, "lockout check", async () => ({ lock: await s.limiter.lockouts.get(subject) })),
-    ]);
-    return c.json(
-      {
-        user_id: user.id,
-        role: user.role,
-        identity: own.identity,
-        windows,
-        api_keys: keys,
-        lockout: lock.lock ? { locked: true, until: new Date(lock.lock.until).toISOString(), level: lock.lock.level } : { locked: false, until: null, level: null },
-        limiter: { backend: s.limiter.kind, on_error: s.config.rateLimits.onError, login_on_error: s.config.rateLimits.loginOnError, counters: { ...s.limiter.counters } },
-      },
-      200,
-    );
-  });
+  app.openapi(getRoute, async (c) => c.json(await rateLimitStatus(c.get("services"), c.get("requestId"), c.req.valid("param").userId), 200));
 
   app.openapi(deleteRoute, async (c) => {
-    const s = c.get("services");
-    const rid = c.get("requestId");
-    const { user, own, keyed } = await subjectOf(s, c.req.valid("param").userId);
-    const { subject } = await accountSubject(user.email);
-    const windows = quotaOf(own.windows);
-    await strict(s, rid, "reset", () =>
-      Promise.all([
-        s.limiter.reset(own.identity, windows),
-        ...keyed.map((k) => s.limiter.reset(k.limits.identity, windows)),
-        s.limiter.reset(subject, [FAILURE_WINDOW, ...windows]), // failed logins and login attempts for the account
-        s.limiter.lockouts.clear(subject),
-      ]),
-    );
-    await audit(s, {
-      ...actorOf(c),
-      action: "rate_limit.reset",
-      targetType: "user",
-      targetId: user.id,
-      details: { identities: [own.identity, ...keyed.map((k) => k.limits.identity)], lockout_cleared: true },
-    });
+    await resetRateLimits(c.get("services"), c.get("requestId"), c.req.valid("param").userId, actorOf(c));
     return c.body(null, 204);
   });
 }

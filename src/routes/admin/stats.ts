@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
 import { requestStats } from "../../requests/stats.ts";

@@ -1,11 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../http/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
+import { ANY_ROLE } from "../../identity/roles.ts";
 import { createApiKey, publicApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { CreateApiKeySchema, CreatedApiKeySchema } from "./schemas.ts";
-import { SESSION_ONLY } from "../../auth/scopes.ts";
+import { SESSION_ONLY } from "../../identity/scopes.ts";
 
 const route = createRoute({
   method: "post",

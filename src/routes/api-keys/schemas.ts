@@ -1,19 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { SCOPES, SCOPE_NAMES } from "../../auth/scopes.ts";
-
-export const ApiKeySchema = z
-  .object({
-    id: z.string(),
-    user_id: z.string(),
-    name: z.string(),
-    prefix: z.string().openapi({ description: "The first characters of the key, for recognising it" }),
-    scopes: z.array(z.string()),
-    expires_at: z.string().nullable(),
-    last_used_at: z.string().nullable(),
-    created_at: z.string(),
-    revoked_at: z.string().nullable(),
-  })
-  .openapi("ApiKey");
+import { SCOPES, SCOPE_NAMES } from "../../identity/scopes.ts";
+import { ApiKeySchema } from "../../identity/schemas.ts";
 
 export const CreatedApiKeySchema = ApiKeySchema.extend({ key: z.string().openapi({ description: "The secret; shown only in this response" }) }).openapi("CreatedApiKey");
 
@@ -31,5 +18,3 @@ export const CreateApiKeySchema = z
   })
   .strict()
   .openapi("CreateApiKey");
-
-export const ApiKeyIdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });

@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
+import { ANY_ROLE } from "../../identity/roles.ts";
 import { familyOf, revokeAllSessions, revokeFamily } from "../../identity/sessions.ts";
 import { actorOf, audit } from "../../audit/audit.ts";
-import { SESSION_ONLY } from "../../auth/scopes.ts";
+import { SESSION_ONLY } from "../../identity/scopes.ts";
 
 const route = createRoute({
   method: "post",

@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { ANY_ROLE, access, principalOf } from "../../middleware/auth.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
+import { ANY_ROLE } from "../../identity/roles.ts";
 import { getUser, publicUser } from "../../identity/users.ts";
-import { UserSchema } from "../admin/user-schemas.ts";
-import { ANY_KEY } from "../../auth/scopes.ts";
+import { UserSchema } from "../../identity/schemas.ts";
+import { ANY_KEY } from "../../identity/scopes.ts";
 
 export const MeSchema = UserSchema.extend({
   auth: z.object({ type: z.enum(["user", "api_key"]), api_key_id: z.string().optional(), scopes: z.array(z.string()).optional() }),

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { publicAccess, type App } from "../../lib/router.ts";
+import { publicAccess, type App } from "../../http/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { rotateRefreshToken } from "../../identity/sessions.ts";
 import { getUser } from "../../identity/users.ts";

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { publicAccess, type App } from "../../lib/router.ts";
+import { publicAccess, type App } from "../../http/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { findUserByEmail, normalizeEmail, upgradePasswordHash } from "../../identity/users.ts";
-import { verifyAgainstDummy, verifyPassword } from "../../auth/password.ts";
+import { verifyAgainstDummy, verifyPassword } from "../../identity/password.ts";
 import { startSession } from "../../identity/sessions.ts";
 import { actorOf, audit } from "../../audit/audit.ts";
 import { sha256Hex } from "../../lib/crypto.ts";

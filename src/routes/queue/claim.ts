@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { access } from "../../middleware/auth.ts";
-import { claimRequest } from "../../requests/answers.ts";
-import { QueueItemSchema, RequestIdParam } from "../requests/schemas.ts";
-import { ANSWERERS, actorFor, requestOr404 } from "../requests/answer.ts";
-import { assertQueueNetwork, queueItem } from "./list.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
+import { actorOf } from "../../audit/audit.ts";
+import { ANSWERERS, answerableRequest, answererOf, claimRequest } from "../../requests/answers.ts";
+import { assertQueueNetwork, queueItem } from "../../requests/queue.ts";
+import { QueueItemSchema, RequestIdParam } from "../../requests/schemas.ts";
 
 const route = createRoute({
   method: "post",
@@ -24,9 +24,10 @@ const route = createRoute({
 
 export function registerQueueClaim(app: App) {
   app.openapi(route, async (c) => {
-    assertQueueNetwork(c);
-    const actor = actorFor(c);
-    const r = await requestOr404(c, c.req.valid("param").id);
-    return c.json(queueItem(await claimRequest(c.get("services"), r, actor)), 200);
+    const s = c.get("services");
+    assertQueueNetwork(s);
+    const actor = answererOf(principalOf(c), actorOf(c));
+    const r = await answerableRequest(s, c.req.valid("param").id);
+    return c.json(queueItem(await claimRequest(s, r, actor)), 200);
   });
 }

@@ -1,33 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, ne, or, type SQL } from "drizzle-orm";
-import type { Context } from "hono";
-import { servedOn, type App } from "../../lib/router.ts";
-import type { HonoEnv } from "../../env.ts";
-import { ApiError, problemResponses } from "../../errors.ts";
+import { servedOn, type App } from "../../http/router.ts";
+import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
-import { requests } from "../../../schema/index.ts";
-import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
-import type { RequestRow } from "../../requests/records.ts";
-import { requestSummary } from "../../requests/requests.ts";
-import { QueueItemSchema } from "../requests/schemas.ts";
-import { ANSWERERS } from "../requests/answer.ts";
-
-const Cursor = z.object({ p: z.number(), c: z.string(), i: z.string() });
-
-/** The queue exists on the response network only. */
-export function assertQueueNetwork(c: Context<HonoEnv>) {
-  if (c.get("services").config.role !== "response") throw new ApiError("wrong_network", { detail: "the queue is on the response network" });
-}
-
-export function queueItem(r: RequestRow) {
-  return {
-    ...requestSummary(r),
-    body: JSON.parse(r.body) as unknown,
-    claimed_by: r.claimedBy,
-    claim_expires_at: r.claimExpiresAt,
-    processor: { attempts: r.processorAttempts, error: r.processorError, next_attempt_at: r.processorNextAt },
-  };
-}
+import { PageQuery, listSchema } from "../../lib/pagination.ts";
+import { ANSWERERS } from "../../requests/answers.ts";
+import { assertQueueNetwork, listQueue, queueItem } from "../../requests/queue.ts";
+import { QueueItemSchema } from "../../requests/schemas.ts";
 
 const route = createRoute({
   method: "get",
@@ -54,37 +32,12 @@ const route = createRoute({
 
 export function registerQueueList(app: App) {
   app.openapi(route, async (c) => {
-    assertQueueNetwork(c);
-    const p = principalOf(c);
     const s = c.get("services");
+    assertQueueNetwork(s);
+    const p = principalOf(c);
     const q = c.req.valid("query");
-    const cursor = decodeCursor(q.cursor, Cursor);
-    const now = s.clock.now().toISOString();
-    const live = and(isNotNull(requests.claimedBy), gt(requests.claimExpiresAt, now));
-    const unclaimed = or(isNull(requests.claimedBy), lte(requests.claimExpiresAt, now));
-    const where: Array<SQL | undefined> = [
-      q.status ? eq(requests.status, q.status) : inArray(requests.status, ["received", "processing"]),
-      q.topic ? eq(requests.topic, q.topic) : undefined,
-      q.user_id ? eq(requests.userId, q.user_id) : undefined,
-      q.claimed === "mine" ? and(live, eq(requests.claimedBy, p.userId ?? "")) : undefined,
-      q.claimed === "unclaimed" ? unclaimed : undefined,
-      q.claimed === "others" ? and(live, ne(requests.claimedBy, p.userId ?? "")) : undefined,
-      q.processor_failed === "true" ? isNotNull(requests.processorError) : q.processor_failed === "false" ? isNull(requests.processorError) : undefined,
-      cursor
-        ? or(
-            lt(requests.priority, cursor.p),
-            and(eq(requests.priority, cursor.p), or(gt(requests.createdAt, cursor.c), and(eq(requests.createdAt, cursor.c), gt(requests.id, cursor.i)))),
-          )
-        : undefined,
-    ];
-    const rows = await s.db.orm
-      .select()
-      .from(requests)
-      .where(and(...where))
-      .orderBy(desc(requests.priority), asc(requests.createdAt), asc(requests.id))
-      .limit(q.limit + 1)
-      .all();
-    const result = page(rows, q.limit, (r) => ({ p: r.priority, c: r.createdAt, i: r.id }));
+    const filter = { status: q.status, topic: q.topic, userId: q.user_id, claimed: q.claimed, processorFailed: q.processor_failed === undefined ? undefined : q.processor_failed === "true" };
+    const result = await listQueue(s, p.userId ?? "", filter, q);
     c.header("Cache-Control", "no-store");
     return c.json({ items: result.items.map(queueItem), next_cursor: result.next_cursor }, 200);
   });

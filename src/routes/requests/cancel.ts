@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../http/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
-import { cancelRequest, describeRequest, visibleRequest } from "../../requests/requests.ts";
-import { RequestIdParam, RequestSchema } from "./schemas.ts";
-import { SUBMITTERS } from "./submit.ts";
+import { SUBMITTERS, cancelRequest, describeRequest, visibleRequest } from "../../requests/requests.ts";
+import { RequestIdParam } from "../../requests/schemas.ts";
+import { RequestSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "post",

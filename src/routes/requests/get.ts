@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
-import { describeRequest, visibleRequest } from "../../requests/requests.ts";
-import { RequestIdParam, RequestSchema } from "./schemas.ts";
-import { SUBMITTERS } from "./submit.ts";
+import { SUBMITTERS, describeRequest, visibleRequest } from "../../requests/requests.ts";
+import { RequestIdParam } from "../../requests/schemas.ts";
+import { RequestSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "get",

@@ -1,4 +1,4 @@
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { registerRequestsSubmit } from "./submit.ts";
 import { registerRequestsList } from "./list.ts";
 import { registerRequestsGet } from "./get.ts";
@@ -7,7 +7,7 @@ import { registerRequestsResponseGet } from "./response-get.ts";
 import { registerRequestsAnswer } from "./answer.ts";
 import { registerRequestsReject } from "./reject.ts";
 
-/** Requests and their responses (issue 4): one route per file, registered here. */
+/** Requests and their responses: one route per file, registered here. */
 export function registerRequestRoutes(app: App) {
   registerRequestsSubmit(app);
   registerRequestsList(app);

@@ -1,16 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, gte, inArray, lt, or, type SQL } from "drizzle-orm";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
-import { requests } from "../../../schema/index.ts";
-import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
+import { PageQuery, listSchema } from "../../lib/pagination.ts";
 import { REQUEST_STATUSES, type RequestStatus } from "../../requests/records.ts";
-import { requestSummary } from "../../requests/requests.ts";
+import { SUBMITTERS, listRequests, requestSummary } from "../../requests/requests.ts";
 import { RequestSummarySchema } from "./schemas.ts";
-import { SUBMITTERS } from "./submit.ts";
-
-const Cursor = z.object({ c: z.string(), i: z.string() });
 const isoDate = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
 
 export const RequestListQuery = PageQuery.extend({
@@ -51,28 +46,9 @@ const route = createRoute({
 
 export function registerRequestsList(app: App) {
   app.openapi(route, async (c) => {
-    const p = principalOf(c);
     const q = c.req.valid("query");
-    const cursor = decodeCursor(q.cursor, Cursor);
-    const seesAll = p.role === "admin" || p.role === "operator";
-    const owner = seesAll ? q.user_id : (p.userId ?? "");
-    const where: Array<SQL | undefined> = [
-      owner ? eq(requests.userId, owner) : undefined,
-      q.status?.length ? inArray(requests.status, q.status) : undefined,
-      q.created_after ? gte(requests.createdAt, q.created_after) : undefined,
-      q.created_before ? lt(requests.createdAt, q.created_before) : undefined,
-      q.topic ? eq(requests.topic, q.topic) : undefined,
-      cursor ? or(lt(requests.createdAt, cursor.c), and(eq(requests.createdAt, cursor.c), lt(requests.id, cursor.i))) : undefined,
-    ];
-    const rows = await c
-      .get("services")
-      .db.orm.select()
-      .from(requests)
-      .where(and(...where))
-      .orderBy(desc(requests.createdAt), desc(requests.id))
-      .limit(q.limit + 1)
-      .all();
-    const result = page(rows, q.limit, (r) => ({ c: r.createdAt, i: r.id }));
+    const filter = { statuses: q.status, createdAfter: q.created_after, createdBefore: q.created_before, topic: q.topic, userId: q.user_id };
+    const result = await listRequests(c.get("services"), principalOf(c), filter, q);
     c.header("Cache-Control", "private, no-cache");
     return c.json({ items: result.items.map(requestSummary), next_cursor: result.next_cursor }, 200);
   });

@@ -1,10 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
-import { access } from "../../middleware/auth.ts";
-import { rejectRequest } from "../../requests/answers.ts";
-import { RejectSchema, RequestIdParam } from "./schemas.ts";
-import { ANSWERERS, AnsweredSchema, actorFor, answered, requestOr404 } from "./answer.ts";
+import { access, principalOf } from "../../middleware/auth.ts";
+import { actorOf } from "../../audit/audit.ts";
+import { ANSWERERS, answerableRequest, answererOf, answeredView, rejectRequest } from "../../requests/answers.ts";
+import { RequestIdParam } from "../../requests/schemas.ts";
+import { AnsweredSchema, RejectSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "post",
@@ -23,9 +24,9 @@ const route = createRoute({
 
 export function registerRequestsReject(app: App) {
   app.openapi(route, async (c) => {
-    const actor = actorFor(c);
-    const r = await requestOr404(c, c.req.valid("param").id);
+    const actor = answererOf(principalOf(c), actorOf(c));
+    const r = await answerableRequest(c.get("services"), c.req.valid("param").id);
     const { request, response } = await rejectRequest(c.get("services"), r, actor, c.req.valid("json").reason);
-    return c.json(answered(request, response), 201);
+    return c.json(answeredView(request, response), 201);
   });
 }

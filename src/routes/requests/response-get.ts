@@ -1,15 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
-import { requests, responses } from "../../../schema/index.ts";
-import { canSee } from "../../requests/requests.ts";
+import { SUBMITTERS, canSee } from "../../requests/requests.ts";
 import { estimateAnswer } from "../../requests/estimate.ts";
-import { etagOf, noneMatch, publicResponse } from "../../requests/responses.ts";
+import { etagOf, getResponse, noneMatch, publicResponse, responseStateOf } from "../../requests/responses.ts";
 import { readThrough } from "../../requests/response-cache.ts";
-import { ResponseSchema, RequestIdParam } from "./schemas.ts";
-import { SUBMITTERS } from "./submit.ts";
+import { RequestIdParam } from "../../requests/schemas.ts";
+import { ResponseSchema } from "./schemas.ts";
 
 const CACHE_CONTROL = "private, no-cache";
 
@@ -40,21 +38,7 @@ export function registerRequestsResponseGet(app: App) {
     const p = principalOf(c);
     const id = c.req.valid("param").id;
     // The small row decides access, state and the ETag; the (possibly large) body comes from the cache or the database.
-    const row = await s.db.orm
-      .select({
-        userId: requests.userId,
-        status: requests.status,
-        createdAt: requests.createdAt,
-        kind: responses.kind,
-        reason: responses.reason,
-        answeredAt: responses.answeredAt,
-        version: responses.version,
-        deliveredSequence: responses.deliveredSequence,
-      })
-      .from(requests)
-      .leftJoin(responses, eq(responses.requestId, requests.id))
-      .where(eq(requests.id, id))
-      .get();
+    const row = await responseStateOf(s, id);
     if (!row || !canSee(p, row)) throw new ApiError("not_found", { detail: "no such request" });
     const headers = { "Cache-Control": CACHE_CONTROL };
     if (row.kind === "rejection") {
@@ -82,7 +66,7 @@ export function registerRequestsResponseGet(app: App) {
       userId: row.userId,
       etag,
       load: async () => {
-        const full = await s.db.orm.select().from(responses).where(eq(responses.requestId, id)).get();
+        const full = await getResponse(s, id);
         if (!full) throw new ApiError("not_found", { detail: "no such request" });
         return publicResponse(full);
       },

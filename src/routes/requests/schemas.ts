@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { REQUEST_STATUSES } from "../../requests/records.ts";
+import { summaryShape } from "../../requests/schemas.ts";
 import { MAX_MEDIA_TYPE_CHARS, parseMediaType } from "../../requests/responses.ts";
 import { jsonValueSchema, textIssue } from "../../lib/json-limits.ts";
 
@@ -17,6 +17,8 @@ const text = (min: number, max: number, o: { line?: boolean } = {}) =>
       const issue = textIssue(v, o);
       if (issue) ctx.addIssue({ code: "custom", message: issue });
     });
+
+export const RequestSummarySchema = z.object(summaryShape).openapi("RequestSummary");
 
 export const SubmitRequestSchema = z
   .object({
@@ -36,20 +38,6 @@ export const TimelineEventSchema = z
     detail: z.string().nullable(),
   })
   .openapi("TimelineEvent");
-
-const summaryShape = {
-  id: z.string(),
-  user_id: z.string(),
-  topic: z.string(),
-  priority: z.number().int(),
-  status: z.enum(REQUEST_STATUSES),
-  created_at: z.string(),
-  updated_at: z.string(),
-  cancelled_at: z.string().nullable(),
-  answered_at: z.string().nullable(),
-};
-
-export const RequestSummarySchema = z.object(summaryShape).openapi("RequestSummary");
 
 export const RequestSchema = z
   .object({
@@ -93,18 +81,15 @@ export const RejectSchema = z
   .strict()
   .openapi("Reject");
 
-export const RequestIdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
-
-export const QueueItemSchema = z
+export const AnsweredSchema = z
   .object({
-    ...summaryShape,
-    body: z.unknown(),
-    claimed_by: z.string().nullable(),
-    claim_expires_at: z.string().nullable(),
-    processor: z.object({
-      attempts: z.number().int(),
-      error: z.string().nullable(),
-      next_attempt_at: z.string().nullable(),
-    }),
+    request_id: z.string(),
+    status: z.string(),
+    kind: z.enum(["answer", "rejection"]),
+    content_type: z.string().nullable(),
+    reason: z.string().nullable(),
+    answered_by: z.string().nullable(),
+    answered_at: z.string(),
+    version: z.number().int(),
   })
-  .openapi("QueueItem");
+  .openapi("Answered");

@@ -1,12 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../lib/router.ts";
+import { servedOn, type App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
-import { submitRequest } from "../../requests/requests.ts";
+import { SUBMITTERS, submitRequest } from "../../requests/requests.ts";
 import { parseIdempotencyKey } from "../../requests/idempotency.ts";
 import { RequestSchema, SubmitRequestSchema } from "./schemas.ts";
-
-export const SUBMITTERS = ["admin", "operator", "user"] as const;
 
 const guard = access({ roles: SUBMITTERS, scope: "requests:write" });
 

@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
+import { access } from "../../middleware/auth.ts";
+import { courierPolicy } from "../../transfer/access.ts";
 import { problemResponses } from "../../errors.ts";
-import { batchesIn } from "../../../schema/index.ts";
-import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
-import { courierAccess } from "./access.ts";
+import { PageQuery, listSchema } from "../../lib/pagination.ts";
+import { listReceipts, receiptView } from "../../transfer/receipts.ts";
 import { ReceiptOutcomeSchema } from "./schemas.ts";
 
 export const ReceiptSchema = z
@@ -25,30 +25,13 @@ export const ReceiptSchema = z
   })
   .openapi("ReceivedBatch");
 
-type Row = typeof batchesIn.$inferSelect;
-export const receipt = (b: Row) => ({
-  receipt_id: b.id,
-  batch_id: b.batchId,
-  sequence: b.sequence,
-  source_network: b.sourceNetwork,
-  file_name: b.fileName,
-  sha256: b.fileSha256,
-  bytes: b.bytes,
-  records: b.records,
-  outcome: b.outcome,
-  reason: b.reason,
-  received_at: b.receivedAt,
-  applied_at: b.appliedAt,
-  attempts: b.attempts,
-});
-
 const route = createRoute({
   method: "get",
   path: "/v1/transfer/batches",
   operationId: "listReceivedBatches",
   tags: ["Transfer"],
   summary: "Batches received, newest first, with their outcome",
-  ...courierAccess("transfer:read"),
+  ...access(courierPolicy("transfer:read")),
   request: { query: PageQuery.extend({ outcome: ReceiptOutcomeSchema.optional() }) },
   responses: { 200: { description: "Receipts", content: { "application/json": { schema: listSchema(ReceiptSchema, "ReceivedBatchList") } } }, ...problemResponses(400, 401, 403) },
 });
@@ -56,10 +39,7 @@ const route = createRoute({
 export function registerBatchesList(app: App) {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
-    const cursor = decodeCursor(q.cursor, z.object({ i: z.string() }));
-    const where: Array<SQL | undefined> = [q.outcome ? eq(batchesIn.outcome, q.outcome) : undefined, cursor ? lt(batchesIn.id, cursor.i) : undefined];
-    const rows = await c.get("services").db.orm.select().from(batchesIn).where(and(...where)).orderBy(desc(batchesIn.id)).limit(q.limit + 1).all();
-    const result = page(rows, q.limit, (b) => ({ i: b.id }));
-    return c.json({ items: result.items.map(receipt), next_cursor: result.next_cursor }, 200);
+    const result = await listReceipts(c.get("services"), { outcome: q.outcome }, q);
+    return c.json({ items: result.items.map(receiptView), next_cursor: result.next_cursor }, 200);
   });
 }

@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
+import { access } from "../../middleware/auth.ts";
+import { courierPolicy } from "../../transfer/access.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { retryReceipt } from "../../transfer/import.ts";
 import { withJobLeaseWaiting } from "../../jobs/lease.ts";
-import { courierAccess } from "./access.ts";
 import { ImportResultSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -12,7 +13,7 @@ const route = createRoute({
   operationId: "retryBatch",
   tags: ["Transfer"],
   summary: "Judge a quarantined or held batch again (e.g. after configuring the peer's rotated key)",
-  ...courierAccess("transfer:write"),
+  ...access(courierPolicy("transfer:write")),
   request: { params: z.object({ id: z.string().min(1).max(64).openapi({ description: "receipt_id" }) }) },
   responses: { 200: { description: "Outcome", content: { "application/json": { schema: ImportResultSchema } } }, ...problemResponses(401, 403, 404, 409, 503) },
 });

@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
+import { access } from "../../middleware/auth.ts";
+import { courierPolicy } from "../../transfer/access.ts";
 import { problemResponses } from "../../errors.ts";
-import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
+import { PageQuery, listSchema } from "../../lib/pagination.ts";
 import { deadLetterView, listDeadLetters } from "../../transfer/dead-letters.ts";
-import { courierAccess } from "./access.ts";
 import { DeadLetterSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -12,7 +13,7 @@ const route = createRoute({
   operationId: "listDeadLetters",
   tags: ["Transfer"],
   summary: "Records set aside instead of stopping the link, newest first (in: received; out: left out of our batches; peer: reported by the peer)",
-  ...courierAccess("transfer:read"),
+  ...access(courierPolicy("transfer:read")),
   request: { query: PageQuery.extend({ side: z.enum(["in", "out", "peer"]).optional(), status: z.enum(["open", "applied", "requeued"]).optional() }) },
   responses: { 200: { description: "Dead letters", content: { "application/json": { schema: listSchema(DeadLetterSchema, "DeadLetterList") } } }, ...problemResponses(400, 401, 403) },
 });
@@ -20,9 +21,7 @@ const route = createRoute({
 export function registerDeadLettersList(app: App) {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
-    const cursor = decodeCursor(q.cursor, z.object({ i: z.string() }));
-    const rows = await listDeadLetters(c.get("services"), { side: q.side, status: q.status, before: cursor?.i, limit: q.limit + 1 });
-    const result = page(rows, q.limit, (r) => ({ i: r.id }));
+    const result = await listDeadLetters(c.get("services"), { side: q.side, status: q.status }, q);
     return c.json({ items: result.items.map(deadLetterView), next_cursor: result.next_cursor }, 200);
   });
 }

@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
+import { access } from "../../middleware/auth.ts";
+import { courierPolicy } from "../../transfer/access.ts";
 import { problemResponses } from "../../errors.ts";
 import { exportBatches } from "../../transfer/export.ts";
 import { withJobLease } from "../../jobs/lease.ts";
 import { ApiError } from "../../errors.ts";
-import { courierAccess } from "./access.ts";
 
 const Exported = z.object({ id: z.string(), sequence: z.number().int(), records: z.number().int(), bytes: z.number().int(), file_name: z.string() });
 
@@ -14,7 +15,7 @@ const route = createRoute({
   operationId: "exportNow",
   tags: ["Transfer"],
   summary: "Export the outbox now (resend: re-sign batches unacknowledged past the threshold)",
-  ...courierAccess("transfer:write"),
+  ...access(courierPolicy("transfer:write")),
   request: { body: { required: false, content: { "application/json": { schema: z.object({ resend: z.boolean().default(false) }).strict().openapi("ExportRequest") } } } },
   responses: {
     200: { description: "What was exported", content: { "application/json": { schema: z.object({ exported: z.array(Exported), resent: z.array(Exported) }).openapi("ExportResult") } } },

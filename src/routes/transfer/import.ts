@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
+import { access } from "../../middleware/auth.ts";
+import { courierPolicy } from "../../transfer/access.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { importInbox } from "../../transfer/inbox.ts";
 import { withJobLeaseWaiting } from "../../jobs/lease.ts";
-import { courierAccess } from "./access.ts";
 import { ImportResultSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -12,7 +13,7 @@ const route = createRoute({
   operationId: "importNow",
   tags: ["Transfer"],
   summary: "Import now: files placed in the inbox area, then held batches whose gap has filled",
-  ...courierAccess("transfer:write"),
+  ...access(courierPolicy("transfer:write")),
   responses: {
     200: { description: "Outcomes", content: { "application/json": { schema: z.object({ results: z.array(ImportResultSchema) }).openapi("ImportRun") } } },
     ...problemResponses(401, 403, 409, 503),

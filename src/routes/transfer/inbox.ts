@@ -1,12 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
+import { access } from "../../middleware/auth.ts";
+import { courierPolicy } from "../../transfer/access.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { readBodyCapped } from "../../lib/http.ts";
 import { maxFileBytes } from "../../transfer/import.ts";
 import { queueUpload, receiveUpload } from "../../transfer/inbox.ts";
 import { withJobLeaseWaiting } from "../../jobs/lease.ts";
 import { ImportResultSchema } from "./schemas.ts";
-import { courierAccess } from "./access.ts";
 
 /** How long an upload waits for a running import before it is stored as queued. */
 const LEASE_WAIT_MS = 10_000;
@@ -17,7 +18,7 @@ const route = createRoute({
   operationId: "uploadBatch",
   tags: ["Transfer"],
   summary: "Upload one batch file (the raw file is the body); answers with the verification outcome",
-  ...courierAccess("transfer:write"),
+  ...access(courierPolicy("transfer:write")),
   request: { body: { required: true, content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } } },
   responses: {
     200: { description: "Outcome", content: { "application/json": { schema: ImportResultSchema } } },

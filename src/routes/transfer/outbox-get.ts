@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
+import { access } from "../../middleware/auth.ts";
+import { courierPolicy } from "../../transfer/access.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
-import { batchesOut } from "../../../schema/index.ts";
-import { courierAccess } from "./access.ts";
+import { getExportedBatch } from "../../transfer/exported.ts";
 
 const route = createRoute({
   method: "get",
@@ -11,7 +11,7 @@ const route = createRoute({
   operationId: "downloadBatch",
   tags: ["Transfer"],
   summary: "Download one batch file",
-  ...courierAccess("transfer:read"),
+  ...access(courierPolicy("transfer:read")),
   request: { params: z.object({ batchId: z.string().min(1).max(64) }) },
   responses: {
     200: { description: "The batch file", content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
@@ -25,7 +25,7 @@ export function registerOutboxGet(app: App) {
   app.openapi(route, async (c) => {
     const s = c.get("services");
     const { batchId } = c.req.valid("param");
-    const b = await s.db.orm.select().from(batchesOut).where(eq(batchesOut.id, batchId)).get();
+    const b = await getExportedBatch(s, batchId);
     const file = b && (await s.batches.get("outbox", b.fileName));
     if (!b || !file) throw new ApiError("not_found", { detail: `no exported batch ${batchId}` });
     return c.body(file as Uint8Array<ArrayBuffer>, 200, {

@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, asc, gt, isNull, type SQL } from "drizzle-orm";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
+import { access } from "../../middleware/auth.ts";
+import { courierPolicy } from "../../transfer/access.ts";
 import { problemResponses } from "../../errors.ts";
-import { batchesOut } from "../../../schema/index.ts";
-import { PageQuery, decodeCursor, listSchema, page } from "../../lib/pagination.ts";
-import { courierAccess } from "./access.ts";
+import { PageQuery, listSchema } from "../../lib/pagination.ts";
+import { exportedBatchView, listExportedBatches } from "../../transfer/exported.ts";
 
 export const OutboxItemSchema = z
   .object({
@@ -28,33 +28,15 @@ const route = createRoute({
   operationId: "listOutbox",
   tags: ["Transfer"],
   summary: "Batches this network exported (default: not yet acknowledged), oldest first",
-  ...courierAccess("transfer:read"),
+  ...access(courierPolicy("transfer:read")),
   request: { query: PageQuery.extend({ include_acknowledged: z.enum(["true", "false"]).default("false") }) },
   responses: { 200: { description: "Batches", content: { "application/json": { schema: listSchema(OutboxItemSchema, "OutboxList") } } }, ...problemResponses(400, 401, 403) },
-});
-
-type Row = typeof batchesOut.$inferSelect;
-const item = (b: Row) => ({
-  id: b.id,
-  sequence: b.sequence,
-  file_name: b.fileName,
-  records: b.records,
-  bytes: b.bytes,
-  sha256: b.fileSha256,
-  created_at: b.createdAt,
-  expires_at: b.expiresAt,
-  acknowledged: b.acknowledgedAt !== null,
-  acknowledged_at: b.acknowledgedAt,
-  resent: b.resentCount,
 });
 
 export function registerOutboxList(app: App) {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
-    const cursor = decodeCursor(q.cursor, z.object({ s: z.number().int() }));
-    const where: Array<SQL | undefined> = [q.include_acknowledged === "true" ? undefined : isNull(batchesOut.acknowledgedAt), cursor ? gt(batchesOut.sequence, cursor.s) : undefined];
-    const rows = await c.get("services").db.orm.select().from(batchesOut).where(and(...where)).orderBy(asc(batchesOut.sequence)).limit(q.limit + 1).all();
-    const result = page(rows, q.limit, (b) => ({ s: b.sequence }));
-    return c.json({ items: result.items.map(item), next_cursor: result.next_cursor }, 200);
+    const result = await listExportedBatches(c.get("services"), { includeAcknowledged: q.include_acknowledged === "true" }, q);
+    return c.json({ items: result.items.map(exportedBatchView), next_cursor: result.next_cursor }, 200);
   });
 }

@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
+import type { App } from "../../http/router.ts";
+import { access } from "../../middleware/auth.ts";
+import { courierPolicy } from "../../transfer/access.ts";
 import { problemResponses } from "../../errors.ts";
 import { transferStatus } from "../../transfer/status.ts";
-import { courierAccess } from "./access.ts";
 
 const route = createRoute({
   method: "get",
@@ -10,7 +11,7 @@ const route = createRoute({
   operationId: "getTransferStatus",
   tags: ["Transfer"],
   summary: "Per direction: last exported, acknowledged, imported; held gaps; quarantined; backlog",
-  ...courierAccess("transfer:read"),
+  ...access(courierPolicy("transfer:read")),
   responses: { 200: { description: "Status", content: { "application/json": { schema: z.record(z.string(), z.unknown()).openapi("TransferStatus") } } }, ...problemResponses(401, 403) },
 });
 

@@ -1,12 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import type { App } from "../../../lib/router.ts";
+import type { App } from "../../../http/router.ts";
 import { ApiError, problemResponses } from "../../../errors.ts";
 import { access } from "../../../middleware/auth.ts";
-import { users } from "../../../../schema/index.ts";
+import { actorOf } from "../../../audit/audit.ts";
+import { getUser } from "../../../identity/users.ts";
 import { clearUser, userIndexKey } from "../../../requests/response-cache.ts";
+import { auditedCacheAction, cacheNamespace } from "../../../requests/cache-admin.ts";
 import { CacheClearedSchema } from "./schemas.ts";
-import { auditedCacheAction, namespaceOf } from "./clear.ts";
 
 const route = createRoute({
   method: "delete",
@@ -23,10 +23,9 @@ export function registerCacheClearUser(app: App) {
   app.openapi(route, async (c) => {
     const s = c.get("services");
     const id = c.req.valid("param").id;
-    const user = await s.db.orm.select({ id: users.id }).from(users).where(eq(users.id, id)).get();
-    if (!user) throw new ApiError("not_found", { detail: "no such user" });
-    const scope = namespaceOf(c).replace(/cache:$/, "") + userIndexKey(id);
-    const deleted = await auditedCacheAction(c, "cache.clear_user", { type: "user", id }, {}, () => clearUser(s, id));
+    if (!(await getUser(s, id))) throw new ApiError("not_found", { detail: "no such user" });
+    const scope = cacheNamespace(s).replace(/cache:$/, "") + userIndexKey(id);
+    const deleted = await auditedCacheAction(s, actorOf(c), "cache.clear_user", { type: "user", id }, {}, () => clearUser(s, id));
     return c.json({ deleted, scope }, 200);
   });
 }

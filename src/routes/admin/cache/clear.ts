@@ -1,35 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import type { App } from "../../../lib/router.ts";
-import type { HonoEnv } from "../../../env.ts";
-import { ApiError, problemResponses } from "../../../errors.ts";
+import type { App } from "../../../http/router.ts";
+import { problemResponses } from "../../../errors.ts";
 import { access } from "../../../middleware/auth.ts";
-import { actorOf, audit } from "../../../audit/audit.ts";
-import { CACHE_PREFIX, clearAll } from "../../../requests/response-cache.ts";
+import { actorOf } from "../../../audit/audit.ts";
+import { clearAll } from "../../../requests/response-cache.ts";
+import { auditedCacheAction, cacheNamespace } from "../../../requests/cache-admin.ts";
 import { CacheClearedSchema } from "./schemas.ts";
-
-/** Runs a cache administration action and audits it (success or failure); a store failure is a 503. */
-export async function auditedCacheAction(
-  c: Context<HonoEnv>,
-  action: string,
-  target: { type: string; id: string | null },
-  details: Record<string, unknown>,
-  fn: () => Promise<number>,
-): Promise<number> {
-  const s = c.get("services");
-  const base = { ...actorOf(c), action, targetType: target.type, targetId: target.id };
-  let deleted: number;
-  try {
-    deleted = await fn();
-  } catch (e) {
-    await audit(s, { ...base, outcome: "failure", details: { ...details, error: (e as Error)?.message ?? String(e) } });
-    throw new ApiError("cache_unavailable", { detail: "the cache store did not answer; nothing or only part was deleted, try again", headers: { "Retry-After": "5" } });
-  }
-  await audit(s, { ...base, details: { ...details, deleted } });
-  return deleted;
-}
-
-export const namespaceOf = (c: Context<HonoEnv>) => `airlock:${c.get("services").config.networkId}:${CACHE_PREFIX}`;
 
 const route = createRoute({
   method: "delete",
@@ -43,8 +19,9 @@ const route = createRoute({
 
 export function registerCacheClear(app: App) {
   app.openapi(route, async (c) => {
-    const scope = `${namespaceOf(c)}*`;
-    const deleted = await auditedCacheAction(c, "cache.clear", { type: "cache", id: null }, { scope }, () => clearAll(c.get("services")));
+    const s = c.get("services");
+    const scope = `${cacheNamespace(s)}*`;
+    const deleted = await auditedCacheAction(s, actorOf(c), "cache.clear", { type: "cache", id: null }, { scope }, () => clearAll(s));
     return c.json({ deleted, scope }, 200);
   });
 }

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../../lib/router.ts";
+import type { App } from "../../../http/router.ts";
 import { problemResponses } from "../../../errors.ts";
 import { access } from "../../../middleware/auth.ts";
 import { cacheHealth } from "../../../requests/response-cache.ts";

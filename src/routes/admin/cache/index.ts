@@ -1,4 +1,4 @@
-import type { App } from "../../../lib/router.ts";
+import type { App } from "../../../http/router.ts";
 import { registerCacheStats } from "./stats.ts";
 import { registerCacheHealth } from "./health.ts";
 import { registerCacheClear } from "./clear.ts";

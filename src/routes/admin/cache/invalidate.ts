@@ -1,10 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../../lib/router.ts";
+import type { App } from "../../../http/router.ts";
 import { problemResponses } from "../../../errors.ts";
 import { access } from "../../../middleware/auth.ts";
 import { invalidatePattern } from "../../../requests/response-cache.ts";
+import { actorOf } from "../../../audit/audit.ts";
+import { auditedCacheAction, cacheNamespace } from "../../../requests/cache-admin.ts";
 import { CacheClearedSchema, InvalidateSchema } from "./schemas.ts";
-import { auditedCacheAction, namespaceOf } from "./clear.ts";
 
 const route = createRoute({
   method: "post",
@@ -19,9 +20,10 @@ const route = createRoute({
 
 export function registerCacheInvalidate(app: App) {
   app.openapi(route, async (c) => {
+    const s = c.get("services");
     const { pattern } = c.req.valid("json");
-    const scope = namespaceOf(c) + pattern;
-    const deleted = await auditedCacheAction(c, "cache.invalidate", { type: "cache", id: null }, { pattern, scope }, () => invalidatePattern(c.get("services"), pattern));
+    const scope = cacheNamespace(s) + pattern;
+    const deleted = await auditedCacheAction(s, actorOf(c), "cache.invalidate", { type: "cache", id: null }, { pattern, scope }, () => invalidatePattern(s, pattern));
     return c.json({ deleted, scope }, 200);
   });
 }

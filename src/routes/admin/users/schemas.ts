@@ -1,22 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { ROLES } from "../../auth/roles.ts";
+import { ROLES } from "../../../identity/roles.ts";
 
 const Limits = z.object({ minute: z.number().int().min(0).optional(), hour: z.number().int().min(0).optional(), day: z.number().int().min(0).optional() });
-
-export const UserSchema = z
-  .object({
-    id: z.string(),
-    email: z.string(),
-    name: z.string(),
-    role: z.enum(ROLES),
-    status: z.enum(["active", "disabled"]),
-    rate_limits: z.record(z.string(), z.unknown()).nullable(),
-    version: z.number().int(),
-    created_at: z.string(),
-    updated_at: z.string(),
-  })
-  .openapi("User");
-export type UserResponse = z.infer<typeof UserSchema>;
 
 export const UserIdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
 

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { ROLES, type Role } from "../../auth/roles.ts";
+import { ROLES, type Role } from "../identity/roles.ts";
 
 /**
  * Quota policies: how many requests an identity may make per minute, hour and
- * day. Pure data and validation; the limiter counts, the middleware decides.
+ * day. Pure data and validation; the limiter counts, quotas.ts decides who gets which.
  */
 export const WINDOWS = ["minute", "hour", "day"] as const;
 export type WindowName = (typeof WINDOWS)[number];

@@ -1,9 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { App } from "../../lib/router.ts";
-import { ApiError, problemResponses } from "../../errors.ts";
-import { access } from "../../middleware/auth.ts";
-import { getUser, publicUser } from "../../identity/users.ts";
-import { UserIdParam, UserSchema } from "./user-schemas.ts";
+import type { App } from "../../../http/router.ts";
+import { ApiError, problemResponses } from "../../../errors.ts";
+import { access } from "../../../middleware/auth.ts";
+import { getUser, publicUser } from "../../../identity/users.ts";
+import { UserSchema } from "../../../identity/schemas.ts";
+import { UserIdParam } from "./schemas.ts";
 
 const route = createRoute({
   method: "get",

@@ -1,10 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../lib/router.ts";
-import { problemResponses } from "../../errors.ts";
-import { access } from "../../middleware/auth.ts";
-import { createUser, publicUser } from "../../identity/users.ts";
-import { actorOf } from "../../audit/audit.ts";
-import { CreateUserSchema, UserSchema } from "./user-schemas.ts";
+import { servedOn, type App } from "../../../http/router.ts";
+import { problemResponses } from "../../../errors.ts";
+import { access } from "../../../middleware/auth.ts";
+import { createUser, publicUser } from "../../../identity/users.ts";
+import { actorOf } from "../../../audit/audit.ts";
+import { UserSchema } from "../../../identity/schemas.ts";
+import { CreateUserSchema } from "./schemas.ts";
 
 const route = createRoute({
   method: "post",

@@ -1,6 +1,9 @@
 export const ROLES = ["admin", "operator", "courier", "user"] as const;
 export type Role = (typeof ROLES)[number];
 
+/** Every role: for operations any signed-in caller may use. */
+export const ANY_ROLE = ["admin", "operator", "courier", "user"] as const;
+
 /** Who is calling, once authenticated. */
 export type Principal =
   | { type: "user"; userId: string; role: Role; sessionId: string; rateLimits: string | null }
