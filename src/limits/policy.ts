@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { describeIssues } from "../lib/zod-issues.ts";
 import { ROLES, type Role } from "../identity/roles.ts";
 
 /**
@@ -40,16 +41,6 @@ export type PolicyOverride = z.infer<typeof RateLimitOverrideSchema>;
 export const RateLimitsSettingSchema = z
   .object(Object.fromEntries([...ROLES, ...LOGIN_PARTITIONS].map((n) => [n, RateLimitOverrideSchema.optional()])) as Record<PolicyName, z.ZodOptional<typeof RateLimitOverrideSchema>>)
   .strict();
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => {
-      const where = i.path.map(String).join(".");
-      const msg = i.code === "unrecognized_keys" ? `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.map((k) => `"${k}"`).join(", ")}` : i.message;
-      return where ? `${where}: ${msg}` : msg;
-    })
-    .join("; ");
-}
 
 /** Parses the AIRLOCK_RATE_LIMITS JSON; throws an Error whose message names the bad member. */
 export function parseRateLimitsSetting(json: string): Record<PolicyName, Policy> {
