@@ -11,6 +11,7 @@ import { nodeRuntime } from "../src/runtime/node-server.ts";
 import { MemoryLogger } from "../src/deps/logger.ts";
 import { outbox } from "../schema/index.ts";
 import { generateNetworkKeys, transferSettings } from "../src/transfer/batch/network-keys.ts";
+import { buildBatch, parseEncryptionKeys, parsePeerKeys, parseRecipientKey, verifyBatch, ZERO_HASH } from "../src/transfer/batch/index.ts";
 import { exportBatches } from "../src/transfer/export.ts";
 import { receiveUpload } from "../src/transfer/inbox.ts";
 import { applyMigrations } from "../src/deps/db/migrate.ts";
@@ -73,9 +74,39 @@ const rate = (ms: number) => Math.round((N / ms) * 1000).toLocaleString("en-US")
 console.log(`\n${N.toLocaleString("en-US")} user records, ${exported.length} batches, ${(bytes / 1024).toFixed(0)} KiB of batch files\n`);
 console.log("| step | time | records/s |");
 console.log("| --- | ---: | ---: |");
-console.log(`| export (outbox → signed gzip batches → batch store → marked) | ${exportMs.toFixed(0)} ms | ${rate(exportMs)} |`);
-console.log(`| import (verify signature + checksum + inflate + schema + ownership → one atomic batch per file) | ${importMs.toFixed(0)} ms | ${rate(importMs)} |`);
+console.log(`| export (outbox → sealed, signed batches → batch store → marked) | ${exportMs.toFixed(0)} ms | ${rate(exportMs)} |`);
+console.log(`| import (verify signature + checksum + open + inflate + schema + ownership → one atomic batch per file) | ${importMs.toFixed(0)} ms | ${rate(importMs)} |`);
 console.log(`| raw libSQL insert of the same rows, one transaction | ${rawMs.toFixed(0)} ms | ${rate(rawMs)} |`);
+
+// Sealing, side by side: the same records built and verified in the clear (format 2) and sealed
+// (format 3), alternating, five rounds; medians and their ratio.
+const sample = rows.slice(0, 5_000).map((u) => ({ kind: "user", id: u.id, version: 1, data: u as unknown as Record<string, unknown> }));
+const signing = { privateJwk: keys.response.signing.privateJwk, keyId: keys.response.signing.keyId };
+const seal = { recipient: await parseRecipientKey(keys.request.encryption.publicJwk), sender: (await parseEncryptionKeys([keys.response.encryption.privateJwk])).current };
+const verifyWith = { expectedDestination: "airlock-request", peerKeys: await parsePeerKeys([keys.response.signing.publicJwk]), openingKeys: (await parseEncryptionKeys([keys.request.encryption.privateJwk])).opening };
+const timings: Record<"plain" | "sealed", { build: number[]; verify: number[]; bytes: number }> = { plain: { build: [], verify: [], bytes: 0 }, sealed: { build: [], verify: [], bytes: 0 } };
+for (let round = 0; round < 5; round++) {
+  for (const mode of ["plain", "sealed"] as const) {
+    t = performance.now();
+    const built = await buildBatch({ records: sample, source: "airlock-response", destination: "airlock-request", sequence: 1, prevHash: ZERO_HASH, ack: 0, ttlMs: 3_600_000, signingKey: signing, ...(mode === "sealed" ? { seal } : {}) });
+    timings[mode].build.push(performance.now() - t);
+    timings[mode].bytes = built.file.length;
+    t = performance.now();
+    const v = await verifyBatch(built.file, verifyWith);
+    timings[mode].verify.push(performance.now() - t);
+    if (!v.ok || v.records.length !== sample.length) throw new Error(`verify ${mode}: ${v.ok ? "records" : v.reason}`);
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`\nSealing a batch of ${sample.length.toLocaleString("en-US")} user records (medians of 5 alternating rounds)\n`);
+console.log("| step | in the clear (format 2) | sealed (format 3) | sealed / clear |");
+console.log("| --- | ---: | ---: | ---: |");
+for (const step of ["build", "verify"] as const) {
+  const [a, b] = [median(timings.plain[step]), median(timings.sealed[step])];
+  console.log(`| ${step} | ${a.toFixed(1)} ms | ${b.toFixed(1)} ms | ${(b / a).toFixed(2)} |`);
+}
+console.log(`| file size | ${(timings.plain.bytes / 1024).toFixed(0)} KiB | ${(timings.sealed.bytes / 1024).toFixed(0)} KiB | ${(timings.sealed.bytes / timings.plain.bytes).toFixed(3)} |`);
+
 raw.close();
 await master.db.close();
 await replica.db.close();
