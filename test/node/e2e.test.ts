@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { startNodeServer, type RunningServer } from "../../src/runtime/node-server.ts";
 import { TransferClient } from "../../src/transfer/ferry/client.ts";
 import { carry } from "../../src/transfer/ferry/ferry.ts";
-import { NodeBatchFolder } from "../../src/transfer/ferry/node-folder.ts";
+import { NodeBatchFolder } from "../../src/runtime/node/batch-folder.ts";
 import { MemoryLogger } from "../../src/deps/logger.ts";
 import { TEST_ENV, tempDir } from "../helpers/node-app.ts";
 import { transferEnv } from "../helpers/keys.ts";

@@ -20,7 +20,7 @@ import { startAutoFerry } from "../../src/transfer/ferry/auto.ts";
 import { FerryError, TransferClient, type ClientOptions } from "../../src/transfer/ferry/client.ts";
 import { carry, formatBytes, pull, push, summaryLine } from "../../src/transfer/ferry/ferry.ts";
 import { MemoryBatchFolder } from "../../src/transfer/ferry/folder.ts";
-import { NodeBatchFolder } from "../../src/transfer/ferry/node-folder.ts";
+import { NodeBatchFolder } from "../../src/runtime/node/batch-folder.ts";
 
 const REQUEST = "airlock-request";
 const RESPONSE = "airlock-response";
