@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { startNodeServer, type RunningServer } from "../../src/runtime/node-server.ts";
 import { TransferClient } from "../../src/transfer/ferry/client.ts";
-import { carry } from "../../src/transfer/ferry/ferry.ts";
+import { carry } from "../../src/transfer/ferry/carry.ts";
 import { NodeBatchFolder } from "../../src/runtime/node/batch-folder.ts";
 import { MemoryLogger } from "../../src/deps/logger.ts";
 import { TEST_ENV, tempDir } from "../helpers/node-app.ts";

@@ -17,8 +17,7 @@ import { generateSigningKey, parsePeerKeys, type PeerKeySet, type SigningKeyPair
 import { readManifestUnverified, verifyBatch } from "../../src/transfer/batch/read.ts";
 import { buildBatch } from "../../src/transfer/batch/write.ts";
 import { startAutoFerry } from "../../src/transfer/ferry/auto.ts";
-import { FerryError, TransferClient, type ClientOptions } from "../../src/transfer/ferry/client.ts";
-import { carry, formatBytes, pull, push, summaryLine } from "../../src/transfer/ferry/ferry.ts";
+import { carry, FerryError, formatBytes, pull, push, summaryLine, TransferClient, type ClientOptions } from "../../src/transfer/ferry/index.ts";
 import { MemoryBatchFolder } from "../../src/transfer/ferry/folder.ts";
 import { NodeBatchFolder } from "../../src/runtime/node/batch-folder.ts";
 

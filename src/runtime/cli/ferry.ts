@@ -1,7 +1,7 @@
 /**
  * The courier CLI (issue 5, item 8): `npm run ferry -- <command>`, `npx airlock-ferry <command>`
  * (both through scripts/ferry.ts) or `airlock ferry <command>` in a release.
- * The operations are src/transfer/ferry/ferry.ts (shared with `npm start`'s automatic ferry);
+ * The operations are src/transfer/ferry/ (pull.ts, push.ts, carry.ts; shared with `npm start`'s automatic ferry);
  * this file parses arguments, reads tokens, renders progress (stderr) and the summary (stdout).
  * Exit status: 0 everything succeeded, 1 a file failed or was quarantined (or a network could not
  * be used), 2 usage error, 130 interrupted. Tokens are never printed.
@@ -12,8 +12,24 @@ import { join, resolve } from "node:path";
 import type { ParseArgsConfig } from "node:util";
 import { verifyFiles } from "../../transfer/batch/cli-verify.ts";
 import { mergePeerKeys, parsePeerKeys, type PeerKeySet } from "../../transfer/batch/keys.ts";
-import { errorInfo, FerryError, isCleartextRemote, normalizeBaseUrl, TransferClient, type ClientOptions, type RetryInfo } from "../../transfer/ferry/client.ts";
-import { carry, formatBytes, pull, push, summaryLine, type CarrySummary, type FerryEvent, type PullSummary, type PushSummary } from "../../transfer/ferry/ferry.ts";
+import {
+  carry,
+  errorInfo,
+  FerryError,
+  formatBytes,
+  isCleartextRemote,
+  normalizeBaseUrl,
+  pull,
+  push,
+  summaryLine,
+  TransferClient,
+  type CarrySummary,
+  type ClientOptions,
+  type FerryEvent,
+  type PullSummary,
+  type PushSummary,
+  type RetryInfo,
+} from "../../transfer/ferry/index.ts";
 import { NodeBatchFolder, readFileLimited } from "../node/batch-folder.ts";
 import { parseOptions, UsageError } from "./args.ts";
 import type { CliIo } from "./io.ts";
