@@ -4,6 +4,9 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 
 export class UsageError extends Error {}
 
+/** Parsed option values, read by name. */
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** node:util's parseArgs, strict; a bad command line becomes a UsageError (its message after `prefix`). */

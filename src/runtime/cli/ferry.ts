@@ -2,36 +2,20 @@
  * The courier CLI (issue 5, item 8): `npm run ferry -- <command>`, `npx airlock-ferry <command>`
  * (both through scripts/ferry.ts) or `airlock ferry <command>` in a release.
  * The operations are src/transfer/ferry/ (pull.ts, push.ts, carry.ts; shared with `npm start`'s automatic ferry);
- * this file parses arguments, reads tokens, renders progress (stderr) and the summary (stdout).
+ * this file parses arguments and reads tokens; ferry-output.ts renders progress (stderr) and the
+ * summary (stdout), ferry-verify.ts is `verify`.
  * Exit status: 0 everything succeeded, 1 a file failed or was quarantined (or a network could not
  * be used), 2 usage error, 130 interrupted. Tokens are never printed.
  */
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { ParseArgsConfig } from "node:util";
-import { verifyFiles } from "../../transfer/batch/cli-verify.ts";
-import { mergePeerKeys, parsePeerKeys, type PeerKeySet } from "../../transfer/batch/keys.ts";
-import {
-  carry,
-  errorInfo,
-  FerryError,
-  formatBytes,
-  isCleartextRemote,
-  normalizeBaseUrl,
-  pull,
-  push,
-  summaryLine,
-  TransferClient,
-  type CarrySummary,
-  type ClientOptions,
-  type FerryEvent,
-  type PullSummary,
-  type PushSummary,
-  type RetryInfo,
-} from "../../transfer/ferry/index.ts";
-import { NodeBatchFolder, readFileLimited } from "../node/batch-folder.ts";
-import { parseOptions, UsageError } from "./args.ts";
+import { carry, errorInfo, FerryError, isCleartextRemote, normalizeBaseUrl, pull, push, TransferClient, type ClientOptions, type RetryInfo } from "../../transfer/ferry/index.ts";
+import { NodeBatchFolder } from "../node/batch-folder.ts";
+import { parseOptions, UsageError, type OptionValues } from "./args.ts";
+import { finish, progress, Run } from "./ferry-output.ts";
+import { verifyCommand } from "./ferry-verify.ts";
 import type { CliIo } from "./io.ts";
 
 const USAGE = `airlock-ferry: carry Airlock batch files across the air gap
@@ -103,24 +87,7 @@ const COMMANDS = {
 } as const satisfies Record<string, ParseArgsConfig["options"]>;
 
 type Command = keyof typeof COMMANDS;
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-/** One run: its io, and every token in use, so no output line can ever contain one (defence in depth). */
-class Run {
-  readonly secrets: string[] = [];
-  constructor(readonly io: CliIo) {}
-  // (Real tokens are long: courier tokens at least 32 characters, access tokens JWTs. A toy token of a
-  // few characters is not scrubbed, or every word containing its letters would be mangled.)
-  private scrub(text: string) {
-    return this.secrets.reduce((t, s) => (s.length >= 8 ? t.split(s).join("[redacted]") : t), text);
-  }
-  readonly stdout = (line: string) => this.io.stdout.write(`${this.scrub(line)}\n`);
-  readonly stderr = (line: string) => this.io.stderr.write(`${this.scrub(line)}\n`);
-  /** A path from the command line, for the file system (messages keep it as given). */
-  path(p: string) {
-    return resolve(this.io.cwd, p);
-  }
-}
+type Values = OptionValues;
 
 /** Runs `airlock-ferry <argv…>`; resolves with the exit status. */
 export async function run(argv: string[], io: CliIo): Promise<number> {
@@ -273,60 +240,3 @@ async function readToken(v: Values, option: string, fileOption: string, envName:
   if (!token) throw new UsageError(`missing --${option} (or --${fileOption} FILE, or the ${envName} environment variable): the courier token`);
   return token;
 }
-
-function progress(quiet: boolean, { stderr }: Run): (e: FerryEvent) => void {
-  if (quiet) return () => {};
-  return (e) => {
-    if (e.type === "warning") stderr(`warning: ${e.message}`);
-    else if (e.type === "listed") stderr(e.phase === "pull" ? `pull: ${e.files} batch file(s) listed, ${formatBytes(e.bytes)}` : `push: ${e.files} batch file(s) to upload, ${formatBytes(e.bytes)}`);
-    else {
-      const width = String(e.total).length;
-      const extra = [e.removed ? "removed" : "", e.reason ?? ""].filter(Boolean).join("; ");
-      stderr(`[${String(e.index).padStart(width)}/${e.total}] ${e.name}  ${formatBytes(e.bytes)}  ${e.status}${extra ? ` (${extra})` : ""}`);
-    }
-  };
-}
-
-function finish(summary: PullSummary | PushSummary | CarrySummary, json: boolean, { stdout, stderr }: Run): number {
-  stdout(json ? JSON.stringify(summary) : summaryLine(summary));
-  if (!json) {
-    const files = summary.command === "carry" ? [...summary.pull.files, ...summary.push.files] : summary.files;
-    for (const f of files) {
-      if (f.status === "failed") stderr(`failed: ${f.name}: ${f.error?.message ?? "unknown error"}`);
-      else if (f.status === "quarantined") stderr(`quarantined: ${f.name}: ${f.reason ?? "no reason given"}`);
-    }
-  }
-  return summary.ok ? 0 : 1;
-}
-
-async function verifyCommand(files: string[], v: Values, r: Run): Promise<number> {
-  const { io, stdout } = r;
-  if (files.length === 0) throw new UsageError("verify: no batch files given");
-  let peerKeys: PeerKeySet;
-  const keyFiles = (v["public-key"] as string[] | undefined) ?? [];
-  try {
-    if (keyFiles.length > 0) {
-      peerKeys = mergePeerKeys(
-        ...(await Promise.all(keyFiles.map(async (f) => parsePeerKeys(await readFile(r.path(f), "utf8")).catch((e: Error) => Promise.reject(new Error(`${f}: ${e.message}`)))))),
-      );
-    } else if (io.env.AIRLOCK_PEER_PUBLIC_KEYS) {
-      peerKeys = await parsePeerKeys(io.env.AIRLOCK_PEER_PUBLIC_KEYS);
-    } else {
-      throw new UsageError("missing --public-key FILE (the sending network's public JWK), or AIRLOCK_PEER_PUBLIC_KEYS");
-    }
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot load the public key(s): ${(e as Error).message}`);
-  }
-  const { ok, results } = await verifyFiles(files, { readFile: (path, maxBytes) => readFileLimited(r.path(path), maxBytes), peerKeys, destination: typeof v.destination === "string" ? v.destination : null });
-  if (v.json) {
-    stdout(JSON.stringify({ command: "verify", ok, files: results.map((r) => (r.ok ? { file: r.file, ok: true, batch_id: r.manifest.batch_id, sequence: r.manifest.sequence, records: r.records, source: r.manifest.source, destination: r.manifest.destination } : { file: r.file, ok: false, code: r.code, reason: r.reason })) }));
-  } else {
-    for (const r of results) stdout(r.line);
-    const failed = results.filter((r) => !r.ok).length;
-    stdout(`verified ${results.length - failed} of ${results.length} file(s); ${failed} failed`);
-  }
-  return ok ? 0 : 1;
-}
-
-
