@@ -1,6 +1,8 @@
 // What the Upstash-compatible endpoint lets through: an allowlist of commands and of Lua
 // scripts (by the SHA-1 of their text). Whoever holds the endpoint's token can then read and
 // change keys, but not reconfigure, flush, replicate, persist or inspect the server.
+// Also what the one shared connection cannot take (refused), what blocks (run on a connection of
+// its own), and prepare(): one command checked and made ready for Redis.
 import type { Reply } from "./replies.ts";
 import { sha1Hex, type ScriptShaMap } from "./scripts.ts";
 
