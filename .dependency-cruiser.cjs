@@ -41,7 +41,9 @@ module.exports = {
     {
       name: "node-builtins-only-in-runtime",
       severity: "error",
-      comment: "Code outside src/runtime/ runs on workerd, Node and Deno alike: Node's built-in modules are imported in src/runtime/ only (Deno's globals are not imports).",
+      comment:
+        "Code outside src/runtime/ runs on workerd, Node and Deno alike: Node's built-in modules are imported in src/runtime/ only (Deno's globals are not imports). " +
+        "src/runtime/ holds the entry points, node/ (the Node/Deno implementations of the interfaces in src/deps/ and src/transfer/ferry/) and cli/ (the command lines).",
       from: { path: "^src/", pathNot: "^src/runtime/" },
       to: { dependencyTypes: ["core"], dependencyTypesNot: ["type-only"] },
     },

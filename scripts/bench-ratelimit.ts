@@ -27,7 +27,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../src/config.ts";
 import { createApp } from "../src/app.ts";
-import { buildOnPremServices } from "../src/runtime/onprem.ts";
+import { buildOnPremServices } from "../src/runtime/node/services.ts";
 import { nodeRuntime } from "../src/runtime/node-server.ts";
 import type { Services } from "../src/services.ts";
 import type { Logger } from "../src/deps/logger.ts";

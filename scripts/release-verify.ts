@@ -5,6 +5,6 @@
  *   node verify-release.mjs airlock-<version>-linux-x64.tar.gz --public-key release.public.jwk.json
  */
 import process from "node:process";
-import { verifyReleaseMain } from "../src/cli/verify-release.ts";
+import { verifyReleaseMain } from "../src/runtime/cli/verify-release.ts";
 
 process.exitCode = await verifyReleaseMain(process.argv.slice(2));

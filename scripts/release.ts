@@ -16,7 +16,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { formatSums, keyId, privateKey, sha256, signSums, SIG, SUMS, writeTar, type TarEntry } from "../src/cli/release-format.ts";
+import { formatSums, keyId, privateKey, sha256, signSums, SIG, SUMS, writeTar, type TarEntry } from "../src/runtime/cli/release-format.ts";
 import { bundle, packageDir, thirdPartyNotices } from "./release-bundle.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -74,7 +74,7 @@ export async function buildRelease(opts: { out: string; keySource: string; now?:
   const add = (path: string, data: Uint8Array | string, mode = 0o644) => files.set(path, { data: typeof data === "string" ? new TextEncoder().encode(data) : data, mode });
   const copy = async (path: string, from: string, mode = 0o644) => add(path, new Uint8Array(await readFile(join(ROOT, from))), mode);
 
-  const app = await bundle(ROOT, "src/cli/airlock.ts", { native: true });
+  const app = await bundle(ROOT, "src/runtime/cli/airlock.ts", { native: true });
   const verifier = await bundle(ROOT, "scripts/release-verify.ts", { native: false });
   if (verifier.packages.length) throw new Error(`the standalone verifier must use Node built-ins only, but bundles ${verifier.packages.join(", ")}`);
   add("airlock", LAUNCHER, 0o755);

@@ -12,7 +12,7 @@ import { ConfigError } from "../src/config.ts";
 import { consoleLogger } from "../src/deps/logger.ts";
 import { startNodeServer, type RunningServer } from "../src/runtime/node-server.ts";
 import { startAutoFerry, type AutoFerry } from "../src/transfer/ferry/auto.ts";
-import { NodeBatchFolder } from "../src/transfer/ferry/node-folder.ts";
+import { NodeBatchFolder } from "../src/runtime/node/batch-folder.ts";
 import { devSecretEnv, loadOrCreateDevSecrets } from "./dev-secrets.ts";
 
 // Launcher-only settings are taken out: a network refuses AIRLOCK_* settings it does not know.

@@ -7,14 +7,15 @@
  * Env: UPSTASH_ENDPOINT_TOKEN (required, at least 32 characters), REDIS_URL (default
  *      redis://127.0.0.1:6379), PORT (default 8079), HOST (default 127.0.0.1).
  * It allows exactly the commands Airlock's cache and rate limiter send, and only the rate
- * limiter's Lua scripts (src/onprem/upstash-commands.ts); everything else is refused.
+ * limiter's Lua scripts (src/upstash-endpoint/commands.ts); everything else is refused.
  * The endpoint speaks plain HTTP: put TLS in front of it before exposing it beyond localhost.
  */
 import process from "node:process";
 import { serve } from "@hono/node-server";
 import { consoleLogger } from "../src/deps/logger.ts";
-import { connectRedis, createUpstashEndpoint } from "../src/onprem/upstash-endpoint.ts";
-import { MIN_TOKEN_LENGTH } from "../src/onprem/upstash-commands.ts";
+import { createUpstashEndpoint } from "../src/upstash-endpoint/app.ts";
+import { MIN_TOKEN_LENGTH } from "../src/upstash-endpoint/commands.ts";
+import { connectRedis } from "../src/runtime/node/redis.ts";
 import { limiterScripts } from "../src/deps/ratelimit/upstash.ts";
 
 const log = consoleLogger("info", { component: "upstash-endpoint" });

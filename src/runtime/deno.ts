@@ -1,7 +1,7 @@
 // Deno entry: `npm run start:deno` (runs from node_modules, offline).
 import { ConfigError, loadConfig } from "../config.ts";
 import { createApp } from "../app.ts";
-import { bootstrapOnPrem, buildOnPremServices, onPremRuntime } from "./onprem.ts";
+import { bootstrapOnPrem, buildOnPremServices, onPremRuntime } from "./node/services.ts";
 import { startNetworkJobs } from "./jobs.ts";
 
 type DenoServeInfo = { remoteAddr: { hostname: string } };

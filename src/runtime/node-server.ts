@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { loadConfig } from "../config.ts";
 import { createApp } from "../app.ts";
 import type { Services } from "../services.ts";
-import { bootstrapOnPrem, buildOnPremServices, onPremRuntime, type OnPremOptions } from "./onprem.ts";
+import { bootstrapOnPrem, buildOnPremServices, onPremRuntime, type OnPremOptions } from "./node/services.ts";
 import { startNetworkJobs, type RunningJobs } from "./jobs.ts";
 
 export interface RunningServer {

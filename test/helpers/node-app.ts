@@ -5,7 +5,7 @@ import { afterAll } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { createApp } from "../../src/app.ts";
 import { MemoryLogger } from "../../src/deps/logger.ts";
-import { buildOnPremServices } from "../../src/runtime/onprem.ts";
+import { buildOnPremServices } from "../../src/runtime/node/services.ts";
 import { nodeRuntime } from "../../src/runtime/node-server.ts";
 import type { Services } from "../../src/services.ts";
 import type { Clock } from "../../src/deps/clock.ts";

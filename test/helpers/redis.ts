@@ -5,7 +5,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, Socket, type AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createClient } from "redis";
-import { connectRedis, createUpstashEndpoint, type UpstashEndpointOptions } from "../../src/onprem/upstash-endpoint.ts";
+import { createUpstashEndpoint, type UpstashEndpointOptions } from "../../src/upstash-endpoint/app.ts";
+import { connectRedis } from "../../src/runtime/node/redis.ts";
 import { limiterScripts } from "../../src/deps/ratelimit/upstash.ts";
 
 export interface RedisHandle {

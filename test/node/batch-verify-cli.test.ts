@@ -1,4 +1,4 @@
-// The offline tools: scripts/keygen.ts and scripts/verify-batch.ts as child processes, and verifyFiles.
+// The offline tools: scripts/keygen.ts and the courier CLI's `verify` (scripts/ferry.ts) as child processes, and verifyFiles.
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -51,29 +51,29 @@ describe("offline verify CLI", () => {
     tampered[tampered.length - 3] ^= 0x40;
     await writeFile(join(dir, "bad.batch"), tampered);
 
-    const good = await run("scripts/verify-batch.ts", ["--public-key", pubPath, "--destination", DST, join(dir, "1.batch"), join(dir, "2.batch")]);
+    const good = await run("scripts/ferry.ts", ["verify", "--public-key", pubPath, "--destination", DST, join(dir, "1.batch"), join(dir, "2.batch")]);
     expect(good.code).toBe(0);
-    expect(good.stdout.trim().split("\n")).toEqual([`OK ${ok1.manifest.batch_id} seq=1 records=3`, `OK ${ok2.manifest.batch_id} seq=2 records=1`]);
+    expect(good.stdout.trim().split("\n")).toEqual([`OK ${ok1.manifest.batch_id} seq=1 records=3`, `OK ${ok2.manifest.batch_id} seq=2 records=1`, "verified 2 of 2 file(s); 0 failed"]);
 
-    const mixed = await run("scripts/verify-batch.ts", ["--public-key", pubPath, join(dir, "1.batch"), join(dir, "bad.batch"), join(dir, "missing.batch")]);
+    const mixed = await run("scripts/ferry.ts", ["verify", "--public-key", pubPath, join(dir, "1.batch"), join(dir, "bad.batch"), join(dir, "missing.batch")]);
     expect(mixed.code).toBe(1);
     const lines = mixed.stdout.trim().split("\n");
     expect(lines[0]).toBe(`OK ${ok1.manifest.batch_id} seq=1 records=3`);
     expect(lines[1]).toMatch(new RegExp(`^FAIL ${join(dir, "bad.batch")}: .*SHA-256.*\\(checksum_mismatch\\)$`));
     expect(lines[2]).toMatch(/^FAIL .*missing\.batch: cannot read the file/);
 
-    const wrongDest = await run("scripts/verify-batch.ts", ["--public-key", pubPath, "--destination", "airlock-other", join(dir, "1.batch")]);
+    const wrongDest = await run("scripts/ferry.ts", ["verify", "--public-key", pubPath, "--destination", "airlock-other", join(dir, "1.batch")]);
     expect(wrongDest.code).toBe(1);
     expect(wrongDest.stdout).toMatch(/wrong_destination/);
 
     // The peer key set can also come from the environment, as on a network.
-    const fromEnv = await run("scripts/verify-batch.ts", [join(dir, "1.batch")], { AIRLOCK_PEER_PUBLIC_KEYS: JSON.stringify([publicJwk]) });
+    const fromEnv = await run("scripts/ferry.ts", ["verify", join(dir, "1.batch")], { AIRLOCK_PEER_PUBLIC_KEYS: JSON.stringify([publicJwk]) });
     expect(fromEnv.code).toBe(0);
 
     // Usage errors: no key, no files, a private key given as the public key.
-    expect((await run("scripts/verify-batch.ts", [join(dir, "1.batch")])).code).toBe(2);
-    expect((await run("scripts/verify-batch.ts", ["--public-key", pubPath])).code).toBe(2);
-    const priv = await run("scripts/verify-batch.ts", ["--public-key", privPath, join(dir, "1.batch")]);
+    expect((await run("scripts/ferry.ts", ["verify", join(dir, "1.batch")])).code).toBe(2);
+    expect((await run("scripts/ferry.ts", ["verify", "--public-key", pubPath])).code).toBe(2);
+    const priv = await run("scripts/ferry.ts", ["verify", "--public-key", privPath, join(dir, "1.batch")]);
     expect(priv.code).toBe(2);
     expect(priv.stderr).toMatch(/PRIVATE/);
   }, 60_000);

@@ -7,7 +7,7 @@ import { FakeNetwork, FAST, REQUEST, RESPONSE, TOKEN_A, TOKEN_B, keyA, keyB, mak
 import { MemoryLogger } from "../../src/deps/logger.ts";
 import { startAutoFerry } from "../../src/transfer/ferry/auto.ts";
 import { MemoryBatchFolder } from "../../src/transfer/ferry/folder.ts";
-import { NodeBatchFolder } from "../../src/transfer/ferry/node-folder.ts";
+import { NodeBatchFolder } from "../../src/runtime/node/batch-folder.ts";
 
 useFerryFixtures();
 

@@ -3,8 +3,8 @@ import { mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir, useFerryFixtures } from "../helpers/fake-network.ts";
-import { formatBytes } from "../../src/transfer/ferry/ferry.ts";
-import { NodeBatchFolder } from "../../src/transfer/ferry/node-folder.ts";
+import { formatBytes } from "../../src/transfer/ferry/index.ts";
+import { NodeBatchFolder } from "../../src/runtime/node/batch-folder.ts";
 
 useFerryFixtures();
 

@@ -8,11 +8,11 @@ import { copyFile, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { loadConfig } from "../../src/config.ts";
-import { libsqlDatabase } from "../../src/deps/db/libsql.ts";
+import { libsqlDatabase } from "../../src/runtime/node/libsql.ts";
 import { SchemaTooNewError } from "../../src/deps/db/migrate.ts";
-import { backup, migrate } from "../../src/cli/migrate.ts";
+import { backup, migrate } from "../../src/runtime/cli/migrate.ts";
 import { startNodeServer } from "../../src/runtime/node-server.ts";
-import { readMigrations } from "../../src/runtime/onprem.ts";
+import { readMigrations } from "../../src/runtime/node/files.ts";
 import { TEST_ENV, tempDir } from "../helpers/node-app.ts";
 import { ROOT } from "../helpers/spawn.ts";
 
@@ -45,7 +45,7 @@ async function inspect(file: string) {
 
 const config = (dir: string) => loadConfig({ ...TEST_ENV, NETWORK_ROLE: "response", AIRLOCK_DATA_DIR: dir });
 const cli = (args: string[], dir: string) =>
-  spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/airlock.ts"), ...args], {
+  spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/runtime/cli/airlock.ts"), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, ...TEST_ENV, AIRLOCK_DATA_DIR: dir, PORT: "0" },
     encoding: "utf8",

@@ -6,7 +6,7 @@ import { createPrivateKey, createPublicKey } from "node:crypto";
 import { cp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { formatSums, readTar, signSums, writeTar } from "../../src/cli/release-format.ts";
+import { formatSums, readTar, signSums, writeTar } from "../../src/runtime/cli/release-format.ts";
 import { airlockRun, bareEnv, buildTestRelease, throwawayKey, type TestRelease } from "../helpers/release.ts";
 import { ROOT } from "../helpers/spawn.ts";
 

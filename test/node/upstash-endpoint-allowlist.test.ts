@@ -4,8 +4,9 @@
 import { createHash } from "node:crypto";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUpstashEndpoint, connectRedis, DEFAULT_MAX_BODY_BYTES } from "../../src/onprem/upstash-endpoint.ts";
-import { AIRLOCK_COMMANDS, DEFAULT_MAX_PIPELINE } from "../../src/onprem/upstash-commands.ts";
+import { createUpstashEndpoint, DEFAULT_MAX_BODY_BYTES } from "../../src/upstash-endpoint/app.ts";
+import { connectRedis } from "../../src/runtime/node/redis.ts";
+import { AIRLOCK_COMMANDS, DEFAULT_MAX_PIPELINE } from "../../src/upstash-endpoint/commands.ts";
 import { UpstashCache } from "../../src/deps/cache/upstash.ts";
 import { UpstashRateLimiter, limiterScripts } from "../../src/deps/ratelimit/upstash.ts";
 import { startPrivateRedis, startUpstashEndpoint, type PrivateRedis, type UpstashEndpointHandle } from "../helpers/redis.ts";

@@ -7,8 +7,8 @@ import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stripUnknownShebangFlags } from "../../src/onprem/upstash-endpoint.ts";
-import { AIRLOCK_COMMANDS } from "../../src/onprem/upstash-commands.ts";
+import { stripUnknownShebangFlags } from "../../src/upstash-endpoint/scripts.ts";
+import { AIRLOCK_COMMANDS } from "../../src/upstash-endpoint/commands.ts";
 import {
   deleteKeysWithPrefix,
   getRedisUrl,

@@ -4,7 +4,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import { servicesFor, type WorkerEnv } from "../../src/runtime/worker.ts";
 import { TransferClient } from "../../src/transfer/ferry/client.ts";
-import { carry } from "../../src/transfer/ferry/ferry.ts";
+import { carry } from "../../src/transfer/ferry/carry.ts";
 import { MemoryBatchFolder } from "../../src/transfer/ferry/folder.ts";
 import { sendJson, type JsonInit } from "../helpers/http.ts";
 

@@ -12,7 +12,8 @@
  */
 import type { Logger } from "../../deps/logger.ts";
 import { TransferClient, type ClientOptions, type Endpoint } from "./client.ts";
-import { carry, type CarrySummary } from "./ferry.ts";
+import { carry } from "./carry.ts";
+import type { CarrySummary } from "./summary.ts";
 import type { BatchFolder } from "./folder.ts";
 
 export type FerryDirection = "request-to-response" | "response-to-request";

@@ -1,6 +1,6 @@
 /**
  * The courier's folder of batch files, behind a tiny interface so the ferry itself stays
- * runtime-neutral. `NodeBatchFolder` (node-folder.ts) is the disk implementation (Node and
+ * runtime-neutral. `NodeBatchFolder` (src/runtime/node/batch-folder.ts) is the disk implementation (Node and
  * Deno); `MemoryBatchFolder` serves tests.
  */
 

@@ -1,7 +1,10 @@
 // What the Upstash-compatible endpoint lets through: an allowlist of commands and of Lua
 // scripts (by the SHA-1 of their text). Whoever holds the endpoint's token can then read and
 // change keys, but not reconfigure, flush, replicate, persist or inspect the server.
-import { toHex } from "../lib/crypto.ts";
+// Also what the one shared connection cannot take (refused), what blocks (run on a connection of
+// its own), and prepare(): one command checked and made ready for Redis.
+import type { Reply } from "./replies.ts";
+import { sha1Hex, type ScriptShaMap } from "./scripts.ts";
 
 /** Exactly the commands Airlock's cache (src/deps/cache/upstash.ts) and rate limiter (src/deps/ratelimit/upstash.ts) send. */
 export const AIRLOCK_COMMANDS: readonly string[] = [
@@ -27,12 +30,6 @@ const SCRIPT_SUBCOMMANDS = new Set(["LOAD", "EXISTS"]);
 export const MIN_TOKEN_LENGTH = 32;
 /** @upstash/redis' auto-pipelining sends at most 1000 commands per request. */
 export const DEFAULT_MAX_PIPELINE = 1_000;
-
-const utf8 = new TextEncoder();
-
-export async function sha1Hex(text: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-1", utf8.encode(text))));
-}
 
 /** A command name fit for an error message (the client controls it). */
 const shown = (name: string) => JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
@@ -73,37 +70,60 @@ export class CommandPolicy {
   }
 }
 
-// Script flags Redis 7.0 understands; others (e.g. ratelimit's allow-key-locking) make it refuse the script.
-const KNOWN_SCRIPT_FLAGS = new Set(["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"]);
+// These change the state of the one connection every request shares, so they are refused.
+const REFUSED = new Map<string, string>([
+  ...["MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH"].map(
+    (c) => [c, `ERR ${c} is not supported on this endpoint; send the commands to /multi-exec`] as [string, string],
+  ),
+  ...["SELECT", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR", "QUIT", "RESET", "HELLO", "AUTH", "SYNC", "PSYNC"].map(
+    (c) => [c, `ERR ${c} is not supported on this endpoint`] as [string, string],
+  ),
+]);
+const REFUSED_CLIENT_SUBCOMMANDS = new Set(["REPLY", "TRACKING", "CACHING", "NO-EVICT", "NO-TOUCH"]);
+const BLOCKING = new Set(["BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF"]);
 
-/**
- * Drops script-shebang flags Redis 7.0 does not know. When no flags are left the shebang goes
- * too (its text, not its newline, so line numbers in Lua errors still match the client's script).
- * Returns the script unchanged when there is nothing to drop.
- */
-export function stripUnknownShebangFlags(script: string): string {
-  if (!script.startsWith("#!lua")) return script;
-  const nl = script.indexOf("\n");
-  const line = nl === -1 ? script : script.slice(0, nl);
-  const rest = nl === -1 ? "" : script.slice(nl);
-  const parts = line.slice("#!lua".length);
-  if (parts !== "" && !/^\s/.test(parts)) return script; // "#!luax": not ours to fix
-  let changed = false;
-  const kept: string[] = [];
-  for (const part of parts.trim().split(/\s+/).filter(Boolean)) {
-    if (!part.startsWith("flags=")) {
-      kept.push(part);
-      continue;
-    }
-    const flags = part.slice("flags=".length).split(",").filter(Boolean);
-    const known = flags.filter((f) => KNOWN_SCRIPT_FLAGS.has(f));
-    if (known.length === flags.length) {
-      kept.push(part);
-      continue;
-    }
-    changed = true;
-    if (known.length > 0) kept.push(`flags=${known.join(",")}`);
+function isBlocking(name: string, args: string[]): boolean {
+  if (BLOCKING.has(name)) return true;
+  if (name !== "XREAD" && name !== "XREADGROUP") return false;
+  for (const a of args.slice(1)) {
+    const u = a.toUpperCase();
+    if (u === "STREAMS") return false;
+    if (u === "BLOCK") return true;
   }
-  if (!changed) return script;
-  return (kept.length === 0 ? "" : ["#!lua", ...kept].join(" ")) + rest;
+  return false;
+}
+
+export interface Prepared {
+  args: string[];
+  /** Set when the command is refused before reaching Redis. */
+  refused?: string;
+  /** Runs a command that would block the shared connection on a connection of its own. */
+  blocking: boolean;
+  /** Adjusts the reply (SCRIPT LOAD answers with the client's SHA). */
+  after?: (r: Reply) => Reply;
+}
+
+const utf8 = new TextEncoder();
+
+/** Refuses what the policy or the shared connection does not allow; rewrites scripts and script SHAs for Redis. */
+export async function prepare(args: string[], scripts: ScriptShaMap, policy: CommandPolicy): Promise<Prepared> {
+  const name = args[0].toUpperCase();
+  const sub = (args[1] ?? "").toUpperCase();
+  const refused =
+    REFUSED.get(name) ?? (name === "CLIENT" && REFUSED_CLIENT_SUBCOMMANDS.has(sub) ? `ERR CLIENT ${sub} is not supported on this endpoint` : undefined) ?? (await policy.refusal(args));
+  if (refused) return { args, refused, blocking: false };
+  const out = [...args];
+  let after: Prepared["after"];
+  if ((name === "EVAL" || name === "EVAL_RO") && out.length > 1) {
+    out[1] = (await scripts.rewrite(out[1])).script;
+  } else if ((name === "EVALSHA" || name === "EVALSHA_RO") && out.length > 1) {
+    out[1] = scripts.translate(out[1]);
+  } else if (name === "SCRIPT" && sub === "LOAD" && out.length === 3) {
+    const { script, clientSha } = await scripts.rewrite(out[2]);
+    out[2] = script;
+    if (clientSha) after = (r) => (r instanceof Uint8Array ? utf8.encode(clientSha) : r);
+  } else if (name === "SCRIPT" && sub === "EXISTS") {
+    for (let i = 2; i < out.length; i++) out[i] = scripts.translate(out[i]);
+  }
+  return { args: out, blocking: isBlocking(name, out), after };
 }

@@ -2,8 +2,8 @@
 // packed (.tar.gz) release offline against the publisher's release public key. Node built-ins only.
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
+import { parseOptions } from "./args.ts";
 import { keyId, parseSums, publicKey, readTar, safeRelativePath, SIG, SUMS, sha256, verifySums } from "./release-format.ts";
 
 export interface VerifyResult {
@@ -101,7 +101,7 @@ exit status: 0 verified; 1 not verified; 2 usage error`;
 export async function verifyReleaseMain(argv: string[], self?: string): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { "public-key": { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, allowPositionals: true });
+    args = parseOptions(argv, { "public-key": { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, { positionals: true });
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     return 2;

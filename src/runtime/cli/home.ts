@@ -1,9 +1,9 @@
 // Where the `airlock` entry point runs from: an unpacked release (lib/airlock.mjs beside
-// release.json, migrations/ and lib/swagger-ui/) or the repository (src/cli/, through tsx).
+// release.json, migrations/ and lib/swagger-ui/) or the repository (src/runtime/cli/, through tsx).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { onPremFiles } from "../runtime/onprem.ts";
+import { onPremFiles } from "../node/files.ts";
 
 export interface ReleaseInfo {
   name: string;
@@ -24,7 +24,7 @@ export interface Home {
 export function findHome(): Home {
   const root = fileURLToPath(new URL("../", import.meta.url));
   const file = join(root, "release.json");
-  if (!existsSync(file)) return { root: fileURLToPath(new URL("../../", import.meta.url)), release: null };
+  if (!existsSync(file)) return { root: fileURLToPath(new URL("../../../", import.meta.url)), release: null };
   const release = JSON.parse(readFileSync(file, "utf8")) as ReleaseInfo;
   onPremFiles.migrations = join(root, "migrations");
   onPremFiles.docsAssets = join(root, "lib", "swagger-ui");

@@ -1,6 +1,6 @@
 /**
- * BatchFolder on a directory, for Node and Deno (both have node:fs). The only file of the ferry
- * that touches the disk.
+ * BatchFolder on a directory, for Node and Deno (both have node:fs): the disk side of the ferry,
+ * which itself (src/transfer/ferry/) stays runtime-neutral.
  *
  * Writes go to a hidden temporary file in the same directory, are flushed, then renamed over the
  * final name, so a reader (or a crash) never sees a partial batch. Hidden files (a leading dot:
@@ -9,8 +9,8 @@
  */
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { assertSafeBatchFileName, type BatchFolder, type BatchFolderEntry } from "./folder.ts";
-import type { ReadFileFn } from "../batch/cli-verify.ts";
+import { assertSafeBatchFileName, type BatchFolder, type BatchFolderEntry } from "../../transfer/ferry/folder.ts";
+import type { ReadFileFn } from "../../transfer/batch/cli-verify.ts";
 
 /** Reads at most maxBytes: an oversized file is refused by its size without being loaded (offline verify). */
 export const readFileLimited: ReadFileFn = async (path, maxBytes) => {
@@ -27,9 +27,9 @@ export const readFileLimited: ReadFileFn = async (path, maxBytes) => {
 export class NodeBatchFolder implements BatchFolder {
   readonly label: string;
 
-  /** `create`: make the directory (and parents) on first write; listing a missing directory gives nothing. */
-  constructor(readonly dir: string, private readonly options: { create?: boolean } = {}) {
-    this.label = dir;
+  /** `create`: make the directory (and parents) on first write; listing a missing directory gives nothing. `label`: for messages (default: dir). */
+  constructor(readonly dir: string, private readonly options: { create?: boolean; label?: string } = {}) {
+    this.label = options.label ?? dir;
   }
 
   async list(): Promise<BatchFolderEntry[]> {

@@ -1,15 +1,17 @@
 // The one entry point of a release: `airlock <command>` (lib/airlock.mjs, bundled by
-// scripts/release.ts). From the repository: `npx tsx src/cli/airlock.ts <command>`.
+// scripts/release.ts). From the repository: `npx tsx src/runtime/cli/airlock.ts <command>`.
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import util, { parseArgs, type ParseArgsConfig } from "node:util";
-import { ConfigError, loadConfig } from "../config.ts";
-import { SchemaTooNewError } from "../deps/db/migrate.ts";
-import { consoleLogger } from "../deps/logger.ts";
-import { startNodeServer } from "../runtime/node-server.ts";
-import { readMigrations } from "../runtime/onprem.ts";
-import { NAME, VERSION } from "../version.ts";
+import util, { type ParseArgsConfig } from "node:util";
+import { ConfigError, loadConfig } from "../../config.ts";
+import { SchemaTooNewError } from "../../deps/db/migrate.ts";
+import { consoleLogger } from "../../deps/logger.ts";
+import { startNodeServer } from "../node-server.ts";
+import { readMigrations } from "../node/files.ts";
+import { NAME, VERSION } from "../../version.ts";
+import { parseOptions, UsageError } from "./args.ts";
 import { findHome } from "./home.ts";
+import { processIo } from "./io.ts";
 import { backup, describeMigration, migrate, MigrateError } from "./migrate.ts";
 import { verifyReleaseMain } from "./verify-release.ts";
 
@@ -34,14 +36,8 @@ KEY=value file (the systemd EnvironmentFile) that the environment does not set.
 
 exit status: 0 success; 1 failure; 2 usage or configuration error; 3 the database is newer than this build`;
 
-class UsageError extends Error {}
-
-function parse<O extends ParseArgsConfig["options"]>(args: string[], options: O, positionals = false) {
-  try {
-    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: positionals, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: O) {
+  return parseOptions(args, { ...options, help: { type: "boolean", short: "h" } } as const);
 }
 
 function loadEnvFile(file: string | undefined): void {
@@ -147,14 +143,14 @@ async function main(argv: string[]): Promise<number | undefined> {
     case "backup":
       return backupCommand(args);
     case "ferry":
-      return delegate("ferry", args, () => import("../../scripts/ferry.ts"));
+      return (await import("./ferry.ts")).run(args, processIo());
     case "keygen":
-      return delegate("keygen", args, () => import("../../scripts/keygen.ts"));
+      return delegate("keygen", args, () => import("../../../scripts/keygen.ts"));
     case "endpoint": {
       const { values } = parse(args, { "env-file": { type: "string" } });
       if (values.help) return help();
       loadEnvFile(values["env-file"]);
-      return delegate("endpoint", [], () => import("../../scripts/upstash-endpoint.ts"));
+      return delegate("endpoint", [], () => import("../../../scripts/upstash-endpoint.ts"));
     }
     case "verify-release":
       return verifyReleaseMain(args, home.release ? home.root : undefined);

@@ -1,8 +1,8 @@
 import { createClient, type Client } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import * as schema from "../../../schema/index.ts";
-import { wrapOrm, type Database } from "./database.ts";
-import { applyMigrations, type Migration } from "./migrate.ts";
+import { wrapOrm, type Database } from "../../deps/db/database.ts";
+import { applyMigrations, type Migration } from "../../deps/db/migrate.ts";
 
 /** libSQL (an embedded file or a libSQL server) on Node and Deno. */
 export async function libsqlDatabase(opts: { url: string; authToken?: string; migrations?: Migration[] }): Promise<Database & { client: Client }> {

@@ -1,6 +1,6 @@
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile, access } from "node:fs/promises";
 import { join } from "node:path";
-import { assertBatchName, assertForeignName, type BatchArea, type BatchObject, type BatchStore } from "./batch-store.ts";
+import { assertBatchName, assertForeignName, type BatchArea, type BatchObject, type BatchStore } from "../../deps/batch-store/batch-store.ts";
 
 /** Batch store on a directory (Node and Deno): `<dir>/<area>/<name>`, written as temp file + rename. */
 export class FsBatchStore implements BatchStore {

@@ -3,18 +3,18 @@
 //   POST /            ["CMD", ...args]        -> {result} | 400 {error}
 //   POST /pipeline    [[...], [...]]          -> [{result}|{error}, ...]
 //   POST /multi-exec  [[...], [...]]          -> same, run inside MULTI/EXEC
-// With `Upstash-Encoding: base64` every string in a result is base64 (recursively), except
-// the status reply "OK", which the client leaves undecoded.
+// (replies.ts: the JSON encoding of replies; commands.ts: what is let through; scripts.ts: Lua
+// scripts and their SHA-1s.)
 //
-// Nothing Node-specific is imported at load time (SHA-1 and token checks use WebCrypto;
-// node-redis is loaded lazily by connectRedis), so the module can be imported on any runtime.
+// Nothing Node-specific is imported (SHA-1 and token checks use WebCrypto, node-redis' types
+// only): the TCP connection to Redis is made in src/runtime/node/redis.ts and handed in.
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { RedisArgument, TypeMapping } from "redis";
-import { AIRLOCK_COMMANDS, CommandPolicy, DEFAULT_MAX_PIPELINE, MIN_TOKEN_LENGTH, sha1Hex, stripUnknownShebangFlags } from "./upstash-commands.ts";
-
-export { stripUnknownShebangFlags };
+import { AIRLOCK_COMMANDS, CommandPolicy, DEFAULT_MAX_PIPELINE, MIN_TOKEN_LENGTH, prepare, type Prepared } from "./commands.ts";
+import { encodeReply, isReplyError, RESP_BLOB_STRING, type Json, type Reply } from "./replies.ts";
+import { ScriptShaMap } from "./scripts.ts";
 
 /** Options node-redis' sendCommand accepts that we use. */
 export interface SendOptions {
@@ -36,7 +36,7 @@ export interface RedisConnection {
 }
 
 export interface UpstashEndpointOptions {
-  /** A connected node-redis client speaking RESP 2 (see connectRedis). */
+  /** A connected node-redis client speaking RESP 2 (see connectRedis in src/runtime/node/redis.ts). */
   redis: RedisConnection;
   /** Bearer token clients must send (the `token` of `new Redis({ url, token })`), at least 32 characters. */
   token: string;
@@ -54,74 +54,7 @@ export interface UpstashEndpointOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 const DEDICATED_CONNECT_TIMEOUT_MS = 5_000;
-
-/**
- * Connects node-redis in RESP 2: @upstash/redis only understands RESP 2 shaped replies.
- * The first connection must succeed (rejects otherwise, so a wrong REDIS_URL shows at start);
- * after that it reconnects forever. Offline queueing is off so requests fail fast (503) while
- * Redis is down instead of hanging.
- */
-export async function connectRedis(
-  url: string,
-  opts: { onError?: (err: Error) => void; connectTimeoutMs?: number } = {},
-): Promise<RedisConnection> {
-  const { createClient } = await import("redis");
-  let connected = false;
-  const client = createClient({
-    url,
-    RESP: 2,
-    disableOfflineQueue: true,
-    socket: {
-      connectTimeout: opts.connectTimeoutMs ?? 5_000,
-      reconnectStrategy: (retries, cause) => (connected ? Math.min(50 * 2 ** retries, 2_000) + Math.floor(Math.random() * 100) : cause),
-    },
-  });
-  // node-redis emits "error" on every failed reconnect; without a listener that crashes the process.
-  client.on("error", opts.onError ?? (() => {}));
-  await client.connect();
-  connected = true;
-  return client;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Replies
-
-/** What node-redis yields for RESP 2 with blob strings mapped to Buffer. */
-type Reply = null | number | string | Uint8Array | Error | Reply[];
-type Json = null | number | string | Json[];
-
-const RESP_BLOB_STRING = 36; // RESP_TYPES.BLOB_STRING ('$'), inlined to avoid a runtime import of node-redis
-
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
-
-function bytesToBase64(bytes: Uint8Array): string {
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin);
-}
-
-/**
- * Reply -> JSON. Bulk strings arrive as bytes and status replies as JS strings, which keeps
- * "OK"-the-status apart from "OK"-the-value: the client decodes every string but "OK" as base64.
- */
-function encodeReply(r: Reply, base64: boolean): Json {
-  if (r === null || r === undefined) return null;
-  if (typeof r === "number") return r;
-  if (Array.isArray(r)) return r.map((x) => encodeReply(x, base64));
-  if (r instanceof Uint8Array) return base64 ? bytesToBase64(r) : utf8Decoder.decode(r);
-  const s = r instanceof Error ? r.message : String(r); // errors nested in arrays (Lua tables) become strings
-  if (!base64 || (s === "OK" && !(r instanceof Error))) return s;
-  return bytesToBase64(utf8.encode(s));
-}
-
-/** Redis error replies are ErrorReply subclasses; anything else (closed socket, offline) is ours. */
-function isReplyError(e: unknown): e is Error {
-  for (let p = e; p && typeof p === "object"; p = Object.getPrototypeOf(p)) {
-    if ((p as { constructor?: { name?: string } }).constructor?.name === "ErrorReply") return true;
-  }
-  return false;
-}
 
 class RequestError extends Error {
   constructor(
@@ -130,68 +63,6 @@ class RequestError extends Error {
   ) {
     super(message);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Lua scripts
-
-const MAX_SCRIPT_MAPPINGS = 10_000;
-
-/** Remembers "SHA1 of the script the client sent" -> "SHA1 of the script Redis has". */
-class ScriptShaMap {
-  private map = new Map<string, string>();
-
-  /** Rewrites the script if needed and records the mapping; returns what to send and the client's SHA. */
-  async rewrite(script: string): Promise<{ script: string; clientSha?: string }> {
-    const fixed = stripUnknownShebangFlags(script);
-    if (fixed === script) return { script };
-    const [clientSha, redisSha] = await Promise.all([sha1Hex(script), sha1Hex(fixed)]);
-    this.map.delete(clientSha); // re-insert so the most recent stays longest
-    this.map.set(clientSha, redisSha);
-    if (this.map.size > MAX_SCRIPT_MAPPINGS) this.map.delete(this.map.keys().next().value as string);
-    return { script: fixed, clientSha };
-  }
-
-  /** Unknown SHAs pass through so Redis answers NOSCRIPT itself. */
-  translate(sha: string): string {
-    return this.map.get(sha.toLowerCase()) ?? sha;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Commands
-
-interface Prepared {
-  args: string[];
-  /** Set when the command is refused before reaching Redis. */
-  refused?: string;
-  /** Runs a command that would block the shared connection on a connection of its own. */
-  blocking: boolean;
-  /** Adjusts the reply (SCRIPT LOAD answers with the client's SHA). */
-  after?: (r: Reply) => Reply;
-}
-
-// These change the state of the one connection every request shares, so they are refused.
-const REFUSED = new Map<string, string>([
-  ...["MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH"].map(
-    (c) => [c, `ERR ${c} is not supported on this endpoint; send the commands to /multi-exec`] as [string, string],
-  ),
-  ...["SELECT", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR", "QUIT", "RESET", "HELLO", "AUTH", "SYNC", "PSYNC"].map(
-    (c) => [c, `ERR ${c} is not supported on this endpoint`] as [string, string],
-  ),
-]);
-const REFUSED_CLIENT_SUBCOMMANDS = new Set(["REPLY", "TRACKING", "CACHING", "NO-EVICT", "NO-TOUCH"]);
-const BLOCKING = new Set(["BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF"]);
-
-function isBlocking(name: string, args: string[]): boolean {
-  if (BLOCKING.has(name)) return true;
-  if (name !== "XREAD" && name !== "XREADGROUP") return false;
-  for (const a of args.slice(1)) {
-    const u = a.toUpperCase();
-    if (u === "STREAMS") return false;
-    if (u === "BLOCK") return true;
-  }
-  return false;
 }
 
 /** One command as JSON -> argument strings (the client sends numbers and booleans unquoted). */
@@ -208,28 +79,6 @@ function parseCommandList(value: unknown, max: number): string[][] {
   if (!Array.isArray(value) || value.length === 0) throw new RequestError("ERR request body must be a non-empty JSON array of commands", 400);
   if (value.length > max) throw new RequestError(`ERR a pipeline of ${value.length} commands is more than this endpoint's limit of ${max}`, 400);
   return value.map((c, i) => parseCommand(c, `command ${i}`));
-}
-
-async function prepare(args: string[], scripts: ScriptShaMap, policy: CommandPolicy): Promise<Prepared> {
-  const name = args[0].toUpperCase();
-  const sub = (args[1] ?? "").toUpperCase();
-  const refused =
-    REFUSED.get(name) ?? (name === "CLIENT" && REFUSED_CLIENT_SUBCOMMANDS.has(sub) ? `ERR CLIENT ${sub} is not supported on this endpoint` : undefined) ?? (await policy.refusal(args));
-  if (refused) return { args, refused, blocking: false };
-  const out = [...args];
-  let after: Prepared["after"];
-  if ((name === "EVAL" || name === "EVAL_RO") && out.length > 1) {
-    out[1] = (await scripts.rewrite(out[1])).script;
-  } else if ((name === "EVALSHA" || name === "EVALSHA_RO") && out.length > 1) {
-    out[1] = scripts.translate(out[1]);
-  } else if (name === "SCRIPT" && sub === "LOAD" && out.length === 3) {
-    const { script, clientSha } = await scripts.rewrite(out[2]);
-    out[2] = script;
-    if (clientSha) after = (r) => (r instanceof Uint8Array ? utf8.encode(clientSha) : r);
-  } else if (name === "SCRIPT" && sub === "EXISTS") {
-    for (let i = 2; i < out.length; i++) out[i] = scripts.translate(out[i]);
-  }
-  return { args: out, blocking: isBlocking(name, out), after };
 }
 
 type Outcome = { result: Json } | { error: string };

@@ -4,11 +4,11 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { createClient } from "@libsql/client";
-import type { Config } from "../config.ts";
-import { libsqlDatabase } from "../deps/db/libsql.ts";
-import { MIGRATIONS_TABLE } from "../deps/db/database.ts";
-import { applyMigrations, backupDatabase, backupFileName, migrationState, type MigrationState } from "../deps/db/migrate.ts";
-import { readMigrations } from "../runtime/onprem.ts";
+import type { Config } from "../../config.ts";
+import { libsqlDatabase } from "../node/libsql.ts";
+import { MIGRATIONS_TABLE } from "../../deps/db/database.ts";
+import { applyMigrations, backupDatabase, backupFileName, migrationState, type MigrationState } from "../../deps/db/migrate.ts";
+import { readMigrations } from "../node/files.ts";
 
 export class MigrateError extends Error {}
 
