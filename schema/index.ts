@@ -47,7 +47,9 @@ export const users = sqliteTable(
     emailNormalized: text("email_normalized").notNull().unique(),
     name: text("name").notNull(),
     role: text("role", { enum: ["admin", "operator", "courier", "user"] }).notNull(),
-    status: text("status", { enum: ["active", "disabled"] }).notNull().default("active"),
+    status: text("status", { enum: ["active", "disabled"] })
+      .notNull()
+      .default("active"),
     passwordHash: text("password_hash").notNull(),
     /** Per-user rate-limit override (JSON), set by an admin on the master. */
     rateLimits: text("rate_limits"),
@@ -123,13 +125,17 @@ export const auditLog = sqliteTable(
 );
 
 /** Audit entries received from the replica, kept with their own chain for verification. */
-export const peerAuditLog = sqliteTable("peer_audit_log", {
-  network: text("network").notNull(),
-  seq: integer("seq").notNull(),
-  entry: text("entry").notNull(), // the entry as the peer wrote it (JSON)
-  hash: text("hash").notNull(),
-  prevHash: text("prev_hash").notNull(),
-}, (t) => [uniqueIndex("peer_audit_pk").on(t.network, t.seq)]);
+export const peerAuditLog = sqliteTable(
+  "peer_audit_log",
+  {
+    network: text("network").notNull(),
+    seq: integer("seq").notNull(),
+    entry: text("entry").notNull(), // the entry as the peer wrote it (JSON)
+    hash: text("hash").notNull(),
+    prevHash: text("prev_hash").notNull(),
+  },
+  (t) => [uniqueIndex("peer_audit_pk").on(t.network, t.seq)],
+);
 
 // ─── Requests and responses ─────────────────────────────────────────────────
 // A request's own fields (topic, body, cancellation) belong to the request

@@ -147,7 +147,9 @@ async function inWorkerd(inputs: Inputs): Promise<{ rows: Row[]; notes: string[]
     const self = await call("/selftest", { password: PASSWORD });
     const selfOk = (self.pbkdf2 as { ok: boolean }).ok && (self.bcryptHashedInWorkerd as { ok: boolean }).ok;
     notes.push(`workerd self-test (hash + verify PBKDF2, bcryptjs hashSync + verify): ${selfOk ? "ok" : "FAILED"}`);
-    notes.push(`workerd clock during a synchronous loop: ${(self.syncLoopMs as number).toFixed(1)} ms elapsed (${(self.syncLoopMs as number) > 0 ? "advances locally" : "frozen"})`);
+    notes.push(
+      `workerd clock during a synchronous loop: ${(self.syncLoopMs as number).toFixed(1)} ms elapsed (${(self.syncLoopMs as number) > 0 ? "advances locally" : "frozen"})`,
+    );
 
     const rows: Row[] = [];
     const label = "workerd (miniflare)";
@@ -182,10 +184,27 @@ async function inDeno(inputs: Inputs): Promise<Row[] | string> {
   const root = fileURLToPath(new URL("..", import.meta.url));
   const deno = `${root}node_modules/.bin/deno`;
   if (!existsSync(deno)) return "Deno skipped: node_modules/.bin/deno not found";
-  const argv = ["run", "--node-modules-dir=manual", "-A", "scripts/bench-password.ts", "--deno-only", "--json", `--runs=${RUNS}`, `--warmup=${WARMUP}`, `--inputs=${JSON.stringify(inputs)}`];
+  const argv = [
+    "run",
+    "--node-modules-dir=manual",
+    "-A",
+    "scripts/bench-password.ts",
+    "--deno-only",
+    "--json",
+    `--runs=${RUNS}`,
+    `--warmup=${WARMUP}`,
+    `--inputs=${JSON.stringify(inputs)}`,
+  ];
   return new Promise((resolve) => {
     execFile(deno, argv, { cwd: root, timeout: 300_000, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      if (err) resolve(`Deno failed: ${String(stderr || err.message).trim().split("\n")[0]}`);
+      if (err)
+        resolve(
+          `Deno failed: ${
+            String(stderr || err.message)
+              .trim()
+              .split("\n")[0]
+          }`,
+        );
       else resolve((JSON.parse(stdout) as { rows: Row[] }).rows);
     });
   });
@@ -208,9 +227,7 @@ function table(rows: Row[]): string {
 
 async function main() {
   const given = opt("inputs");
-  const inputs: Inputs = given
-    ? (JSON.parse(given) as Inputs)
-    : { pbkdf2: await hashPassword(PASSWORD), bcrypt: bcrypt.hashSync(PASSWORD, BCRYPT_COST) };
+  const inputs: Inputs = given ? (JSON.parse(given) as Inputs) : { pbkdf2: await hashPassword(PASSWORD), bcrypt: bcrypt.hashSync(PASSWORD, BCRYPT_COST) };
 
   if (flag("deno-only")) {
     const rows = await inProcess(inputs);

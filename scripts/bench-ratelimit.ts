@@ -99,7 +99,20 @@ async function variant(name: string, env: Record<string, string>, dir: string, l
   app.get("/bench", allow({ roles: ANY_ROLE, scope: ANY_KEY }), (c) => c.json({ ok: true }));
   const now = new Date().toISOString();
   const id = `usr_bench${randomBytes(6).toString("hex")}`;
-  await services.db.orm.insert(users).values({ id, email: `${id}@example.com`, emailNormalized: `${id}@example.com`, name: "bench", role: "user", status: "active", passwordHash: "x", version: 1, createdAt: now, updatedAt: now });
+  await services.db.orm
+    .insert(users)
+    .values({
+      id,
+      email: `${id}@example.com`,
+      emailNormalized: `${id}@example.com`,
+      name: "bench",
+      role: "user",
+      status: "active",
+      passwordHash: "x",
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
   const token = await services.tokens.issue({ sub: id, role: "user", sid: `fam_${id}` }, new Date());
   const headers = { Authorization: `Bearer ${token}` };
   const once = async () => {
@@ -107,11 +120,12 @@ async function variant(name: string, env: Record<string, string>, dir: string, l
     if (res.status !== 200) throw new Error(`${name}: status ${res.status}: ${await res.text()}`);
     await res.arrayBuffer();
   };
-  const direct = () => services.limiter.limit(id, [
-    { name: "minute", limit: 1e9, seconds: 60 },
-    { name: "hour", limit: 1e9, seconds: 3600 },
-    { name: "day", limit: 1e9, seconds: 86400 },
-  ]);
+  const direct = () =>
+    services.limiter.limit(id, [
+      { name: "minute", limit: 1e9, seconds: 60 },
+      { name: "hour", limit: 1e9, seconds: 3600 },
+      { name: "day", limit: 1e9, seconds: 86400 },
+    ]);
   return { name, services, once, direct, config };
 }
 
@@ -161,7 +175,11 @@ try {
   const base = results.get("none")!;
   const baseP50 = median(base.app.p50);
   const baseP99 = median(base.app.p99);
-  console.log(`\nNode ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, load ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+  console.log(
+    `\nNode ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, load ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")}`,
+  );
   console.log(`${REQUESTS} sequential requests per variant and round, ${ROUNDS} rounds (medians of the rounds), ${WARMUP} warm-up\n`);
   console.log("| Limiter | request p50 ms | request p99 ms | added p50 ms | added p99 ms | limiter call alone p50 ms | p99 ms |");
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");

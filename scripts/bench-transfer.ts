@@ -33,7 +33,19 @@ const services = (role: "request" | "response") => buildOnPremServices(loadConfi
 const user = (i: number) => {
   const at = new Date(Date.UTC(2026, 0, 1, 0, 0, i % 60)).toISOString();
   const id = `usr_BENCH${String(i).padStart(21, "0")}`;
-  return { id, email: `u${i}@example.com`, emailNormalized: `u${i}@example.com`, name: `User ${i}`, role: "user", status: "active", passwordHash: `pbkdf2-sha256$100000$${"A".repeat(22)}$${"B".repeat(43)}`, rateLimits: null, version: 1, createdAt: at, updatedAt: at };
+  return {
+    id,
+    email: `u${i}@example.com`,
+    emailNormalized: `u${i}@example.com`,
+    name: `User ${i}`,
+    role: "user",
+    status: "active",
+    passwordHash: `pbkdf2-sha256$100000$${"A".repeat(22)}$${"B".repeat(43)}`,
+    rateLimits: null,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+  };
 };
 const rows = Array.from({ length: N }, (_, i) => user(i));
 
@@ -84,12 +96,29 @@ console.log(`| raw libSQL insert of the same rows, one transaction | ${rawMs.toF
 const sample = rows.slice(0, 5_000).map((u) => ({ kind: "user", id: u.id, version: 1, data: u as unknown as Record<string, unknown> }));
 const signing = { privateJwk: keys.response.signing.privateJwk, keyId: keys.response.signing.keyId };
 const seal = { recipient: await parseRecipientKey(keys.request.encryption.publicJwk), sender: (await parseEncryptionKeys([keys.response.encryption.privateJwk])).current };
-const verifyWith = { expectedDestination: "airlock-request", peerKeys: await parsePeerKeys([keys.response.signing.publicJwk]), openingKeys: (await parseEncryptionKeys([keys.request.encryption.privateJwk])).opening };
-const timings: Record<"plain" | "sealed", { build: number[]; verify: number[]; bytes: number }> = { plain: { build: [], verify: [], bytes: 0 }, sealed: { build: [], verify: [], bytes: 0 } };
+const verifyWith = {
+  expectedDestination: "airlock-request",
+  peerKeys: await parsePeerKeys([keys.response.signing.publicJwk]),
+  openingKeys: (await parseEncryptionKeys([keys.request.encryption.privateJwk])).opening,
+};
+const timings: Record<"plain" | "sealed", { build: number[]; verify: number[]; bytes: number }> = {
+  plain: { build: [], verify: [], bytes: 0 },
+  sealed: { build: [], verify: [], bytes: 0 },
+};
 for (let round = 0; round < 5; round++) {
   for (const mode of ["plain", "sealed"] as const) {
     t = performance.now();
-    const built = await buildBatch({ records: sample, source: "airlock-response", destination: "airlock-request", sequence: 1, prevHash: ZERO_HASH, ack: 0, ttlMs: 3_600_000, signingKey: signing, ...(mode === "sealed" ? { seal } : {}) });
+    const built = await buildBatch({
+      records: sample,
+      source: "airlock-response",
+      destination: "airlock-request",
+      sequence: 1,
+      prevHash: ZERO_HASH,
+      ack: 0,
+      ttlMs: 3_600_000,
+      signingKey: signing,
+      ...(mode === "sealed" ? { seal } : {}),
+    });
     timings[mode].build.push(performance.now() - t);
     timings[mode].bytes = built.file.length;
     t = performance.now();
@@ -106,7 +135,9 @@ for (const step of ["build", "verify"] as const) {
   const [a, b] = [median(timings.plain[step]), median(timings.sealed[step])];
   console.log(`| ${step} | ${a.toFixed(1)} ms | ${b.toFixed(1)} ms | ${(b / a).toFixed(2)} |`);
 }
-console.log(`| file size | ${(timings.plain.bytes / 1024).toFixed(0)} KiB | ${(timings.sealed.bytes / 1024).toFixed(0)} KiB | ${(timings.sealed.bytes / timings.plain.bytes).toFixed(3)} |`);
+console.log(
+  `| file size | ${(timings.plain.bytes / 1024).toFixed(0)} KiB | ${(timings.sealed.bytes / 1024).toFixed(0)} KiB | ${(timings.sealed.bytes / timings.plain.bytes).toFixed(3)} |`,
+);
 
 raw.close();
 await master.db.close();

@@ -59,7 +59,8 @@ async function checkNetwork(raw: unknown, role: string): Promise<NetworkDevSecre
   const { keyId } = await parseSigningKey(s.signingKey);
   const [publicId] = [...(await parsePeerKeys(s.publicKey)).keys()];
   if (publicId !== keyId || (await keyIdOf(JSON.parse(s.publicKey))) !== keyId) throw new Error(`${role}.publicKey is not the public half of ${role}.signingKey`);
-  if ((await parseEncryptionKeys(s.encryptionKey)).current.keyId !== (await parseRecipientKey(s.encryptionPublicKey)).keyId) throw new Error(`${role}.encryptionPublicKey is not the public half of ${role}.encryptionKey`);
+  if ((await parseEncryptionKeys(s.encryptionKey)).current.keyId !== (await parseRecipientKey(s.encryptionPublicKey)).keyId)
+    throw new Error(`${role}.encryptionPublicKey is not the public half of ${role}.encryptionKey`);
   return Object.fromEntries(FIELDS.map((k) => [k, s[k]])) as unknown as NetworkDevSecrets;
 }
 

@@ -59,11 +59,27 @@ interface Made {
 const made: Made[] = [];
 if (only !== "encryption") {
   const k = await generateSigningKey();
-  made.push({ what: "batch signing key (Ed25519)", stem: network, ...k, own: "AIRLOCK_SIGNING_KEY", peer: "AIRLOCK_PEER_PUBLIC_KEYS", ownValue: JSON.stringify(k.privateJwk), peerValue: JSON.stringify([k.publicJwk]) });
+  made.push({
+    what: "batch signing key (Ed25519)",
+    stem: network,
+    ...k,
+    own: "AIRLOCK_SIGNING_KEY",
+    peer: "AIRLOCK_PEER_PUBLIC_KEYS",
+    ownValue: JSON.stringify(k.privateJwk),
+    peerValue: JSON.stringify([k.publicJwk]),
+  });
 }
 if (only !== "signing") {
   const k = await generateEncryptionKey();
-  made.push({ what: "batch encryption key (X25519)", stem: `${network}.encryption`, ...k, own: "AIRLOCK_ENCRYPTION_KEYS", peer: "AIRLOCK_PEER_ENCRYPTION_KEY", ownValue: JSON.stringify([k.privateJwk]), peerValue: JSON.stringify(k.publicJwk) });
+  made.push({
+    what: "batch encryption key (X25519)",
+    stem: `${network}.encryption`,
+    ...k,
+    own: "AIRLOCK_ENCRYPTION_KEYS",
+    peer: "AIRLOCK_PEER_ENCRYPTION_KEY",
+    ownValue: JSON.stringify([k.privateJwk]),
+    peerValue: JSON.stringify(k.publicJwk),
+  });
 }
 
 if (args.values.out) {

@@ -61,7 +61,9 @@ export function chromiumExecutable(env: Env = process.env): string | undefined {
 }
 
 export function missingNeeds(env: Env = process.env): Need[] {
-  return NEEDS.filter((n) => !(n.command === "chromium" ? chromiumExecutable(env) : n.pythonModule ? importsModule(n.command, n.pythonModule) : findExecutable(n.command, env.PATH)));
+  return NEEDS.filter(
+    (n) => !(n.command === "chromium" ? chromiumExecutable(env) : n.pythonModule ? importsModule(n.command, n.pythonModule) : findExecutable(n.command, env.PATH)),
+  );
 }
 
 function importsModule(python: string, module: string): boolean {

@@ -12,7 +12,7 @@ const BANNER = [
   'import { createRequire as __airlockCreateRequire } from "node:module";',
   'import { fileURLToPath as __airlockFileURLToPath } from "node:url";',
   "const require = __airlockCreateRequire(import.meta.url);",
-  'const __airlockNative = (target) => __airlockFileURLToPath(new URL(`./native/${target}.node`, import.meta.url));',
+  "const __airlockNative = (target) => __airlockFileURLToPath(new URL(`./native/${target}.node`, import.meta.url));",
 ].join("\n");
 
 const NATIVE_REQUIRE = "return require(`@libsql/${target}`);";

@@ -39,7 +39,9 @@ async function signingKeySource(keyFile: string | undefined): Promise<string> {
   const file = keyFile ?? process.env.RELEASE_SIGNING_KEY_FILE;
   if (file) return readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => fail(`cannot read the release signing key ${file}: ${e.code ?? e.message}`));
   if (process.env.RELEASE_SIGNING_KEY) return process.env.RELEASE_SIGNING_KEY;
-  fail("no release signing key: set RELEASE_SIGNING_KEY_FILE (or RELEASE_SIGNING_KEY, or --key FILE) to an Ed25519 private key; make one with `npx tsx scripts/keygen.ts --network release --out DIR`");
+  fail(
+    "no release signing key: set RELEASE_SIGNING_KEY_FILE (or RELEASE_SIGNING_KEY, or --key FILE) to an Ed25519 private key; make one with `npx tsx scripts/keygen.ts --network release --out DIR`",
+  );
 }
 
 function gitCommit(): string | null {

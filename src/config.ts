@@ -23,8 +23,16 @@ const list = () =>
   z
     .string()
     .default("")
-    .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
-const networkId = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "expected lowercase letters, digits and dashes").optional();
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    );
+const networkId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "expected lowercase letters, digits and dashes")
+  .optional();
 const onError = z.enum(["open", "closed"], { message: 'expected "open" or "closed"' });
 
 // The settings as they arrive (names and text); Config (below) is what the code reads. In this order

@@ -19,7 +19,12 @@ const DETAIL_STRING_MAX = 1000;
 function boundStrings(v: unknown): unknown {
   if (typeof v === "string") return bounded(v, DETAIL_STRING_MAX);
   if (Array.isArray(v)) return v.slice(0, 50).map(boundStrings);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).slice(0, 50).map(([k, x]) => [bounded(k, 64), boundStrings(x)]));
+  if (v && typeof v === "object")
+    return Object.fromEntries(
+      Object.entries(v)
+        .slice(0, 50)
+        .map(([k, x]) => [bounded(k, 64), boundStrings(x)]),
+    );
   return v;
 }
 
@@ -125,7 +130,13 @@ export async function verifyAuditChain(s: Services, pageSize = 500): Promise<Cha
   let expectedSeq = 1;
   let checked = 0;
   for (;;) {
-    const page = await s.db.orm.select().from(auditLog).where(gt(auditLog.seq, expectedSeq - 1)).orderBy(asc(auditLog.seq)).limit(pageSize).all();
+    const page = await s.db.orm
+      .select()
+      .from(auditLog)
+      .where(gt(auditLog.seq, expectedSeq - 1))
+      .orderBy(asc(auditLog.seq))
+      .limit(pageSize)
+      .all();
     if (!page.length) return { ok: true, checked, first_broken_seq: null, reason: null };
     for (const row of page) {
       const { hash, ...rest } = row;

@@ -47,5 +47,13 @@ export function listAuditEntries(s: Services, f: AuditFilter, req: PageRequest):
     f.since ? gte(auditLog.at, new Date(f.since).toISOString()) : undefined,
     f.until ? lte(auditLog.at, new Date(f.until).toISOString()) : undefined,
   ];
-  return NEWEST_FIRST.list(req, (q) => s.db.orm.select().from(auditLog).where(and(...where, q.after)).orderBy(...q.orderBy).limit(q.limit).all());
+  return NEWEST_FIRST.list(req, (q) =>
+    s.db.orm
+      .select()
+      .from(auditLog)
+      .where(and(...where, q.after))
+      .orderBy(...q.orderBy)
+      .limit(q.limit)
+      .all(),
+  );
 }

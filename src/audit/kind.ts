@@ -66,7 +66,11 @@ export async function peerChainHead(s: Services): Promise<ChainHead> {
  * content. Entries set aside for their content (a dead letter) still count as links, so one bad
  * entry never breaks the chain of those after it. Returns the new head, or why the chain breaks.
  */
-export async function checkPeerChain(s: Services, head: ChainHead, entries: Array<Record<string, unknown>>): Promise<{ ok: true; head: ChainHead } | { ok: false; reason: string }> {
+export async function checkPeerChain(
+  s: Services,
+  head: ChainHead,
+  entries: Array<Record<string, unknown>>,
+): Promise<{ ok: true; head: ChainHead } | { ok: false; reason: string }> {
   let expected = head.seq + 1;
   let prev = head.hash;
   const links = entries.map((e) => ({ e, link: AuditLinkSchema.safeParse(e) }));

@@ -101,7 +101,15 @@ export function listApiKeys(s: Services, viewer: Principal, f: { userId?: string
   // Others' keys are visible to admins only; for anyone else user_id is their own.
   const owner = viewer.role === "admin" ? f.userId : (viewer.userId ?? "");
   const where: Array<SQL | undefined> = [owner ? eq(apiKeys.userId, owner) : undefined, f.includeRevoked ? undefined : isNull(apiKeys.revokedAt)];
-  return NEWEST_FIRST.list(req, (q) => s.db.orm.select().from(apiKeys).where(and(...where, q.after)).orderBy(...q.orderBy).limit(q.limit).all());
+  return NEWEST_FIRST.list(req, (q) =>
+    s.db.orm
+      .select()
+      .from(apiKeys)
+      .where(and(...where, q.after))
+      .orderBy(...q.orderBy)
+      .limit(q.limit)
+      .all(),
+  );
 }
 
 /**

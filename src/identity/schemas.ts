@@ -32,4 +32,10 @@ export const ApiKeySchema = z
   })
   .openapi("ApiKey");
 
-export const ApiKeyIdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
+export const ApiKeyIdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" } }),
+});

@@ -56,7 +56,9 @@ export async function revokeAllSessions(s: Services, userId: string) {
     .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
 }
 
-export type RefreshOutcome = { ok: true; userId: string; familyId: string; tokens: (user: Pick<UserRow, "id" | "role">) => Promise<TokenPair> } | { ok: false; reuse: boolean; userId?: string; familyId?: string };
+export type RefreshOutcome =
+  | { ok: true; userId: string; familyId: string; tokens: (user: Pick<UserRow, "id" | "role">) => Promise<TokenPair> }
+  | { ok: false; reuse: boolean; userId?: string; familyId?: string };
 
 /**
  * Rotates a refresh token. Using one that was already used means it leaked:
@@ -64,7 +66,11 @@ export type RefreshOutcome = { ok: true; userId: string; familyId: string; token
  */
 export async function rotateRefreshToken(s: Services, token: string): Promise<RefreshOutcome> {
   if (!token.startsWith(REFRESH_PREFIX)) return { ok: false, reuse: false };
-  const row = await s.db.orm.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, await sha256Hex(token))).get();
+  const row = await s.db.orm
+    .select()
+    .from(refreshTokens)
+    .where(eq(refreshTokens.tokenHash, await sha256Hex(token)))
+    .get();
   if (!row || row.revokedAt) return { ok: false, reuse: false, userId: row?.userId, familyId: row?.familyId };
   const now = s.clock.now().toISOString();
   if (row.expiresAt <= now) throw new ApiError("token_expired", { detail: "the refresh token has expired; log in again" });
@@ -92,6 +98,10 @@ export async function rotateRefreshToken(s: Services, token: string): Promise<Re
 
 /** The family a refresh token belongs to (for logout), or undefined. */
 export async function familyOf(s: Services, token: string) {
-  const row = await s.db.orm.select({ familyId: refreshTokens.familyId, userId: refreshTokens.userId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, await sha256Hex(token))).get();
+  const row = await s.db.orm
+    .select({ familyId: refreshTokens.familyId, userId: refreshTokens.userId })
+    .from(refreshTokens)
+    .where(eq(refreshTokens.tokenHash, await sha256Hex(token)))
+    .get();
   return row;
 }

@@ -42,11 +42,16 @@ export function assertMaster(s: Services) {
 
 function policyError(password: string, email: string) {
   const problems = checkPasswordPolicy(password, email);
-  if (problems.length) throw new ApiError("validation_failed", { detail: "the password does not meet the policy", errors: problems.map((detail) => ({ pointer: "/password", detail })) });
+  if (problems.length)
+    throw new ApiError("validation_failed", { detail: "the password does not meet the policy", errors: problems.map((detail) => ({ pointer: "/password", detail })) });
 }
 
 export async function findUserByEmail(s: Services, email: string) {
-  return s.db.orm.select().from(users).where(eq(users.emailNormalized, normalizeEmail(email))).get();
+  return s.db.orm
+    .select()
+    .from(users)
+    .where(eq(users.emailNormalized, normalizeEmail(email)))
+    .get();
 }
 
 export async function getUser(s: Services, id: string) {
@@ -65,7 +70,15 @@ export function listUsers(s: Services, f: { role?: Role; status?: "active" | "di
     f.status ? eq(users.status, f.status) : undefined,
     f.email ? like(users.emailNormalized, `${f.email.toLowerCase().replace(/[%_\\]/g, "\\$&")}%`) : undefined,
   ];
-  return OLDEST_FIRST.list(req, (q) => s.db.orm.select().from(users).where(and(...where, q.after)).orderBy(...q.orderBy).limit(q.limit).all());
+  return OLDEST_FIRST.list(req, (q) =>
+    s.db.orm
+      .select()
+      .from(users)
+      .where(and(...where, q.after))
+      .orderBy(...q.orderBy)
+      .limit(q.limit)
+      .all(),
+  );
 }
 
 /** Writes a user row (insert or full update) with its outbox record and audit entries, atomically. */
@@ -82,11 +95,7 @@ async function saveUser(s: Services, row: UserRow, isNew: boolean, auditEntries:
   }
 }
 
-export async function createUser(
-  s: Services,
-  input: { email: string; name: string; role: Role; password: string },
-  auditBase: Omit<AuditInput, "action">,
-): Promise<UserRow> {
+export async function createUser(s: Services, input: { email: string; name: string; role: Role; password: string }, auditBase: Omit<AuditInput, "action">): Promise<UserRow> {
   assertMaster(s);
   policyError(input.password, input.email);
   if (await findUserByEmail(s, input.email)) throw new ApiError("email_taken", { detail: "a user with this e-mail address exists" });
@@ -124,7 +133,14 @@ export interface UserPatch {
 }
 
 async function activeAdminsOtherThan(s: Services, id: string) {
-  return (await s.db.orm.select({ id: users.id }).from(users).where(and(eq(users.role, "admin"), eq(users.status, "active"), ne(users.id, id))).limit(1).all()).length;
+  return (
+    await s.db.orm
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.role, "admin"), eq(users.status, "active"), ne(users.id, id)))
+      .limit(1)
+      .all()
+  ).length;
 }
 
 export async function updateUser(s: Services, id: string, patch: UserPatch, auditBase: Omit<AuditInput, "action">): Promise<UserRow> {
@@ -159,7 +175,12 @@ export async function updateUser(s: Services, id: string, patch: UserPatch, audi
   // Disabling or resetting a password ends the user's sessions here; the replica ends them on import.
   const endSessions =
     next.status === "disabled" || patch.password !== undefined
-      ? [s.db.orm.update(refreshTokens).set({ revokedAt: next.updatedAt }).where(and(eq(refreshTokens.userId, id), isNull(refreshTokens.revokedAt)))]
+      ? [
+          s.db.orm
+            .update(refreshTokens)
+            .set({ revokedAt: next.updatedAt })
+            .where(and(eq(refreshTokens.userId, id), isNull(refreshTokens.revokedAt))),
+        ]
       : [];
   await saveUser(s, next, false, entries, endSessions);
   return next;

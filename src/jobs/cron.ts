@@ -128,9 +128,7 @@ function parseField(text: string, spec: FieldSpec): Set<number> {
 export function parseCron(expr: string): CronSchedule {
   const fields = expr.trim().split(/\s+/);
   if (fields.length !== 5 || fields[0] === "") {
-    throw new Error(
-      `Invalid cron expression "${expr}": expected 5 fields (minute hour day-of-month month day-of-week), got ${fields[0] === "" ? 0 : fields.length}`,
-    );
+    throw new Error(`Invalid cron expression "${expr}": expected 5 fields (minute hour day-of-month month day-of-week), got ${fields[0] === "" ? 0 : fields.length}`);
   }
   try {
     const [minutes, hours, daysOfMonth, months, daysOfWeek] = FIELDS.map((spec, i) => parseField(fields[i]!, spec)) as [
@@ -176,12 +174,7 @@ function dayMatches(s: CronSchedule, d: Date): boolean {
 /** Whether the UTC minute containing `date` is one the schedule fires on (seconds are ignored). */
 export function cronMatches(cron: string | CronSchedule, date: Date): boolean {
   const s = toSchedule(cron);
-  return (
-    s.minutes.has(date.getUTCMinutes()) &&
-    s.hours.has(date.getUTCHours()) &&
-    s.months.has(date.getUTCMonth() + 1) &&
-    dayMatches(s, date)
-  );
+  return s.minutes.has(date.getUTCMinutes()) && s.hours.has(date.getUTCHours()) && s.months.has(date.getUTCMonth() + 1) && dayMatches(s, date);
 }
 
 /** The first matching minute strictly after `after` (UTC, seconds zero). */

@@ -96,12 +96,7 @@ export async function runJob<S>(job: JobDefinition<S>, services: S, opts: RunJob
  * The Workers `scheduled` handler's body: runs, one after another, every job whose `cron`
  * is exactly `cron` (Cloudflare sends the trigger string as written in wrangler.toml).
  */
-export async function runScheduled<S>(
-  jobs: readonly JobDefinition<S>[],
-  cron: string,
-  services: S,
-  opts: RunJobOptions,
-): Promise<JobOutcome[]> {
+export async function runScheduled<S>(jobs: readonly JobDefinition<S>[], cron: string, services: S, opts: RunJobOptions): Promise<JobOutcome[]> {
   const matching = jobs.filter((j) => j.cron === cron);
   if (matching.length === 0) {
     try {

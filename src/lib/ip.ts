@@ -5,7 +5,10 @@
  * counts as the IPv4 address. Anything that does not parse is counted as given (bounded).
  */
 export function clientBucket(ip: string, prefix: number): string {
-  const bare = ip.trim().replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  const bare = ip
+    .trim()
+    .replace(/^\[|\]$/g, "")
+    .replace(/%.*$/, "");
   if (!bare.includes(":")) return bare.slice(0, 64);
   const groups = ipv6Groups(bare);
   if (!groups) return bare.slice(0, 64);

@@ -171,6 +171,7 @@ const LINE_CONTROL = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/;
 /** Why `s` is not acceptable text (`line`: a one-line label), or null. */
 export function textIssue(s: string, o: { line?: boolean } = {}): string | null {
   if (!isWellFormed(s)) return "not well-formed Unicode (lone surrogate)";
-  if ((o.line ? LINE_CONTROL : TEXT_CONTROL).test(s)) return o.line ? "control characters and line breaks are not allowed" : "control characters other than tab and line breaks are not allowed";
+  if ((o.line ? LINE_CONTROL : TEXT_CONTROL).test(s))
+    return o.line ? "control characters and line breaks are not allowed" : "control characters other than tab and line breaks are not allowed";
   return null;
 }

@@ -49,8 +49,7 @@ export function page<T>(rows: T[], limit: number, keyOf: (row: T) => Record<stri
   return { items, next_cursor };
 }
 
-export const listSchema = <T extends z.ZodTypeAny>(item: T, name: string) =>
-  z.object({ items: z.array(item), next_cursor: z.string().nullable() }).openapi(name);
+export const listSchema = <T extends z.ZodTypeAny>(item: T, name: string) => z.object({ items: z.array(item), next_cursor: z.string().nullable() }).openapi(name);
 
 /** One column of a list's sort order; the last one must make the order total (usually the id). */
 export interface SortKey<T> {

@@ -106,8 +106,11 @@ export class LoginGuard {
     const window: QuotaWindow = { ...FAILURE_WINDOW, limit: maxFailures };
     const d = await guarded(this.s, this.ctx.requestId, "login failure", () => this.s.limiter.limit(subject, [window]), this.s.config.rateLimits.loginOnError);
     if (!d || (d.allowed && d.windows[0].remaining > 0)) return;
-    const lock = await guarded(this.s, this.ctx.requestId, "lockout", () =>
-      this.s.limiter.lockouts.lock(subject, { baseSeconds: lockoutSeconds, maxSeconds: lockoutMaxSeconds, levelTtlSeconds: LOCKOUT_LEVEL_TTL_SECONDS }),
+    const lock = await guarded(
+      this.s,
+      this.ctx.requestId,
+      "lockout",
+      () => this.s.limiter.lockouts.lock(subject, { baseSeconds: lockoutSeconds, maxSeconds: lockoutMaxSeconds, levelTtlSeconds: LOCKOUT_LEVEL_TTL_SECONDS }),
       this.s.config.rateLimits.loginOnError,
     );
     if (!lock) return;
@@ -129,8 +132,11 @@ export class LoginGuard {
   /** After a successful login: failures and the lockout level are forgotten. */
   async recordSuccess(_ip: string | undefined, email: string): Promise<void> {
     const { subject } = await accountSubject(email);
-    await guarded(this.s, this.ctx.requestId, "login success", () =>
-      Promise.all([this.s.limiter.lockouts.clear(subject), this.s.limiter.reset(subject, [FAILURE_WINDOW])]),
+    await guarded(
+      this.s,
+      this.ctx.requestId,
+      "login success",
+      () => Promise.all([this.s.limiter.lockouts.clear(subject), this.s.limiter.reset(subject, [FAILURE_WINDOW])]),
       this.s.config.rateLimits.loginOnError,
     );
   }

@@ -32,14 +32,14 @@ export const DEFAULT_POLICIES: Record<PolicyName, Policy> = {
 const quota = z.number({ message: "expected a whole number of requests" }).int("expected a whole number of requests").min(0, "must be 0 or more").max(1_000_000_000);
 
 /** A partial policy: the windows it names replace the defaults, the others keep them. */
-export const RateLimitOverrideSchema = z
-  .object({ minute: quota.optional(), hour: quota.optional(), day: quota.optional() })
-  .strict();
+export const RateLimitOverrideSchema = z.object({ minute: quota.optional(), hour: quota.optional(), day: quota.optional() }).strict();
 export type PolicyOverride = z.infer<typeof RateLimitOverrideSchema>;
 
 /** `AIRLOCK_RATE_LIMITS`: role (and login partition) → partial policy, merged over DEFAULT_POLICIES. */
 export const RateLimitsSettingSchema = z
-  .object(Object.fromEntries([...ROLES, ...LOGIN_PARTITIONS].map((n) => [n, RateLimitOverrideSchema.optional()])) as Record<PolicyName, z.ZodOptional<typeof RateLimitOverrideSchema>>)
+  .object(
+    Object.fromEntries([...ROLES, ...LOGIN_PARTITIONS].map((n) => [n, RateLimitOverrideSchema.optional()])) as Record<PolicyName, z.ZodOptional<typeof RateLimitOverrideSchema>>,
+  )
   .strict();
 
 /** Parses the AIRLOCK_RATE_LIMITS JSON; throws an Error whose message names the bad member. */
@@ -93,11 +93,7 @@ export interface EffectiveWindow {
 }
 
 /** Role default, then the user's override, then the key's own quota, window by window. */
-export function effectivePolicy(
-  defaults: Policy,
-  userOverride: Partial<Policy> | null,
-  keyOverride: Partial<Policy> | null = null,
-): EffectiveWindow[] {
+export function effectivePolicy(defaults: Policy, userOverride: Partial<Policy> | null, keyOverride: Partial<Policy> | null = null): EffectiveWindow[] {
   return WINDOWS.map((window) => {
     let limit = defaults[window];
     let source: PolicySource = "role_default";

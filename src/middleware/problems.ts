@@ -28,7 +28,10 @@ function codeForHttpException(e: HTTPException): ErrorCode {
 export const onError: ErrorHandler<HonoEnv> = (err, c) => {
   if (err instanceof ApiError) return problemResponse(err.code, requestIdOf(c), instanceOf(c), err.options);
   if (err instanceof InvalidCursorError) {
-    return problemResponse("validation_failed", requestIdOf(c), instanceOf(c), { detail: "the cursor is not valid", errors: [{ parameter: "cursor", detail: "not a cursor from this list" }] });
+    return problemResponse("validation_failed", requestIdOf(c), instanceOf(c), {
+      detail: "the cursor is not valid",
+      errors: [{ parameter: "cursor", detail: "not a cursor from this list" }],
+    });
   }
   if (err instanceof HTTPException) {
     const code = codeForHttpException(err);

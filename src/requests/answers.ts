@@ -191,7 +191,15 @@ export async function answerRequest(s: Services, r: RequestRow, actor: Actor, in
     status: correction ? undefined : "answered",
     set: correction ? {} : { answeredAt: now, claimedBy: null, claimExpiresAt: null, processorNextAt: null },
     response,
-    audit: [{ ...actor.audit, action: correction ? "request.answer_correct" : "request.answer", targetType: "request", targetId: r.id, details: { content_type: contentType, bytes: text.length, version: response.version } }],
+    audit: [
+      {
+        ...actor.audit,
+        action: correction ? "request.answer_correct" : "request.answer",
+        targetType: "request",
+        targetId: r.id,
+        details: { content_type: contentType, bytes: text.length, version: response.version },
+      },
+    ],
   });
   return { request, response };
 }
@@ -239,4 +247,3 @@ export async function startProcessing(s: Services, r: RequestRow, claimMs: numbe
     throw e;
   }
 }
-

@@ -46,7 +46,14 @@ export async function beginIdempotent(s: Services, userId: string, key: string, 
   for (let attempt = 0; attempt < 3; attempt++) {
     const now = s.clock.now();
     const nowIso = now.toISOString();
-    const fresh = { fingerprint, state: "in_flight" as const, statusCode: null, responseBody: null, createdAt: nowIso, expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString() };
+    const fresh = {
+      fingerprint,
+      state: "in_flight" as const,
+      statusCode: null,
+      responseBody: null,
+      createdAt: nowIso,
+      expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
+    };
     const inserted = await s.db.orm
       .insert(idempotencyKeys)
       .values({ userId, key, ...fresh })
@@ -54,7 +61,11 @@ export async function beginIdempotent(s: Services, userId: string, key: string, 
       .returning({ key: idempotencyKeys.key });
     if (inserted.length) return { kind: "new" };
 
-    const row = await s.db.orm.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key))).get();
+    const row = await s.db.orm
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)))
+      .get();
     if (!row) continue; // purged in between: try again
     const stale = new Date(now.getTime() - IN_FLIGHT_STALE_MS).toISOString();
     if (row.expiresAt <= nowIso || (row.state === "in_flight" && row.createdAt <= stale)) {
@@ -101,7 +112,12 @@ export async function purgeIdempotencyKeys(s: Services): Promise<number> {
   const now = s.clock.now();
   const rows = await s.db.orm
     .delete(idempotencyKeys)
-    .where(or(lte(idempotencyKeys.expiresAt, now.toISOString()), and(eq(idempotencyKeys.state, "in_flight"), sql`${idempotencyKeys.createdAt} <= ${new Date(now.getTime() - IDEMPOTENCY_TTL_MS).toISOString()}`)))
+    .where(
+      or(
+        lte(idempotencyKeys.expiresAt, now.toISOString()),
+        and(eq(idempotencyKeys.state, "in_flight"), sql`${idempotencyKeys.createdAt} <= ${new Date(now.getTime() - IDEMPOTENCY_TTL_MS).toISOString()}`),
+      ),
+    )
     .returning({ key: idempotencyKeys.key });
   return rows.length;
 }

@@ -24,7 +24,9 @@ export async function cacheMaintenance(s: Services) {
   }
   const stats = await cacheStats(s);
   const at = s.clock.now().toISOString();
-  await s.db.orm.insert(cacheStatsSnapshots).values({ at, stats: JSON.stringify({ ...stats, health: { status: health.status, latency_ms: health.latency_ms, error: health.error } }) });
+  await s.db.orm
+    .insert(cacheStatsSnapshots)
+    .values({ at, stats: JSON.stringify({ ...stats, health: { status: health.status, latency_ms: health.latency_ms, error: health.error } }) });
   if (health.status !== "ok") s.logger.log("warn", "cache store unavailable", { store: health.store, error: health.error });
   return { health: health.status, pruned, hits: stats.hits, misses: stats.misses, errors: stats.errors };
 }
@@ -61,7 +63,10 @@ export async function requestRetention(s: Services) {
         s.db.orm.run(sql`DELETE FROM responses WHERE request_id IN (SELECT value FROM json_each(${ids}))`),
         s.db.orm.run(sql`DELETE FROM requests WHERE id IN (SELECT value FROM json_each(${ids}))`),
       ]);
-      await invalidateResponses(s, rows.map((r) => r.id));
+      await invalidateResponses(
+        s,
+        rows.map((r) => r.id),
+      );
       purged += rows.length;
       if (rows.length < PURGE_CHUNK) break;
     }

@@ -24,7 +24,11 @@ export const requestStatusKind: RecordKind<RequestStatusRecord> = {
   idOf: (d) => d.id,
   apply: applyRequestStatuses,
   // A status that arrived invalidates the cached response (the ETag check keeps reads right meanwhile).
-  afterApply: async (s, rows) => void (await invalidateResponses(s, rows.map((r) => r.id))),
+  afterApply: async (s, rows) =>
+    void (await invalidateResponses(
+      s,
+      rows.map((r) => r.id),
+    )),
 };
 
 export const responseKind: RecordKind<ResponseRecord> = {
@@ -34,5 +38,9 @@ export const responseKind: RecordKind<ResponseRecord> = {
   schema: ResponseRecordSchema,
   idOf: (d) => d.request_id,
   apply: applyResponses,
-  afterApply: async (s, rows) => void (await invalidateResponses(s, rows.map((r) => r.request_id))),
+  afterApply: async (s, rows) =>
+    void (await invalidateResponses(
+      s,
+      rows.map((r) => r.request_id),
+    )),
 };

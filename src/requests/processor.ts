@@ -76,7 +76,10 @@ async function callProcessor(s: Services, p: NonNullable<Config["processor"]>, r
     bytes = await readBodyCapped(res, s.config.maxBodyBytes);
   } catch (e) {
     const name = (e as Error)?.name;
-    return { kind: "failure", error: name === "TimeoutError" || name === "AbortError" ? `timed out after ${p.timeoutMs} ms reading the answer` : `reading the answer failed: ${(e as Error)?.message ?? e}` };
+    return {
+      kind: "failure",
+      error: name === "TimeoutError" || name === "AbortError" ? `timed out after ${p.timeoutMs} ms reading the answer` : `reading the answer failed: ${(e as Error)?.message ?? e}`,
+    };
   }
   if (bytes === null) return { kind: "failure", error: `the answer exceeds ${s.config.maxBodyBytes} bytes` };
   const text = new TextDecoder().decode(bytes);

@@ -53,5 +53,13 @@ export function listQueue(s: Services, operatorId: string, f: QueueFilter, req: 
     f.claimed === "others" ? and(live, ne(requests.claimedBy, operatorId)) : undefined,
     f.processorFailed === true ? isNotNull(requests.processorError) : f.processorFailed === false ? isNull(requests.processorError) : undefined,
   ];
-  return MOST_URGENT_FIRST.list(req, (q) => s.db.orm.select().from(requests).where(and(...where, q.after)).orderBy(...q.orderBy).limit(q.limit).all());
+  return MOST_URGENT_FIRST.list(req, (q) =>
+    s.db.orm
+      .select()
+      .from(requests)
+      .where(and(...where, q.after))
+      .orderBy(...q.orderBy)
+      .limit(q.limit)
+      .all(),
+  );
 }

@@ -68,7 +68,15 @@ export function listRequests(s: Services, viewer: Principal, f: RequestFilter, r
     f.createdBefore ? lt(requests.createdAt, f.createdBefore) : undefined,
     f.topic ? eq(requests.topic, f.topic) : undefined,
   ];
-  return NEWEST_FIRST.list(req, (q) => s.db.orm.select().from(requests).where(and(...where, q.after)).orderBy(...q.orderBy).limit(q.limit).all());
+  return NEWEST_FIRST.list(req, (q) =>
+    s.db.orm
+      .select()
+      .from(requests)
+      .where(and(...where, q.after))
+      .orderBy(...q.orderBy)
+      .limit(q.limit)
+      .all(),
+  );
 }
 
 export async function timelineOf(s: Services, id: string): Promise<EventRow[]> {
@@ -118,8 +126,7 @@ function assertRequestNetwork(s: Services, what: string) {
 /** Size of the body as stored (JSON text, UTF-8). */
 export const jsonBytes = (v: unknown) => enc.encode(JSON.stringify(v)).length;
 
-export const eventStatement = (s: Services, e: Omit<typeof requestEvents.$inferInsert, "id">): Statement =>
-  s.db.orm.insert(requestEvents).values(e).onConflictDoNothing();
+export const eventStatement = (s: Services, e: Omit<typeof requestEvents.$inferInsert, "id">): Statement => s.db.orm.insert(requestEvents).values(e).onConflictDoNothing();
 
 /**
  * Submits a request on the request network: the row, its first timeline event,
@@ -214,4 +221,3 @@ export async function cancelRequest(s: Services, r: RequestRow): Promise<Request
   }
   return next;
 }
-

@@ -191,9 +191,33 @@ export async function cacheStats(s: Services): Promise<CacheStats> {
     const misses = Number(h.misses ?? 0);
     const stale = Number(h.stale ?? 0);
     const hits = Math.max(0, reads - misses - stale);
-    return { ...base, since: h.since ?? l.since, reads, hits, misses, stale, hit_ratio: reads ? Math.round((hits / reads) * 10_000) / 10_000 : null, errors: l.errors, last_error: l.lastError, keys, available: true };
+    return {
+      ...base,
+      since: h.since ?? l.since,
+      reads,
+      hits,
+      misses,
+      stale,
+      hit_ratio: reads ? Math.round((hits / reads) * 10_000) / 10_000 : null,
+      errors: l.errors,
+      last_error: l.lastError,
+      keys,
+      available: true,
+    };
   } catch {
-    return { ...base, since: l.since, reads: null, hits: null, misses: null, stale: null, hit_ratio: null, errors: l.errors, last_error: l.lastError, keys: null, available: false };
+    return {
+      ...base,
+      since: l.since,
+      reads: null,
+      hits: null,
+      misses: null,
+      stale: null,
+      hit_ratio: null,
+      errors: l.errors,
+      last_error: l.lastError,
+      keys: null,
+      available: false,
+    };
   }
 }
 

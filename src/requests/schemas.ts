@@ -15,7 +15,13 @@ export const summaryShape = {
   answered_at: z.string().nullable(),
 };
 
-export const RequestIdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
+export const RequestIdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
 
 export const QueueItemSchema = z
   .object({

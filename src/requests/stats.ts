@@ -70,9 +70,7 @@ export async function requestStats(s: Services, since: string) {
     since,
     total,
     by_status,
-    oldest_pending: oldest
-      ? { id: oldest.id, created_at: oldest.created_at, age_seconds: Math.max(0, Math.round((now.getTime() - Date.parse(oldest.created_at)) / 1000)) }
-      : null,
+    oldest_pending: oldest ? { id: oldest.id, created_at: oldest.created_at, age_seconds: Math.max(0, Math.round((now.getTime() - Date.parse(oldest.created_at)) / 1000)) } : null,
     per_user: users.map((u) => ({
       user_id: u.user_id,
       total: Number(u.total),

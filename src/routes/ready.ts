@@ -5,9 +5,7 @@ import { ping } from "../deps/db/database.ts";
 import { withTimeout } from "../lib/http.ts";
 
 const Check = z.object({ ok: z.boolean(), latency_ms: z.number(), error: z.string().optional() });
-export const ReadySchema = z
-  .object({ status: z.literal("ready"), checks: z.object({ database: Check, cache: Check, batch_store: Check }) })
-  .openapi("Ready");
+export const ReadySchema = z.object({ status: z.literal("ready"), checks: z.object({ database: Check, cache: Check, batch_store: Check }) }).openapi("Ready");
 export type ReadyResponse = z.infer<typeof ReadySchema>;
 
 const route = createRoute({

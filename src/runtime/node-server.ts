@@ -17,10 +17,7 @@ export interface RunningServer {
 export const nodeRuntime = () => onPremRuntime("node", (c) => (c.env?.incoming ? getConnInfo(c).remote.address : undefined));
 
 /** One network on Node: services, HTTP server on host:port, scheduler. Used by the CLI entry, `npm start` and tests. */
-export async function startNodeServer(
-  env: Record<string, string | undefined>,
-  opts: Partial<OnPremOptions> & { scheduler?: boolean } = {},
-): Promise<RunningServer> {
+export async function startNodeServer(env: Record<string, string | undefined>, opts: Partial<OnPremOptions> & { scheduler?: boolean } = {}): Promise<RunningServer> {
   const config = loadConfig(env);
   const services = await buildOnPremServices(config, { runtime: nodeRuntime(), ...opts });
   await bootstrapOnPrem(services);

@@ -41,23 +41,23 @@ export function servicesFor(env: WorkerEnv): Promise<{ services: Services; app: 
 }
 
 async function build(env: WorkerEnv): Promise<{ services: Services; app: AirlockApp }> {
-    const config = loadConfig(env);
-    const logger = consoleLogger(config.logLevel, { role: config.role, network_id: config.networkId });
-    const services: Services = {
-      config,
-      db: d1Database(env.DB),
-      // Without Upstash settings the cache lives in the isolate: fine for development, not shared across isolates.
-      cache: createCache(config, systemClock),
-      batches: new R2BatchStore(env.BATCHES),
-      clock: systemClock,
-      logger,
-      runtime: workerRuntime,
-      tokens: await AccessTokens.create(config),
-      // Without Upstash settings, limits are per isolate: fine for development, not across isolates.
-      limiter: createRateLimiter(config, systemClock),
-    };
-    await bootstrapAdmin(services); // response network on Workers: from AIRLOCK_ADMIN_* only
-    return { services, app: createApp(services) };
+  const config = loadConfig(env);
+  const logger = consoleLogger(config.logLevel, { role: config.role, network_id: config.networkId });
+  const services: Services = {
+    config,
+    db: d1Database(env.DB),
+    // Without Upstash settings the cache lives in the isolate: fine for development, not shared across isolates.
+    cache: createCache(config, systemClock),
+    batches: new R2BatchStore(env.BATCHES),
+    clock: systemClock,
+    logger,
+    runtime: workerRuntime,
+    tokens: await AccessTokens.create(config),
+    // Without Upstash settings, limits are per isolate: fine for development, not across isolates.
+    limiter: createRateLimiter(config, systemClock),
+  };
+  await bootstrapAdmin(services); // response network on Workers: from AIRLOCK_ADMIN_* only
+  return { services, app: createApp(services) };
 }
 
 export default {

@@ -48,7 +48,16 @@ export function deadLetterStatements(s: Services, side: "in" | "out", sequence: 
       }),
     );
     if (side === "in" && record.kind !== transferReportKind.kind) {
-      out.push(reportStatement(s, { type: "dead_letter", sequence, record_kind: bounded(record.kind, 64), record_id: bounded(record.id, 256), record_version: Number.isFinite(record.version) ? record.version : null, reason: why }));
+      out.push(
+        reportStatement(s, {
+          type: "dead_letter",
+          sequence,
+          record_kind: bounded(record.kind, 64),
+          record_id: bounded(record.id, 256),
+          record_version: Number.isFinite(record.version) ? record.version : null,
+          reason: why,
+        }),
+      );
     }
   }
   return out;
@@ -75,8 +84,22 @@ export async function retryDeadLetter(s: Services, id: string, actor: Pick<Audit
   const resolvedBy = actor.actorId ?? actor.actorType;
   await writeWithAudit(
     s,
-    [{ ...actor, action: "transfer.dead_letter.retry", targetType: "dead_letter", targetId: id, details: { side: row.side, kind: row.kind, record_id: row.recordId, result: status } }],
-    [...statements, s.db.orm.update(deadLetters).set({ status, resolvedAt: now, resolvedBy }).where(and(eq(deadLetters.id, id), eq(deadLetters.status, "open")))],
+    [
+      {
+        ...actor,
+        action: "transfer.dead_letter.retry",
+        targetType: "dead_letter",
+        targetId: id,
+        details: { side: row.side, kind: row.kind, record_id: row.recordId, result: status },
+      },
+    ],
+    [
+      ...statements,
+      s.db.orm
+        .update(deadLetters)
+        .set({ status, resolvedAt: now, resolvedBy })
+        .where(and(eq(deadLetters.id, id), eq(deadLetters.status, "open"))),
+    ],
   );
   if (received) await received.kind.afterApply?.(s, [received.value as never]).catch((e) => s.logger.log("error", "after-apply hook failed", { error: e, dead_letter: id }));
   return { ...row, status, resolvedAt: now, resolvedBy };
@@ -94,7 +117,15 @@ const NEWEST_FIRST = keyset<DeadLetterRow>([{ name: "i", column: deadLetters.id,
 /** Newest first, optionally by side and status. */
 export function listDeadLetters(s: Services, f: { side?: DeadLetterRow["side"]; status?: DeadLetterRow["status"] }, req: PageRequest): Promise<Page<DeadLetterRow>> {
   const where = [f.side ? eq(deadLetters.side, f.side) : undefined, f.status ? eq(deadLetters.status, f.status) : undefined];
-  return NEWEST_FIRST.list(req, (q) => s.db.orm.select().from(deadLetters).where(and(...where, q.after)).orderBy(...q.orderBy).limit(q.limit).all());
+  return NEWEST_FIRST.list(req, (q) =>
+    s.db.orm
+      .select()
+      .from(deadLetters)
+      .where(and(...where, q.after))
+      .orderBy(...q.orderBy)
+      .limit(q.limit)
+      .all(),
+  );
 }
 
 export function deadLetterView(r: DeadLetterRow) {

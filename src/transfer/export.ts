@@ -31,7 +31,13 @@ async function pending(s: Services, auditFrom: number) {
   const rows = await s.db.orm.select().from(outbox).where(isNull(outbox.batchSequence)).orderBy(asc(outbox.seq)).limit(max).all();
   const audits: AuditRow[] =
     s.config.role === "request" && rows.length < max
-      ? await s.db.orm.select().from(auditLog).where(gt(auditLog.seq, auditFrom)).orderBy(asc(auditLog.seq)).limit(max - rows.length).all()
+      ? await s.db.orm
+          .select()
+          .from(auditLog)
+          .where(gt(auditLog.seq, auditFrom))
+          .orderBy(asc(auditLog.seq))
+          .limit(max - rows.length)
+          .all()
       : [];
   return { rows, audits };
 }
@@ -41,7 +47,11 @@ const schemaOf = (kind: string) => KIND_BY_NAME.get(kind)?.schemaVersion ?? 1;
 /** The records, and where each came from (so the export can mark exactly those it carried). */
 function toRecords(rows: OutboxRow[], audits: AuditRow[]) {
   const origin = new Map<BatchRecord, Origin>();
-  for (const r of rows) origin.set({ kind: r.kind, id: r.entityId, version: r.version, schema: schemaOf(r.kind), data: JSON.parse(r.payload) as Record<string, unknown> }, { src: "outbox", seq: r.seq });
+  for (const r of rows)
+    origin.set(
+      { kind: r.kind, id: r.entityId, version: r.version, schema: schemaOf(r.kind), data: JSON.parse(r.payload) as Record<string, unknown> },
+      { src: "outbox", seq: r.seq },
+    );
   for (const a of audits) origin.set({ kind: "audit", id: a.id, version: a.seq, schema: schemaOf("audit"), data: { ...a } }, { src: "audit", seq: a.seq });
   return origin;
 }
@@ -72,7 +82,10 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
     // aside as an outgoing dead letter instead of stopping every later export.
     const { group, rejected } = takeGroup([...origin.keys()], { maxRecords: s.config.transfer.maxRecords, maxRawBytes: s.config.transfer.maxRawBytes });
     if (rejected.length) {
-      await setAside(s, rejected.map((r) => ({ ...r, seq: origin.get(r.record)!.seq })));
+      await setAside(
+        s,
+        rejected.map((r) => ({ ...r, seq: origin.get(r.record)!.seq })),
+      );
       continue;
     }
     const last = await s.db.orm.select().from(batchesOut).orderBy(desc(batchesOut.sequence)).limit(1).get();
@@ -128,7 +141,15 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
     try {
       await writeWithAudit(
         s,
-        [{ actorType: "system", action: "transfer.export", targetType: "batch", targetId: built.manifest.batch_id, details: { sequence, records: group.length, bytes: built.file.length, ack, counts: built.manifest.counts } }],
+        [
+          {
+            actorType: "system",
+            action: "transfer.export",
+            targetType: "batch",
+            targetId: built.manifest.batch_id,
+            details: { sequence, records: group.length, bytes: built.file.length, ack, counts: built.manifest.counts },
+          },
+        ],
         statements,
       );
     } catch (e) {
@@ -148,11 +169,29 @@ async function setAside(s: Services, rejected: Array<{ record: BatchRecord; reas
   const outboxSeqs = rejected.filter((r) => r.record.kind !== "audit").map((r) => r.seq);
   const auditSeqs = rejected.filter((r) => r.record.kind === "audit").map((r) => r.seq);
   const statements = deadLetterStatements(s, "out", null, rejected);
-  if (outboxSeqs.length) statements.push(s.db.orm.update(outbox).set({ batchSequence: SET_ASIDE }).where(and(inArray(outbox.seq, outboxSeqs), isNull(outbox.batchSequence))));
+  if (outboxSeqs.length)
+    statements.push(
+      s.db.orm
+        .update(outbox)
+        .set({ batchSequence: SET_ASIDE })
+        .where(and(inArray(outbox.seq, outboxSeqs), isNull(outbox.batchSequence))),
+    );
   // Unreachable for audit entries in practice (writeWithAudit sizes their details to fit a batch);
   // were one set aside, the peer would refuse the next entries' links until it is retried.
   if (auditSeqs.length) statements.push(setState(s, STATE.outAuditSeq, Math.max(...auditSeqs)));
-  await writeWithAudit(s, [{ actorType: "system", action: "transfer.set_aside", outcome: "failure", targetType: "outbox", targetId: null, details: { records: rejected.length, reasons: rejected.slice(0, 5).map((r) => r.reason) } }], statements);
+  await writeWithAudit(
+    s,
+    [
+      {
+        actorType: "system",
+        action: "transfer.set_aside",
+        outcome: "failure",
+        targetType: "outbox",
+        targetId: null,
+        details: { records: rejected.length, reasons: rejected.slice(0, 5).map((r) => r.reason) },
+      },
+    ],
+    statements,
+  );
   s.logger.log("warn", "records set aside at export", { records: rejected.length, first: rejected[0].reason });
 }
-

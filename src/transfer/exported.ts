@@ -27,7 +27,15 @@ const OLDEST_FIRST = keyset<ExportedBatchRow>([{ name: "s", column: batchesOut.s
 /** Exported batches, oldest first; acknowledged ones only when asked. */
 export function listExportedBatches(s: Services, f: { includeAcknowledged: boolean }, req: PageRequest): Promise<Page<ExportedBatchRow>> {
   const where: Array<SQL | undefined> = [f.includeAcknowledged ? undefined : isNull(batchesOut.acknowledgedAt)];
-  return OLDEST_FIRST.list(req, (q) => s.db.orm.select().from(batchesOut).where(and(...where, q.after)).orderBy(...q.orderBy).limit(q.limit).all());
+  return OLDEST_FIRST.list(req, (q) =>
+    s.db.orm
+      .select()
+      .from(batchesOut)
+      .where(and(...where, q.after))
+      .orderBy(...q.orderBy)
+      .limit(q.limit)
+      .all(),
+  );
 }
 
 export function getExportedBatch(s: Services, id: string): Promise<ExportedBatchRow | undefined> {

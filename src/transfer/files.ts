@@ -14,4 +14,3 @@ export interface ExportedBatch {
  */
 export const batchFileName = (source: string, destination: string, sequence: number, batchId: string, copy = 0) =>
   `${source}--${destination}--${String(sequence).padStart(8, "0")}--${batchId.slice(0, 8)}${copy ? `-${copy}` : ""}.batch`;
-

@@ -68,12 +68,16 @@ export async function processHeld(s: Services): Promise<ImportResult[]> {
 export async function retryReceipt(s: Services, receiptId: string): Promise<ImportResult> {
   const row = await s.db.orm.select().from(batchesIn).where(eq(batchesIn.id, receiptId)).get();
   if (!row) throw new ApiError("not_found", { detail: `no received batch ${receiptId}` });
-  if (row.outcome === "applied" || row.outcome === "replay" || row.outcome === "superseded") throw new ApiError("conflict", { detail: `receipt ${receiptId} was already ${row.outcome}` });
+  if (row.outcome === "applied" || row.outcome === "replay" || row.outcome === "superseded")
+    throw new ApiError("conflict", { detail: `receipt ${receiptId} was already ${row.outcome}` });
   if (row.outcome === "quarantined") {
     const bytes = (await s.batches.get("quarantine", receiptFile(receiptId))) ?? (await s.batches.get("inbox", receiptFile(receiptId)));
     if (!bytes) throw new ApiError("not_found", { detail: "the quarantined file is gone" });
     await s.batches.put("inbox", receiptFile(receiptId), bytes);
-    await s.db.orm.update(batchesIn).set({ outcome: "pending", attempts: row.attempts + 1 }).where(eq(batchesIn.id, receiptId));
+    await s.db.orm
+      .update(batchesIn)
+      .set({ outcome: "pending", attempts: row.attempts + 1 })
+      .where(eq(batchesIn.id, receiptId));
     await s.batches.delete("quarantine", receiptFile(receiptId));
   }
   const result = await processReceipt(s, receiptId);
@@ -105,11 +109,22 @@ async function finish(s: Services, receiptId: string, outcome: "replay" | "held"
   const statements: Statement[] = [
     s.db.orm
       .update(batchesIn)
-      .set({ outcome, reason: reason ?? null, ...(file.sha ? { fileSha256: file.sha } : {}), batchId: m?.batch_id ?? null, sequence: m?.sequence ?? null, sourceNetwork: m?.source ?? null, records: m?.records ?? null, bodySha256: m?.body_sha256 ?? null, supersedes: m && supersedesOf(m).length ? JSON.stringify(supersedesOf(m)) : null })
+      .set({
+        outcome,
+        reason: reason ?? null,
+        ...(file.sha ? { fileSha256: file.sha } : {}),
+        batchId: m?.batch_id ?? null,
+        sequence: m?.sequence ?? null,
+        sourceNetwork: m?.source ?? null,
+        records: m?.records ?? null,
+        bodySha256: m?.body_sha256 ?? null,
+        supersedes: m && supersedesOf(m).length ? JSON.stringify(supersedesOf(m)) : null,
+      })
       .where(eq(batchesIn.id, receiptId)),
   ];
   // The sender's operator learns that its genuine batch was refused, and why.
-  if (outcome === "quarantined" && m && fields.report) statements.push(reportStatement(s, { type: "quarantined", sequence: m.sequence, record_kind: null, record_id: null, record_version: null, reason: reason ?? "quarantined" }));
+  if (outcome === "quarantined" && m && fields.report)
+    statements.push(reportStatement(s, { type: "quarantined", sequence: m.sequence, record_kind: null, record_id: null, record_version: null, reason: reason ?? "quarantined" }));
   await writeWithAudit(s, [audit], statements);
   if (outcome !== "held") await s.batches.delete("inbox", receiptFile(receiptId));
   s.logger.log(outcome === "quarantined" ? "warn" : "info", "batch import", { receipt: receiptId, outcome, sequence: m?.sequence, reason });
@@ -122,16 +137,34 @@ export async function processReceipt(s: Services, receiptId: string, stored?: Ui
   const bytes = stored ?? (await s.batches.get("inbox", receiptFile(receiptId)));
   if (!bytes) {
     const row = await s.db.orm.select().from(batchesIn).where(eq(batchesIn.id, receiptId)).get();
-    if (row && row.outcome !== "pending" && row.outcome !== "held") return { receipt_id: receiptId, id: row.batchId ?? receiptId, sequence: row.sequence, outcome: row.outcome, ...(row.reason ? { reason: row.reason } : {}) };
+    if (row && row.outcome !== "pending" && row.outcome !== "held")
+      return { receipt_id: receiptId, id: row.batchId ?? receiptId, sequence: row.sequence, outcome: row.outcome, ...(row.reason ? { reason: row.reason } : {}) };
     const reason = "the file of this receipt is missing from the inbox";
-    await writeWithAudit(s, [{ actorType: "system", action: "transfer.import", outcome: "failure", targetType: "batch", targetId: receiptId, details: { receipt: receiptId, result: "quarantined", reason } }], [
-      s.db.orm.update(batchesIn).set({ outcome: "quarantined", reason }).where(eq(batchesIn.id, receiptId)),
-    ]);
+    await writeWithAudit(
+      s,
+      [
+        {
+          actorType: "system",
+          action: "transfer.import",
+          outcome: "failure",
+          targetType: "batch",
+          targetId: receiptId,
+          details: { receipt: receiptId, result: "quarantined", reason },
+        },
+      ],
+      [s.db.orm.update(batchesIn).set({ outcome: "quarantined", reason }).where(eq(batchesIn.id, receiptId))],
+    );
     return { receipt_id: receiptId, id: receiptId, sequence: null, outcome: "quarantined", reason };
   }
   // An upload's receipt has its SHA-256 already; a file found in the inbox area gets it now.
   const file: ReceivedFile = { bytes, sha: stored ? null : await sha256Hex(bytes) };
-  const v = await verifyBatch(bytes, { expectedDestination: s.config.networkId, peerKeys: await peerKeysOf(s), openingKeys: await openingKeysOf(s), now: s.clock.now(), limits: limits(s) });
+  const v = await verifyBatch(bytes, {
+    expectedDestination: s.config.networkId,
+    peerKeys: await peerKeysOf(s),
+    openingKeys: await openingKeysOf(s),
+    now: s.clock.now(),
+    limits: limits(s),
+  });
   if (!v.ok) return finish(s, receiptId, "quarantined", { reason: `${v.code}: ${v.reason}` }, file);
   const m = v.manifest;
   if (m.source !== s.config.peerNetworkId) return finish(s, receiptId, "quarantined", { reason: `sent by ${m.source}, not the peer ${s.config.peerNetworkId}`, manifest: m }, file);
@@ -148,7 +181,8 @@ export async function processReceipt(s: Services, receiptId: string, stored?: Ui
   }
   const expectedPrev = last === 0 ? ZERO_HASH : (state[STATE.inLastBodySha] ?? "");
   const aliases = JSON.parse(state[STATE.inLastSuperseded] ?? "[]") as string[];
-  if (m.prev_hash !== expectedPrev && !aliases.includes(m.prev_hash)) return finish(s, receiptId, "quarantined", { reason: `prev_hash does not match batch ${last}`, manifest: m, report: true }, file);
+  if (m.prev_hash !== expectedPrev && !aliases.includes(m.prev_hash))
+    return finish(s, receiptId, "quarantined", { reason: `prev_hash does not match batch ${last}`, manifest: m, report: true }, file);
 
   const judged = judgeRecords(v.records);
   // The chain covers every audit entry that arrived, including those set aside for their content.
@@ -171,7 +205,8 @@ export async function processReceipt(s: Services, receiptId: string, stored?: Ui
   await s.batches.delete("inbox", receiptFile(receiptId));
   for (const k of RECORD_KINDS) {
     const rows = judged.accepted.filter((a) => a.kind === k).map((a) => a.value);
-    if (rows.length && k.afterApply) await k.afterApply(s, rows).catch((e: unknown) => s.logger.log("error", "after-import hook failed", { error: e, sequence: m.sequence, kind: k.kind }));
+    if (rows.length && k.afterApply)
+      await k.afterApply(s, rows).catch((e: unknown) => s.logger.log("error", "after-import hook failed", { error: e, sequence: m.sequence, kind: k.kind }));
   }
   s.logger.log("info", "batch import", { receipt: receiptId, outcome: "applied", sequence: m.sequence, records: m.records, dead_letters: judged.dead.length });
   return { receipt_id: receiptId, id: m.batch_id, sequence: m.sequence, outcome: "applied", ...(judged.dead.length ? { dead_letters: judged.dead.length } : {}) };
@@ -204,7 +239,16 @@ function mergeIgnored(previous: string | undefined, now: Judged["ignored"]): str
 }
 
 /** The whole batch in one atomic db.batch, guarded so it applies exactly after `last`. */
-async function apply(s: Services, receiptId: string, m: Manifest, judged: Judged, last: number, chain: { seq: number; hash: string } | null, ignoredBefore: string | undefined, fileSha: string | null) {
+async function apply(
+  s: Services,
+  receiptId: string,
+  m: Manifest,
+  judged: Judged,
+  last: number,
+  chain: { seq: number; hash: string } | null,
+  ignoredBefore: string | undefined,
+  fileSha: string | null,
+) {
   const now = s.clock.now().toISOString();
   const ctx = { batchSequence: m.sequence, receivedAt: now };
   const statements: Statement[] = [...guard(s.db, stateIs(STATE.inLastSequence, last))];
@@ -221,21 +265,49 @@ async function apply(s: Services, receiptId: string, m: Manifest, judged: Judged
     setState(s, STATE.inLastImportAt, now),
     setState(s, STATE.inPeerFormat, m.format),
     // The peer's ack marks our batches delivered.
-    s.db.orm.update(batchesOut).set({ acknowledgedAt: now }).where(and(lte(batchesOut.sequence, m.ack), isNull(batchesOut.acknowledgedAt))),
+    s.db.orm
+      .update(batchesOut)
+      .set({ acknowledgedAt: now })
+      .where(and(lte(batchesOut.sequence, m.ack), isNull(batchesOut.acknowledgedAt))),
     s.db.orm
       .update(batchesIn)
-      .set({ outcome: "applied", reason: null, appliedAt: now, ...(fileSha ? { fileSha256: fileSha } : {}), batchId: m.batch_id, sequence: m.sequence, sourceNetwork: m.source, records: m.records, bodySha256: m.body_sha256, supersedes: superseded.length ? JSON.stringify(superseded) : null })
+      .set({
+        outcome: "applied",
+        reason: null,
+        appliedAt: now,
+        ...(fileSha ? { fileSha256: fileSha } : {}),
+        batchId: m.batch_id,
+        sequence: m.sequence,
+        sourceNetwork: m.source,
+        records: m.records,
+        bodySha256: m.body_sha256,
+        supersedes: superseded.length ? JSON.stringify(superseded) : null,
+      })
       .where(eq(batchesIn.id, receiptId)),
   );
   // Other copies of this sequence waiting here are settled by this one.
   if (superseded.length) {
-    statements.push(s.db.orm.update(batchesIn).set({ outcome: "superseded", reason: `superseded by receipt ${receiptId}` }).where(and(eq(batchesIn.sequence, m.sequence), inArray(batchesIn.outcome, ["held", "quarantined"]), inArray(batchesIn.bodySha256, superseded))));
+    statements.push(
+      s.db.orm
+        .update(batchesIn)
+        .set({ outcome: "superseded", reason: `superseded by receipt ${receiptId}` })
+        .where(and(eq(batchesIn.sequence, m.sequence), inArray(batchesIn.outcome, ["held", "quarantined"]), inArray(batchesIn.bodySha256, superseded))),
+    );
   }
   if (m.format >= 2 && "release" in m) statements.push(setState(s, STATE.inPeerRelease, m.release), setState(s, STATE.inPeerSchema, m.schema_version ?? ""));
   if (chain) statements.push(setState(s, STATE.inPeerAuditSeq, chain.seq), setState(s, STATE.inPeerAuditHash, chain.hash));
   const ignored = mergeIgnored(ignoredBefore, judged.ignored);
   if (ignored) statements.push(setState(s, STATE.inIgnoredFields, ignored));
   if (m.records > 0) statements.push(setState(s, STATE.inLastWithRecords, m.sequence));
-  const details = { receipt: receiptId, result: "applied", sequence: m.sequence, records: m.records, counts: m.counts, ack: m.ack, ...(judged.dead.length ? { dead_letters: judged.dead.length } : {}), ...(superseded.length ? { supersedes: superseded } : {}) };
+  const details = {
+    receipt: receiptId,
+    result: "applied",
+    sequence: m.sequence,
+    records: m.records,
+    counts: m.counts,
+    ack: m.ack,
+    ...(judged.dead.length ? { dead_letters: judged.dead.length } : {}),
+    ...(superseded.length ? { supersedes: superseded } : {}),
+  };
   await writeWithAudit(s, [{ actorType: "system", action: "transfer.import", targetType: "batch", targetId: m.batch_id, details }], statements);
 }

@@ -36,7 +36,16 @@ export function precheck(s: Services, bytes: Uint8Array): void {
 export async function storeReceipt(s: Services, bytes: Uint8Array, source: string): Promise<string> {
   const receiptId = newId("rcv");
   await s.batches.put("inbox", receiptFile(receiptId), bytes);
-  await s.db.orm.insert(batchesIn).values({ id: receiptId, fileName: bounded(source, 200), fileSha256: await sha256Hex(bytes), bytes: bytes.length, outcome: "pending", receivedAt: s.clock.now().toISOString() });
+  await s.db.orm
+    .insert(batchesIn)
+    .values({
+      id: receiptId,
+      fileName: bounded(source, 200),
+      fileSha256: await sha256Hex(bytes),
+      bytes: bytes.length,
+      outcome: "pending",
+      receivedAt: s.clock.now().toISOString(),
+    });
   return receiptId;
 }
 
@@ -57,15 +66,38 @@ export async function queueUpload(s: Services, bytes: Uint8Array, source: string
 }
 
 async function setAside(s: Services, receiptId: string, fileName: string, size: number, reason: string): Promise<ImportResult> {
-  await writeWithAudit(s, [{ actorType: "system", action: "transfer.import", outcome: "failure", targetType: "batch", targetId: receiptId, details: { receipt: receiptId, result: "quarantined", reason } }], [
-    s.db.orm.insert(batchesIn).values({ id: receiptId, fileName, fileSha256: "", bytes: size, outcome: "quarantined", reason, receivedAt: s.clock.now().toISOString() }).onConflictDoNothing(),
-  ]);
+  await writeWithAudit(
+    s,
+    [
+      {
+        actorType: "system",
+        action: "transfer.import",
+        outcome: "failure",
+        targetType: "batch",
+        targetId: receiptId,
+        details: { receipt: receiptId, result: "quarantined", reason },
+      },
+    ],
+    [
+      s.db.orm
+        .insert(batchesIn)
+        .values({ id: receiptId, fileName, fileSha256: "", bytes: size, outcome: "quarantined", reason, receivedAt: s.clock.now().toISOString() })
+        .onConflictDoNothing(),
+    ],
+  );
   s.logger.log("warn", "batch set aside", { receipt: receiptId, reason });
   return { receipt_id: receiptId, id: receiptId, sequence: null, outcome: "quarantined", reason };
 }
 
 /** A receipt for a file not read yet: judging it reads it once and records its SHA-256. */
-const pendingReceipt = (s: Services, id: string, fileName: string, size: number) => ({ id, fileName, fileSha256: "", bytes: size, outcome: "pending" as const, receivedAt: s.clock.now().toISOString() });
+const pendingReceipt = (s: Services, id: string, fileName: string, size: number) => ({
+  id,
+  fileName,
+  fileSha256: "",
+  bytes: size,
+  outcome: "pending" as const,
+  receivedAt: s.clock.now().toISOString(),
+});
 
 /** One file in the inbox area that we did not name, or a receipt file a crash left behind. */
 async function takeFile(s: Services, f: { name: string; size: number }, known: Map<string, string>, results: ImportResult[]) {
@@ -87,12 +119,19 @@ async function takeFile(s: Services, f: { name: string; size: number }, known: M
       results.push(await setAside(s, ours, "(recovered)", f.size, `the file is ${f.size} bytes; the limit is ${maxFileBytes(s)}`));
       return;
     }
-    await s.db.orm.insert(batchesIn).values(pendingReceipt(s, ours, "(recovered)", f.size)).onConflictDoNothing();
+    await s.db.orm
+      .insert(batchesIn)
+      .values(pendingReceipt(s, ours, "(recovered)", f.size))
+      .onConflictDoNothing();
     return;
   }
   const receiptId = newId("rcv");
   const shown = bounded(JSON.stringify(f.name).slice(1, -1), 200);
-  const problem = !FOREIGN_NAME_OK.test(f.name) ? `the file name ${JSON.stringify(shown)} is not accepted` : f.size > maxFileBytes(s) ? `the file is ${f.size} bytes; the limit is ${maxFileBytes(s)}` : null;
+  const problem = !FOREIGN_NAME_OK.test(f.name)
+    ? `the file name ${JSON.stringify(shown)} is not accepted`
+    : f.size > maxFileBytes(s)
+      ? `the file is ${f.size} bytes; the limit is ${maxFileBytes(s)}`
+      : null;
   if (problem) {
     // Set aside unread, under our name: an admin can look at it and retry it like any receipt.
     await s.batches.adopt("inbox", f.name, "quarantine", receiptFile(receiptId));
@@ -108,7 +147,11 @@ async function outcomesOf(s: Services, names: string[]): Promise<Map<string, str
   const ids = names.map((n) => RECEIPT_FILE.exec(n)?.[1]).filter((x): x is string => Boolean(x));
   const map = new Map<string, string>();
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = await s.db.orm.select({ id: batchesIn.id, outcome: batchesIn.outcome }).from(batchesIn).where(inArray(batchesIn.id, ids.slice(i, i + 500))).all();
+    const rows = await s.db.orm
+      .select({ id: batchesIn.id, outcome: batchesIn.outcome })
+      .from(batchesIn)
+      .where(inArray(batchesIn.id, ids.slice(i, i + 500)))
+      .all();
     for (const r of rows) map.set(r.id, r.outcome);
   }
   return map;
@@ -117,7 +160,10 @@ async function outcomesOf(s: Services, names: string[]): Promise<Map<string, str
 /** Quarantine copies a crash left behind: a receipt that is no longer quarantined, or none at all. */
 async function sweepQuarantine(s: Services) {
   const files = await s.batches.list("quarantine");
-  const known = await outcomesOf(s, files.map((f) => f.name));
+  const known = await outcomesOf(
+    s,
+    files.map((f) => f.name),
+  );
   for (const f of files) {
     const id = RECEIPT_FILE.exec(f.name)?.[1];
     if (!id) continue;
@@ -131,7 +177,10 @@ async function sweepQuarantine(s: Services) {
 export async function importInbox(s: Services): Promise<ImportResult[]> {
   const results: ImportResult[] = [];
   const files = await s.batches.list("inbox");
-  const known = await outcomesOf(s, files.map((f) => f.name));
+  const known = await outcomesOf(
+    s,
+    files.map((f) => f.name),
+  );
   for (const f of files) {
     try {
       await takeFile(s, f, known, results);

@@ -29,5 +29,13 @@ const NEWEST_FIRST = keyset<ReceiptRow>([{ name: "i", column: batchesIn.id, orde
 /** Receipts, newest first, optionally of one outcome. */
 export function listReceipts(s: Services, f: { outcome?: ReceiptRow["outcome"] }, req: PageRequest): Promise<Page<ReceiptRow>> {
   const where: Array<SQL | undefined> = [f.outcome ? eq(batchesIn.outcome, f.outcome) : undefined];
-  return NEWEST_FIRST.list(req, (q) => s.db.orm.select().from(batchesIn).where(and(...where, q.after)).orderBy(...q.orderBy).limit(q.limit).all());
+  return NEWEST_FIRST.list(req, (q) =>
+    s.db.orm
+      .select()
+      .from(batchesIn)
+      .where(and(...where, q.after))
+      .orderBy(...q.orderBy)
+      .limit(q.limit)
+      .all(),
+  );
 }

@@ -54,7 +54,13 @@ export async function resendStale(s: Services, key: { key: CryptoKey; keyId: str
       continue;
     }
     const now = s.clock.now();
-    const manifest = { ...previous.manifest, created_at: now.toISOString(), expires_at: new Date(now.getTime() + s.config.transfer.ttlMs).toISOString(), ack, key_id: key.keyId } as SignedManifest;
+    const manifest = {
+      ...previous.manifest,
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + s.config.transfer.ttlMs).toISOString(),
+      ack,
+      key_id: key.keyId,
+    } as SignedManifest;
     const file = encodeBatchFile(await signManifest(manifest, key), decoded.body);
     const fileName = batchFileName(s.config.networkId, s.config.peerNetworkId, b.sequence, b.id, b.resentCount + 1);
     await s.batches.put("outbox", fileName, file);

@@ -30,7 +30,11 @@ export const STATE = {
 type Key = (typeof STATE)[keyof typeof STATE];
 
 export async function readState(s: Services): Promise<Record<Key, string | undefined>> {
-  const rows = await s.db.orm.select().from(transferState).where(inArray(transferState.key, Object.values(STATE))).all();
+  const rows = await s.db.orm
+    .select()
+    .from(transferState)
+    .where(inArray(transferState.key, Object.values(STATE)))
+    .all();
   return Object.fromEntries(rows.map((r) => [r.key, r.value])) as Record<Key, string | undefined>;
 }
 

@@ -11,19 +11,42 @@ export async function transferStatus(s: Services) {
   const lastOut = await orm.select().from(batchesOut).orderBy(desc(batchesOut.sequence)).limit(1).get();
   const lastAcked = await orm.select({ seq: batchesOut.sequence }).from(batchesOut).where(isNotNull(batchesOut.acknowledgedAt)).orderBy(desc(batchesOut.sequence)).limit(1).get();
   const cutoff = new Date(now.getTime() - s.config.transfer.ackWarnMs).toISOString();
-  const unacked = await orm.select().from(batchesOut).where(and(isNull(batchesOut.acknowledgedAt), gt(batchesOut.records, 0))).orderBy(asc(batchesOut.sequence)).all();
+  const unacked = await orm
+    .select()
+    .from(batchesOut)
+    .where(and(isNull(batchesOut.acknowledgedAt), gt(batchesOut.records, 0)))
+    .orderBy(asc(batchesOut.sequence))
+    .all();
   const backlog = (await orm.select({ n: count() }).from(outbox).where(isNull(outbox.batchSequence)).get())?.n ?? 0;
   const auditBacklog =
-    s.config.role === "request" ? ((await orm.select({ n: count() }).from(auditLog).where(gt(auditLog.seq, num(state[STATE.outAuditSeq]))).get())?.n ?? 0) : 0;
+    s.config.role === "request"
+      ? ((
+          await orm
+            .select({ n: count() })
+            .from(auditLog)
+            .where(gt(auditLog.seq, num(state[STATE.outAuditSeq])))
+            .get()
+        )?.n ?? 0)
+      : 0;
   const oldestPending = await orm.select({ at: outbox.createdAt }).from(outbox).where(isNull(outbox.batchSequence)).orderBy(asc(outbox.seq)).limit(1).get();
 
   const lastIn = num(state[STATE.inLastSequence]);
-  const held = await orm.select({ id: batchesIn.id, sequence: batchesIn.sequence, received_at: batchesIn.receivedAt }).from(batchesIn).where(eq(batchesIn.outcome, "held")).orderBy(asc(batchesIn.sequence)).all();
+  const held = await orm
+    .select({ id: batchesIn.id, sequence: batchesIn.sequence, received_at: batchesIn.receivedAt })
+    .from(batchesIn)
+    .where(eq(batchesIn.outcome, "held"))
+    .orderBy(asc(batchesIn.sequence))
+    .all();
   const quarantined = (await orm.select({ n: count() }).from(batchesIn).where(eq(batchesIn.outcome, "quarantined")).get())?.n ?? 0;
   const lastImportAt = state[STATE.inLastImportAt] ?? null;
   const openDead = await orm.select({ side: deadLetters.side, n: count() }).from(deadLetters).where(eq(deadLetters.status, "open")).groupBy(deadLetters.side).all();
   const dead = (side: "in" | "out" | "peer") => openDead.find((d) => d.side === side)?.n ?? 0;
-  const refused = await orm.select({ sequence: batchesOut.sequence, reason: batchesOut.peerReason }).from(batchesOut).where(and(isNull(batchesOut.acknowledgedAt), isNotNull(batchesOut.peerOutcome))).orderBy(asc(batchesOut.sequence)).all();
+  const refused = await orm
+    .select({ sequence: batchesOut.sequence, reason: batchesOut.peerReason })
+    .from(batchesOut)
+    .where(and(isNull(batchesOut.acknowledgedAt), isNotNull(batchesOut.peerOutcome)))
+    .orderBy(asc(batchesOut.sequence))
+    .all();
   // Gaps: between what was applied and each held batch, the sequences nobody has delivered yet.
   const gaps: Array<{ from: number; to: number }> = [];
   let expect = lastIn + 1;
@@ -41,7 +64,13 @@ export async function transferStatus(s: Services) {
       unacknowledged: unacked.length,
       flagged: unacked
         .filter((b) => b.createdAt <= cutoff)
-        .map((b) => ({ id: b.id, sequence: b.sequence, created_at: b.createdAt, resent: b.resentCount, age_seconds: Math.round((now.getTime() - Date.parse(b.createdAt)) / 1000) })),
+        .map((b) => ({
+          id: b.id,
+          sequence: b.sequence,
+          created_at: b.createdAt,
+          resent: b.resentCount,
+          age_seconds: Math.round((now.getTime() - Date.parse(b.createdAt)) / 1000),
+        })),
       backlog_records: backlog + auditBacklog,
       oldest_pending_at: oldestPending?.at ?? null,
       /** Our batches the peer reported quarantining (supersede them: POST /v1/transfer/outbox/{sequence}/supersede). */
@@ -71,4 +100,3 @@ export async function transferStatus(s: Services) {
     },
   };
 }
-

@@ -24,7 +24,12 @@ export interface SupersedeInput {
  * body without the omitted records, `supersedes` naming every earlier body). The omitted records
  * become outgoing dead letters, so nothing valid is lost: retrying one puts it back in the outbox.
  */
-export async function supersedeBatch(s: Services, sequence: number, input: SupersedeInput, actor: Pick<AuditInput, "actorType" | "actorId" | "requestId" | "ip">): Promise<ExportedBatch & { superseded: string[]; omitted: number }> {
+export async function supersedeBatch(
+  s: Services,
+  sequence: number,
+  input: SupersedeInput,
+  actor: Pick<AuditInput, "actorType" | "actorId" | "requestId" | "ip">,
+): Promise<ExportedBatch & { superseded: string[]; omitted: number }> {
   const b = await s.db.orm.select().from(batchesOut).where(eq(batchesOut.sequence, sequence)).get();
   if (!b) throw new ApiError("not_found", { detail: `no outgoing batch ${sequence}` });
   if (b.acknowledgedAt) throw new ApiError("not_supersedable", { detail: `batch ${sequence} was acknowledged: the peer applied it` });
@@ -61,15 +66,40 @@ export async function supersedeBatch(s: Services, sequence: number, input: Super
   try {
     await writeWithAudit(
       s,
-      [{ ...actor, action: "transfer.supersede", targetType: "batch", targetId: built.manifest.batch_id, details: { sequence, replaces: b.id, omitted: omitted.map((r) => `${r.kind}/${r.id}`).slice(0, 20), reason } }],
+      [
+        {
+          ...actor,
+          action: "transfer.supersede",
+          targetType: "batch",
+          targetId: built.manifest.batch_id,
+          details: { sequence, replaces: b.id, omitted: omitted.map((r) => `${r.kind}/${r.id}`).slice(0, 20), reason },
+        },
+      ],
       [
         // Only while it is still unacknowledged and still the body we read.
         ...guard(s.db, sql`exists (select 1 from batches_out where sequence = ${sequence} and acknowledged_at is null and body_sha256 = ${previous.body_sha256})`),
         s.db.orm
           .update(batchesOut)
-          .set({ id: built.manifest.batch_id, fileName, records: keep.length, bytes: built.file.length, fileSha256: built.fileSha256, bodySha256: built.manifest.body_sha256, createdAt: built.manifest.created_at, expiresAt: built.manifest.expires_at, supersededBodies: JSON.stringify(superseded), peerOutcome: null, peerReason: null })
+          .set({
+            id: built.manifest.batch_id,
+            fileName,
+            records: keep.length,
+            bytes: built.file.length,
+            fileSha256: built.fileSha256,
+            bodySha256: built.manifest.body_sha256,
+            createdAt: built.manifest.created_at,
+            expiresAt: built.manifest.expires_at,
+            supersededBodies: JSON.stringify(superseded),
+            peerOutcome: null,
+            peerReason: null,
+          })
           .where(eq(batchesOut.sequence, sequence)),
-        ...deadLetterStatements(s, "out", sequence, omitted.map((record) => ({ record, reason: `left out when batch ${sequence} was superseded: ${reason}` }))),
+        ...deadLetterStatements(
+          s,
+          "out",
+          sequence,
+          omitted.map((record) => ({ record, reason: `left out when batch ${sequence} was superseded: ${reason}` })),
+        ),
       ],
     );
   } catch (e) {

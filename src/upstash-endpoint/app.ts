@@ -131,9 +131,7 @@ export function createUpstashEndpoint(opts: UpstashEndpointOptions): Hono {
 
   /** Sends commands back to back (one write, pipelined) and collects per-command outcomes. */
   async function runPipeline(conn: RedisConnection, cmds: Prepared[], base64: boolean): Promise<Outcome[]> {
-    const settled = await Promise.allSettled(
-      cmds.map((c) => (c.refused ? Promise.reject(new RefusedCommand(c.refused)) : conn.sendCommand(c.args, { typeMapping }))),
-    );
+    const settled = await Promise.allSettled(cmds.map((c) => (c.refused ? Promise.reject(new RefusedCommand(c.refused)) : conn.sendCommand(c.args, { typeMapping }))));
     return settled.map((s, i) => {
       if (s.status === "fulfilled") return { result: encodeReply(applyAfter(cmds[i], s.value as Reply), base64) };
       if (s.reason instanceof RefusedCommand || isReplyError(s.reason)) return { error: (s.reason as Error).message };

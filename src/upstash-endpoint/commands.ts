@@ -8,9 +8,24 @@ import { sha1Hex, type ScriptShaMap } from "./scripts.ts";
 
 /** Exactly the commands Airlock's cache (src/deps/cache/upstash.ts) and rate limiter (src/deps/ratelimit/upstash.ts) send. */
 export const AIRLOCK_COMMANDS: readonly string[] = [
-  "GET", "SET", "MGET", "DEL", "UNLINK", "EXISTS", "EXPIRE", "INCR", "SCAN", "PING",
-  "SADD", "SMEMBERS", "SREM", "HINCRBY", "HSETNX", "HGETALL",
-  "EVAL", "EVALSHA", // only for the scripts the endpoint was given
+  "GET",
+  "SET",
+  "MGET",
+  "DEL",
+  "UNLINK",
+  "EXISTS",
+  "EXPIRE",
+  "INCR",
+  "SCAN",
+  "PING",
+  "SADD",
+  "SMEMBERS",
+  "SREM",
+  "HINCRBY",
+  "HSETNX",
+  "HGETALL",
+  "EVAL",
+  "EVALSHA", // only for the scripts the endpoint was given
 ];
 
 /**
@@ -19,10 +34,53 @@ export const AIRLOCK_COMMANDS: readonly string[] = [
  * modules and functions (Lua that no allowlist has seen).
  */
 export const NEVER_ALLOWED: ReadonlySet<string> = new Set([
-  "FLUSHALL", "FLUSHDB", "CONFIG", "ACL", "AUTH", "HELLO", "REPLICAOF", "SLAVEOF", "SYNC", "PSYNC", "REPLCONF", "FAILOVER",
-  "SAVE", "BGSAVE", "BGREWRITEAOF", "LASTSAVE", "SHUTDOWN", "SWAPDB", "SELECT", "MOVE", "KEYS", "RANDOMKEY", "DBSIZE",
-  "CLIENT", "MONITOR", "DEBUG", "MODULE", "MIGRATE", "RESTORE", "RESTORE-ASKING", "DUMP", "CLUSTER", "READONLY", "READWRITE",
-  "INFO", "COMMAND", "LATENCY", "MEMORY", "SLOWLOG", "LOLWUT", "OBJECT", "FUNCTION", "FCALL", "FCALL_RO", "PUBLISH", "SPUBLISH", "PUBSUB",
+  "FLUSHALL",
+  "FLUSHDB",
+  "CONFIG",
+  "ACL",
+  "AUTH",
+  "HELLO",
+  "REPLICAOF",
+  "SLAVEOF",
+  "SYNC",
+  "PSYNC",
+  "REPLCONF",
+  "FAILOVER",
+  "SAVE",
+  "BGSAVE",
+  "BGREWRITEAOF",
+  "LASTSAVE",
+  "SHUTDOWN",
+  "SWAPDB",
+  "SELECT",
+  "MOVE",
+  "KEYS",
+  "RANDOMKEY",
+  "DBSIZE",
+  "CLIENT",
+  "MONITOR",
+  "DEBUG",
+  "MODULE",
+  "MIGRATE",
+  "RESTORE",
+  "RESTORE-ASKING",
+  "DUMP",
+  "CLUSTER",
+  "READONLY",
+  "READWRITE",
+  "INFO",
+  "COMMAND",
+  "LATENCY",
+  "MEMORY",
+  "SLOWLOG",
+  "LOLWUT",
+  "OBJECT",
+  "FUNCTION",
+  "FCALL",
+  "FCALL_RO",
+  "PUBLISH",
+  "SPUBLISH",
+  "PUBSUB",
 ]);
 /** SCRIPT subcommands a configured SCRIPT may use (LOAD only for given scripts); FLUSH and KILL never. */
 const SCRIPT_SUBCOMMANDS = new Set(["LOAD", "EXISTS"]);
@@ -72,9 +130,7 @@ export class CommandPolicy {
 
 // These change the state of the one connection every request shares, so they are refused.
 const REFUSED = new Map<string, string>([
-  ...["MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH"].map(
-    (c) => [c, `ERR ${c} is not supported on this endpoint; send the commands to /multi-exec`] as [string, string],
-  ),
+  ...["MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH"].map((c) => [c, `ERR ${c} is not supported on this endpoint; send the commands to /multi-exec`] as [string, string]),
   ...["SELECT", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE", "MONITOR", "QUIT", "RESET", "HELLO", "AUTH", "SYNC", "PSYNC"].map(
     (c) => [c, `ERR ${c} is not supported on this endpoint`] as [string, string],
   ),
@@ -110,7 +166,9 @@ export async function prepare(args: string[], scripts: ScriptShaMap, policy: Com
   const name = args[0].toUpperCase();
   const sub = (args[1] ?? "").toUpperCase();
   const refused =
-    REFUSED.get(name) ?? (name === "CLIENT" && REFUSED_CLIENT_SUBCOMMANDS.has(sub) ? `ERR CLIENT ${sub} is not supported on this endpoint` : undefined) ?? (await policy.refusal(args));
+    REFUSED.get(name) ??
+    (name === "CLIENT" && REFUSED_CLIENT_SUBCOMMANDS.has(sub) ? `ERR CLIENT ${sub} is not supported on this endpoint` : undefined) ??
+    (await policy.refusal(args));
   if (refused) return { args, refused, blocking: false };
   const out = [...args];
   let after: Prepared["after"];

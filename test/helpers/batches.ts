@@ -75,7 +75,6 @@ export async function forge(opts: { body?: Uint8Array; rawText?: string; manifes
   return encodeBatchFile(jws, body);
 }
 
-
 /** Registers the hook that makes the keys A and B (and peerA, which trusts A) for this test file. */
 export function useBatchKeys() {
   beforeAll(async () => {

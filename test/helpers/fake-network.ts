@@ -63,9 +63,26 @@ export async function makeBatches(count: number, source: string, destination: st
   let prev = firstSequence === 1 ? ZERO_HASH : "ab".repeat(32);
   for (let seq = firstSequence; seq < firstSequence + count; seq++) {
     const records = Array.from({ length: seq + 1 }, (_, i) => ({ kind: "request", id: `r${seq}-${i}`, version: 1, data: { text: `question ${seq}.${i} `.repeat(20) } }));
-    const built = await buildBatch({ records, source, destination, sequence: seq, prevHash: prev, ack: 0, ttlMs: DAY, signingKey: { privateJwk: key.privateJwk, keyId: key.keyId } });
+    const built = await buildBatch({
+      records,
+      source,
+      destination,
+      sequence: seq,
+      prevHash: prev,
+      ack: 0,
+      ttlMs: DAY,
+      signingKey: { privateJwk: key.privateJwk, keyId: key.keyId },
+    });
     prev = built.fileSha256;
-    out.push({ id: built.manifest.batch_id, sequence: seq, file_name: `${source}-${String(seq).padStart(6, "0")}.batch`, file: built.file, sha256: built.fileSha256, records: records.length, acknowledged: false });
+    out.push({
+      id: built.manifest.batch_id,
+      sequence: seq,
+      file_name: `${source}-${String(seq).padStart(6, "0")}.batch`,
+      file: built.file,
+      sha256: built.fileSha256,
+      records: records.length,
+      acknowledged: false,
+    });
   }
   return out;
 }
@@ -91,7 +108,11 @@ export class FakeNetwork {
   inboxAnswer?: (sequence: number | null, bytes: Uint8Array) => InboxAnswer;
   private counts = new Map<string, number>();
 
-  constructor(readonly network: string, readonly token: string, readonly peers: PeerKeySet) {}
+  constructor(
+    readonly network: string,
+    readonly token: string,
+    readonly peers: PeerKeySet,
+  ) {}
 
   async start() {
     this.server = createServer((req, res) => {

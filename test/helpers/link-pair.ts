@@ -17,13 +17,21 @@ export async function linkedNetworks(env: Record<string, string> = {}) {
   const admin = await seedSession(master.services, { role: "admin" });
   const operator = await seedSession(master.services, { role: "operator" });
   const send = (n: Net, path: string, auth: string, raw?: string) =>
-    n.app.request(path, { method: raw === undefined ? "GET" : "POST", headers: { authorization: auth, ...(raw === undefined ? {} : { "content-type": "application/json" }) }, body: raw }, {});
+    n.app.request(
+      path,
+      { method: raw === undefined ? "GET" : "POST", headers: { authorization: auth, ...(raw === undefined ? {} : { "content-type": "application/json" }) }, body: raw },
+      {},
+    );
 
   // The user is created on the master and reaches the request network in a batch, as in production.
   const created = await send(master, "/v1/admin/users", admin.auth, JSON.stringify({ email: "poison@example.com", name: "P", role: "user", password: PASSWORD }));
   expect(created.status).toBe(201);
   await cross(master, replica);
-  const login = await replica.app.request("/v1/auth/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "poison@example.com", password: PASSWORD }) }, {});
+  const login = await replica.app.request(
+    "/v1/auth/token",
+    { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "poison@example.com", password: PASSWORD }) },
+    {},
+  );
   expect(login.status).toBe(200);
   const user = `Bearer ${((await login.json()) as Json).access_token}`;
 
@@ -35,7 +43,8 @@ export async function linkedNetworks(env: Record<string, string> = {}) {
     submit: (topic: string, body: unknown) => send(replica, "/v1/requests", user, JSON.stringify({ topic, body })),
     /** POST /v1/requests/:id/response on the master with this exact JSON text. */
     answerRaw: (id: string, raw: string) => send(master, `/v1/requests/${id}/response`, operator.auth, raw),
-    answer: (id: string, body: unknown, contentType?: string) => send(master, `/v1/requests/${id}/response`, operator.auth, JSON.stringify({ body, ...(contentType === undefined ? {} : { content_type: contentType }) })),
+    answer: (id: string, body: unknown, contentType?: string) =>
+      send(master, `/v1/requests/${id}/response`, operator.auth, JSON.stringify({ body, ...(contentType === undefined ? {} : { content_type: contentType }) })),
     reject: (id: string, raw: string) => send(master, `/v1/requests/${id}/reject`, operator.auth, raw),
     readResponse: (id: string) => send(replica, `/v1/requests/${id}/response`, user),
     toMaster: () => cross(replica, master),

@@ -18,12 +18,21 @@ export async function linkedNetworks(env: Record<string, string> = {}) {
   const m = caller(master);
   const r = caller(replica);
   const admin = await seedSession(master.services, { role: "admin" });
-  for (const [email, role] of [["user@example.com", "user"], ["op@example.com", "operator"], ["admin2@example.com", "admin"]]) {
+  for (const [email, role] of [
+    ["user@example.com", "user"],
+    ["op@example.com", "operator"],
+    ["admin2@example.com", "admin"],
+  ]) {
     expect((await m("/v1/admin/users", { token: admin.tokens.access_token, body: { email, name: role, role, password: PASSWORD } })).status).toBe(201);
   }
   await carry(master, replica);
   const login = async (call: typeof m, email: string) => (await call("/v1/auth/token", { body: { email, password: PASSWORD } })).body.access_token as string;
-  const tokens = { user: await login(r, "user@example.com"), op: await login(m, "op@example.com"), masterAdmin: admin.tokens.access_token, replicaAdmin: await login(r, "admin2@example.com") };
+  const tokens = {
+    user: await login(r, "user@example.com"),
+    op: await login(m, "op@example.com"),
+    masterAdmin: admin.tokens.access_token,
+    replicaAdmin: await login(r, "admin2@example.com"),
+  };
   return { master, replica, m, r, tokens };
 }
 
@@ -38,11 +47,17 @@ export async function roundTrip(net: Awaited<ReturnType<typeof linkedNetworks>>,
   const sub = await r("/v1/requests", { token: tokens.user, body: { topic: "canary", body } });
   expect(sub.status, JSON.stringify(sub.body)).toBe(202);
   const there = await carry(replica, master);
-  expect(there.map((o) => o.outcome).every((o) => o === "applied" || o === "replay"), JSON.stringify(there)).toBe(true);
+  expect(
+    there.map((o) => o.outcome).every((o) => o === "applied" || o === "replay"),
+    JSON.stringify(there),
+  ).toBe(true);
   const ans = await m(`/v1/requests/${sub.body.id}/response`, { token: tokens.op, body: { body: { answer: body } } });
   expect(ans.status, JSON.stringify(ans.body)).toBe(201);
   const back = await carry(master, replica);
-  expect(back.map((o) => o.outcome).every((o) => o === "applied" || o === "replay"), JSON.stringify(back)).toBe(true);
+  expect(
+    back.map((o) => o.outcome).every((o) => o === "applied" || o === "replay"),
+    JSON.stringify(back),
+  ).toBe(true);
   const read = await r(`/v1/requests/${sub.body.id}/response`, { token: tokens.user });
   expect(read.status).toBe(200);
   expect(read.body.body).toEqual({ answer: body });

@@ -93,10 +93,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
  * allowing what production allows (Airlock's commands and the rate limiter's scripts) unless
  * `commands` / `scripts` say otherwise.
  */
-export async function startUpstashEndpoint(
-  redisUrl: string,
-  options: Partial<Omit<UpstashEndpointOptions, "redis">> = {},
-): Promise<UpstashEndpointHandle> {
+export async function startUpstashEndpoint(redisUrl: string, options: Partial<Omit<UpstashEndpointOptions, "redis">> = {}): Promise<UpstashEndpointHandle> {
   const token = options.token ?? randomBytes(24).toString("base64url");
   const redis = await connectRedis(redisUrl);
   const app = createUpstashEndpoint({ ...options, scripts: options.scripts ?? (await limiterScripts()), redis, token });

@@ -47,7 +47,11 @@ export function airlock(home: string, args: string[], opts: { cwd: string; env?:
 }
 
 /** Runs a release command to completion: exit status and everything it printed. */
-export async function airlockRun(home: string, args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function airlockRun(
+  home: string,
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string> },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [join(home, "lib", "airlock.mjs"), ...args], { cwd: opts.cwd, env: bareEnv(opts.env), stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";

@@ -23,8 +23,15 @@ export async function download(n: Net): Promise<Array<{ id: string; sequence: nu
 }
 
 export async function upload(n: Net, file: Uint8Array) {
-  const res = await n.app.request("/v1/transfer/inbox", { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: file as Uint8Array<ArrayBuffer> }, {});
-  return { status: res.status, body: (await res.json()) as { receipt_id: string; id: string; sequence: number | null; outcome: string; reason?: string; code?: string; dead_letters?: number } };
+  const res = await n.app.request(
+    "/v1/transfer/inbox",
+    { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: file as Uint8Array<ArrayBuffer> },
+    {},
+  );
+  return {
+    status: res.status,
+    body: (await res.json()) as { receipt_id: string; id: string; sequence: number | null; outcome: string; reason?: string; code?: string; dead_letters?: number },
+  };
 }
 
 /** Export on `from`, carry every unacknowledged batch to `to`; returns the outcomes. */

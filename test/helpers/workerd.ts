@@ -15,7 +15,15 @@ let bundled: Promise<string> | undefined;
 /** src/runtime/worker.ts as one ES module, built once per test process. */
 function workerScript(): Promise<string> {
   bundled ??= (async () => {
-    const out = await build({ entryPoints: [join(ROOT, "src/runtime/worker.ts")], bundle: true, format: "esm", platform: "browser", conditions: ["workerd", "worker"], write: false, logLevel: "silent" });
+    const out = await build({
+      entryPoints: [join(ROOT, "src/runtime/worker.ts")],
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      conditions: ["workerd", "worker"],
+      write: false,
+      logLevel: "silent",
+    });
     return out.outputFiles[0].text;
   })();
   return bundled;

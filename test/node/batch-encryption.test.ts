@@ -8,7 +8,19 @@ import { eq } from "drizzle-orm";
 import { base64url } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { users } from "../../schema/index.ts";
-import { buildBatch, decodeBatchFile, encodeBatchFile, generateEncryptionKey, parseEncryptionKeys, parsePeerKeys, readManifestUnverified, signManifest, verifyBatch, ZERO_HASH, type BatchRecord } from "../../src/transfer/batch/index.ts";
+import {
+  buildBatch,
+  decodeBatchFile,
+  encodeBatchFile,
+  generateEncryptionKey,
+  parseEncryptionKeys,
+  parsePeerKeys,
+  readManifestUnverified,
+  signManifest,
+  verifyBatch,
+  ZERO_HASH,
+  type BatchRecord,
+} from "../../src/transfer/batch/index.ts";
 import { transferSettings } from "../../src/transfer/batch/network-keys.ts";
 import { testKeys, transferEnv } from "../helpers/keys.ts";
 import { nodeApp, TEST_ENV, tempDir } from "../helpers/node-app.ts";
@@ -57,7 +69,9 @@ describe("a sealed batch hides what it carries", () => {
     const m = caller(master);
     const r = caller(replica);
     expect((await m("/v1/admin/users", { token: admin.tokens.access_token, body: { email: EMAIL, name: "Canary", role: "user", password: PASSWORD } })).status).toBe(201);
-    expect((await m("/v1/admin/users", { token: admin.tokens.access_token, body: { email: "op-sealed@example.org", name: "Op", role: "operator", password: PASSWORD } })).status).toBe(201);
+    expect(
+      (await m("/v1/admin/users", { token: admin.tokens.access_token, body: { email: "op-sealed@example.org", name: "Op", role: "operator", password: PASSWORD } })).status,
+    ).toBe(201);
     const hash = (await master.services.db.orm.select().from(users).where(eq(users.email, EMAIL)).get())!.passwordHash;
     // The whole hash, and each of its parts (salt, digest) on their own.
     secrets = [EMAIL, QUESTION, ANSWER, hash, ...hash.split("$").filter((p) => p.length >= 16)];
@@ -97,12 +111,25 @@ describe("a sealed batch hides what it carries", () => {
       const m = readManifestUnverified(f);
       const to = m.ok && m.manifest.destination === "airlock-request" ? "request" : "response";
       const from = to === "request" ? "response" : "request";
-      const v = await verifyBatch(f, { expectedDestination: null, peerKeys: await parsePeerKeys([keys[from].publicJwk]), openingKeys: (await parseEncryptionKeys([keys[to].encryption.privateJwk])).opening });
+      const v = await verifyBatch(f, {
+        expectedDestination: null,
+        peerKeys: await parsePeerKeys([keys[from].publicJwk]),
+        openingKeys: (await parseEncryptionKeys([keys[to].encryption.privateJwk])).opening,
+      });
       if (!v.ok) throw new Error(v.reason);
       const text = JSON.stringify(v.records);
       found.push(...secrets.filter((s) => text.includes(s)));
       // The same records written in the clear (format 2) leak through the very same check.
-      const plain = await buildBatch({ records: v.records, source: v.manifest.source, destination: v.manifest.destination, sequence: 1, prevHash: ZERO_HASH, ack: 0, ttlMs: 60_000, signingKey: { privateJwk: keys[from].privateJwk, keyId: keys[from].keyId } });
+      const plain = await buildBatch({
+        records: v.records,
+        source: v.manifest.source,
+        destination: v.manifest.destination,
+        sequence: 1,
+        prevHash: ZERO_HASH,
+        ack: 0,
+        ttlMs: 60_000,
+        signingKey: { privateJwk: keys[from].privateJwk, keyId: keys[from].keyId },
+      });
       unsealedLeaks = [...unsealedLeaks, ...leaks(plain.file, secrets)];
     }
     expect(new Set(found)).toEqual(new Set(secrets));
@@ -143,7 +170,9 @@ describe("a sealed batch hides what it carries", () => {
     const records = gunzipSync(Buffer.from(r.stdout, "base64")).toString("utf8");
     expect(records).toContain(EMAIL);
     // The sender's copy opens the same way; a stranger's key does not.
-    expect(spawnSync(DEBIAN_PYTHON, [join(ROOT, "test/helpers/open-sealed.py")], { input: JSON.stringify({ jwe, key: keys.response.encryption.privateJwk }), encoding: "utf8" }).status).toBe(0);
+    expect(
+      spawnSync(DEBIAN_PYTHON, [join(ROOT, "test/helpers/open-sealed.py")], { input: JSON.stringify({ jwe, key: keys.response.encryption.privateJwk }), encoding: "utf8" }).status,
+    ).toBe(0);
     const stranger = await generateEncryptionKey();
     const refused = spawnSync(DEBIAN_PYTHON, [join(ROOT, "test/helpers/open-sealed.py")], { input: JSON.stringify({ jwe, key: stranger.privateJwk }), encoding: "utf8" });
     expect(refused.status).not.toBe(0);
@@ -159,7 +188,17 @@ describe("a sealed body is bound to its batch and its keys", () => {
     const signer = { privateJwk: keys.response.privateJwk, keyId: keys.response.keyId };
     const recipient = (await parseEncryptionKeys([keys.request.encryption.privateJwk])).current;
     const sender = (await parseEncryptionKeys([keys.response.encryption.privateJwk])).current;
-    const built = await buildBatch({ records, source: "airlock-response", destination: "airlock-request", sequence: 1, prevHash: ZERO_HASH, ack: 0, ttlMs: 60_000, signingKey: signer, seal: { recipient, sender } });
+    const built = await buildBatch({
+      records,
+      source: "airlock-response",
+      destination: "airlock-request",
+      sequence: 1,
+      prevHash: ZERO_HASH,
+      ack: 0,
+      ttlMs: 60_000,
+      signingKey: signer,
+      seal: { recipient, sender },
+    });
     const opening = (await parseEncryptionKeys([keys.request.encryption.privateJwk])).opening;
     const opts = { expectedDestination: "airlock-request", peerKeys: await parsePeerKeys([keys.response.publicJwk]), openingKeys: opening };
     expect(await verifyBatch(built.file, opts)).toMatchObject({ ok: true, records });
@@ -171,11 +210,17 @@ describe("a sealed body is bound to its batch and its keys", () => {
     const sealed = (built.manifest as { sealed: { iv: string } }).sealed;
     // Same ciphertext under another batch id: the additional authenticated data differs.
     expect(await verifyBatch(await resigned({ batch_id: crypto.randomUUID() }), opts)).toMatchObject({ ok: false, code: "decryption_failed" });
-    expect(await verifyBatch(await resigned({ sealed: { ...sealed, iv: `${sealed.iv.slice(0, -2)}${sealed.iv.endsWith("AA") ? "BA" : "AA"}` } }), opts)).toMatchObject({ ok: false, code: "decryption_failed" });
+    expect(await verifyBatch(await resigned({ sealed: { ...sealed, iv: `${sealed.iv.slice(0, -2)}${sealed.iv.endsWith("AA") ? "BA" : "AA"}` } }), opts)).toMatchObject({
+      ok: false,
+      code: "decryption_failed",
+    });
     // The sender's own key opens it too (to supersede its own batch); an unrelated key does not.
     expect(await verifyBatch(built.file, { ...opts, openingKeys: (await parseEncryptionKeys([keys.response.encryption.privateJwk])).opening })).toMatchObject({ ok: true });
     const stranger = await generateEncryptionKey();
-    expect(await verifyBatch(built.file, { ...opts, openingKeys: (await parseEncryptionKeys([stranger.privateJwk])).opening })).toMatchObject({ ok: false, code: "unknown_encryption_key" });
+    expect(await verifyBatch(built.file, { ...opts, openingKeys: (await parseEncryptionKeys([stranger.privateJwk])).opening })).toMatchObject({
+      ok: false,
+      code: "unknown_encryption_key",
+    });
   });
 
   it("a configuration that reaches a log line shows neither private key", async () => {
@@ -201,7 +246,11 @@ describe("rotating the destination's encryption key", () => {
     const keys = await testKeys();
     const fresh = await generateEncryptionKey();
     const pairs = (k: typeof keys.request) => ({ signing: k, encryption: k.encryption });
-    const masterEnv = (peerEncryption: object) => ({ NETWORK_ROLE: "response", ...transferSettings(pairs(keys.response), pairs(keys.request)), AIRLOCK_PEER_ENCRYPTION_KEY: JSON.stringify(peerEncryption) });
+    const masterEnv = (peerEncryption: object) => ({
+      NETWORK_ROLE: "response",
+      ...transferSettings(pairs(keys.response), pairs(keys.request)),
+      AIRLOCK_PEER_ENCRYPTION_KEY: JSON.stringify(peerEncryption),
+    });
     const oldMaster = await nodeApp(masterEnv(keys.request.encryption.publicJwk));
     // The same master database with the new setting (the process restarted after the change).
     const newMaster = await nodeApp({ ...masterEnv(fresh.publicJwk), AIRLOCK_DATA_DIR: oldMaster.services.config.dataDir });
@@ -212,7 +261,8 @@ describe("rotating the destination's encryption key", () => {
       return (await download(n)).at(-1)!;
     };
     const dir = await tempDir();
-    const replicaWith = (own: object[]) => nodeApp({ NETWORK_ROLE: "request", ...transferSettings(pairs(keys.request), pairs(keys.response)), AIRLOCK_ENCRYPTION_KEYS: JSON.stringify(own), AIRLOCK_DATA_DIR: dir });
+    const replicaWith = (own: object[]) =>
+      nodeApp({ NETWORK_ROLE: "request", ...transferSettings(pairs(keys.request), pairs(keys.response)), AIRLOCK_ENCRYPTION_KEYS: JSON.stringify(own), AIRLOCK_DATA_DIR: dir });
     const sealedTo = (file: Uint8Array) => {
       const m = readManifestUnverified(file);
       return m.ok ? (m.manifest.sealed as { recipients: Array<{ header: { kid: string } }> }).recipients.map((r) => r.header.kid) : [];
@@ -253,7 +303,9 @@ describe("one sealed file, three runtimes", () => {
   beforeAll(async () => {
     const master = await nodeApp({ NETWORK_ROLE: "response" });
     const admin = await seedSession(master.services, { role: "admin" });
-    expect((await caller(master)("/v1/admin/users", { token: admin.tokens.access_token, body: { email: EMAIL, name: "Canary", role: "user", password: PASSWORD } })).status).toBe(201);
+    expect((await caller(master)("/v1/admin/users", { token: admin.tokens.access_token, body: { email: EMAIL, name: "Canary", role: "user", password: PASSWORD } })).status).toBe(
+      201,
+    );
     await exportNow(master);
     files = (await download(master)).map((b) => b.file);
     expect(files).toHaveLength(1);
@@ -263,8 +315,10 @@ describe("one sealed file, three runtimes", () => {
   });
 
   const login = (post: (path: string, body: unknown) => Promise<Response>) => post("/v1/auth/token", { email: EMAIL, password: PASSWORD });
-  const upload = (post: (path: string, init: RequestInit) => Promise<Response>) => post("/v1/transfer/inbox", { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: files[0] as Uint8Array<ArrayBuffer> });
-  const jsonPost = (f: (path: string, init: RequestInit) => Promise<Response>) => (path: string, body: unknown) => f(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const upload = (post: (path: string, init: RequestInit) => Promise<Response>) =>
+    post("/v1/transfer/inbox", { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: files[0] as Uint8Array<ArrayBuffer> });
+  const jsonPost = (f: (path: string, init: RequestInit) => Promise<Response>) => (path: string, body: unknown) =>
+    f(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
   it("Node opens and applies it; the user it carries logs in", async () => {
     const replica = await nodeApp({ NETWORK_ROLE: "request" });
@@ -275,14 +329,18 @@ describe("one sealed file, three runtimes", () => {
 
   it("Deno opens and applies it; the user it carries logs in", async () => {
     const dir = await tempDir();
-    const deno = run(join(ROOT, "node_modules/.bin/deno"), ["run", "--node-modules-dir=manual", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys", "src/runtime/deno.ts"], {
-      ...TEST_ENV,
-      ...(await transferEnv("request")),
-      NETWORK_ROLE: "request",
-      AIRLOCK_DATA_DIR: dir,
-      PORT: "0",
-      DENO_NO_UPDATE_CHECK: "1",
-    });
+    const deno = run(
+      join(ROOT, "node_modules/.bin/deno"),
+      ["run", "--node-modules-dir=manual", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys", "src/runtime/deno.ts"],
+      {
+        ...TEST_ENV,
+        ...(await transferEnv("request")),
+        NETWORK_ROLE: "request",
+        AIRLOCK_DATA_DIR: dir,
+        PORT: "0",
+        DENO_NO_UPDATE_CHECK: "1",
+      },
+    );
     try {
       const url = String((await deno.waitForLine((l) => l.msg === "listening", 60_000)).url);
       const f = (path: string, init: RequestInit) => fetch(`${url}${path}`, init);

@@ -27,7 +27,16 @@ describe("batch files of every earlier format", () => {
       const net = async (role: "request" | "response"): Promise<Net> => {
         const peer = role === "request" ? "response" : "request";
         const own = await generateSigningKey();
-        const services = await nodeServices({ NETWORK_ROLE: role, AIRLOCK_NETWORK_ID: f.networks[role], AIRLOCK_PEER_NETWORK_ID: f.networks[peer], AIRLOCK_SIGNING_KEY: JSON.stringify(own.privateJwk), AIRLOCK_PEER_PUBLIC_KEYS: JSON.stringify([f.public_keys[peer]]) }, { clock });
+        const services = await nodeServices(
+          {
+            NETWORK_ROLE: role,
+            AIRLOCK_NETWORK_ID: f.networks[role],
+            AIRLOCK_PEER_NETWORK_ID: f.networks[peer],
+            AIRLOCK_SIGNING_KEY: JSON.stringify(own.privateJwk),
+            AIRLOCK_PEER_PUBLIC_KEYS: JSON.stringify([f.public_keys[peer]]),
+          },
+          { clock },
+        );
         return { app: createApp(services), services };
       };
       const to = { "response-to-request": await net("request"), "request-to-response": await net("response") } as Record<string, Net>;

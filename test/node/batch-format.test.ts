@@ -33,7 +33,19 @@ describe("batch round trip", () => {
     expect(new TextDecoder().decode(built.file.subarray(0, 16))).toBe("AIRLOCK-BATCH/1\n");
     expect(built.fileSha256).toBe(await sha256Hex(built.file));
     const m = built.manifest;
-    expect(m).toMatchObject({ format: 2, release: VERSION, schema_version: null, source: SRC, destination: DST, sequence: 1, prev_hash: ZERO_HASH, counts: { user: 2, request: 1 }, records: 3, ack: 4, key_id: A.keyId });
+    expect(m).toMatchObject({
+      format: 2,
+      release: VERSION,
+      schema_version: null,
+      source: SRC,
+      destination: DST,
+      sequence: 1,
+      prev_hash: ZERO_HASH,
+      counts: { user: 2, request: 1 },
+      records: 3,
+      ack: 4,
+      key_id: A.keyId,
+    });
     expect(m.created_at).toBe(T0.toISOString());
     expect(m.expires_at).toBe(new Date(T0.getTime() + DAY).toISOString());
 
@@ -110,7 +122,7 @@ describe("verification failures, each provoked for real", () => {
     const end = file.indexOf(0x0a, start);
     for (let i = start; i < end; i += 7) {
       const bad = file.slice();
-      bad[i] ^= 1 << i % 7;
+      bad[i] ^= 1 << (i % 7);
       const r = await verify(bad);
       expect(r.ok, `bit flip at byte ${i}`).toBe(false);
       if (!r.ok) expect(["not_a_batch", "bad_signature", "unknown_key"]).toContain(r.code);

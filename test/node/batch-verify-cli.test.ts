@@ -43,8 +43,28 @@ describe("offline verify CLI", () => {
     expect((await run("scripts/keygen.ts", ["--network", SRC, "--out", dir])).code).toBe(1);
 
     const now = new Date();
-    const ok1 = await buildBatch({ records: RECORDS, source: SRC, destination: DST, sequence: 1, prevHash: ZERO_HASH, ack: 0, createdAt: now, ttlMs: DAY, signingKey: { privateJwk, keyId: publicJwk.kid } });
-    const ok2 = await buildBatch({ records: RECORDS.slice(0, 1), source: SRC, destination: DST, sequence: 2, prevHash: ok1.fileSha256, ack: 0, createdAt: now, ttlMs: DAY, signingKey: { privateJwk, keyId: publicJwk.kid } });
+    const ok1 = await buildBatch({
+      records: RECORDS,
+      source: SRC,
+      destination: DST,
+      sequence: 1,
+      prevHash: ZERO_HASH,
+      ack: 0,
+      createdAt: now,
+      ttlMs: DAY,
+      signingKey: { privateJwk, keyId: publicJwk.kid },
+    });
+    const ok2 = await buildBatch({
+      records: RECORDS.slice(0, 1),
+      source: SRC,
+      destination: DST,
+      sequence: 2,
+      prevHash: ok1.fileSha256,
+      ack: 0,
+      createdAt: now,
+      ttlMs: DAY,
+      signingKey: { privateJwk, keyId: publicJwk.kid },
+    });
     await writeFile(join(dir, "1.batch"), ok1.file);
     await writeFile(join(dir, "2.batch"), ok2.file);
     const tampered = ok2.file.slice();
@@ -53,7 +73,11 @@ describe("offline verify CLI", () => {
 
     const good = await run("scripts/ferry.ts", ["verify", "--public-key", pubPath, "--destination", DST, join(dir, "1.batch"), join(dir, "2.batch")]);
     expect(good.code).toBe(0);
-    expect(good.stdout.trim().split("\n")).toEqual([`OK ${ok1.manifest.batch_id} seq=1 records=3`, `OK ${ok2.manifest.batch_id} seq=2 records=1`, "verified 2 of 2 file(s); 0 failed"]);
+    expect(good.stdout.trim().split("\n")).toEqual([
+      `OK ${ok1.manifest.batch_id} seq=1 records=3`,
+      `OK ${ok2.manifest.batch_id} seq=2 records=1`,
+      "verified 2 of 2 file(s); 0 failed",
+    ]);
 
     const mixed = await run("scripts/ferry.ts", ["verify", "--public-key", pubPath, join(dir, "1.batch"), join(dir, "bad.batch"), join(dir, "missing.batch")]);
     expect(mixed.code).toBe(1);

@@ -43,9 +43,7 @@ describe("configuration", () => {
   });
 
   it("refuses unknown AIRLOCK_* settings so a misspelt security setting is never ignored", () => {
-    expect(problemsOf({ NETWORK_ROLE: "response", AIRLOCK_COURIER_TOKN: "x" })).toEqual([
-      'AIRLOCK_COURIER_TOKN: unknown setting (check the spelling; see README "Configuration")',
-    ]);
+    expect(problemsOf({ NETWORK_ROLE: "response", AIRLOCK_COURIER_TOKN: "x" })).toEqual(['AIRLOCK_COURIER_TOKN: unknown setting (check the spelling; see README "Configuration")']);
   });
 
   it("validates values and never echoes secrets", () => {

@@ -31,13 +31,7 @@ describe("parseCron: syntax forms", () => {
 
   it("single numbers", () => {
     const s = parseCron("5 4 3 2 1");
-    expect([sorted(s.minutes), sorted(s.hours), sorted(s.daysOfMonth), sorted(s.months), sorted(s.daysOfWeek)]).toEqual([
-      [5],
-      [4],
-      [3],
-      [2],
-      [1],
-    ]);
+    expect([sorted(s.minutes), sorted(s.hours), sorted(s.daysOfMonth), sorted(s.months), sorted(s.daysOfWeek)]).toEqual([[5], [4], [3], [2], [1]]);
     expect(s.dayOfMonthRestricted).toBe(true);
     expect(s.dayOfWeekRestricted).toBe(true);
   });
@@ -282,11 +276,7 @@ describe("nextCronRun", () => {
 
   it("the day OR still ANDs with month, hour and minute", () => {
     // Only March days that are the 1st or a Friday (Mar 2026: Fridays 6, 13, 20, 27).
-    expect(runs("0 12 1 MAR FRI", "2026-01-01T00:00:00", 3)).toEqual([
-      "2026-03-01T12:00:00.000Z",
-      "2026-03-06T12:00:00.000Z",
-      "2026-03-13T12:00:00.000Z",
-    ]);
+    expect(runs("0 12 1 MAR FRI", "2026-01-01T00:00:00", 3)).toEqual(["2026-03-01T12:00:00.000Z", "2026-03-06T12:00:00.000Z", "2026-03-13T12:00:00.000Z"]);
   });
 
   it("accepts a parsed schedule and agrees with cronMatches", () => {

@@ -31,7 +31,15 @@ function prng(seed: number) {
 }
 
 type Fault = "truncate" | "bitflip" | "wrong-key" | "wrong-network" | "duplicate" | "replay";
-const LIMITS = { AIRLOCK_BATCH_MAX_RECORDS: "40", AIRLOCK_RATE_LIMITS: JSON.stringify({ user: { minute: 100000, hour: 100000, day: 100000 }, operator: { minute: 100000, hour: 100000, day: 100000 }, courier: { minute: 100000, hour: 100000, day: 100000 }, admin: { minute: 100000, hour: 100000, day: 100000 } }) };
+const LIMITS = {
+  AIRLOCK_BATCH_MAX_RECORDS: "40",
+  AIRLOCK_RATE_LIMITS: JSON.stringify({
+    user: { minute: 100000, hour: 100000, day: 100000 },
+    operator: { minute: 100000, hour: 100000, day: 100000 },
+    courier: { minute: 100000, hour: 100000, day: 100000 },
+    admin: { minute: 100000, hour: 100000, day: 100000 },
+  }),
+};
 
 describe("fault injection", () => {
   it(`1,000 requests through a faulty ferry are answered exactly once (seed ${SEED})`, async () => {
@@ -41,18 +49,32 @@ describe("fault injection", () => {
     const replica: Net = await nodeApp({ NETWORK_ROLE: "request", ...LIMITS });
     const keys = await testKeys();
     const peerKeysOf = { response: await parsePeerKeys([keys.request.publicJwk]), request: await parsePeerKeys([keys.response.publicJwk]) };
-    const openingKeysOf = { response: (await parseEncryptionKeys([keys.response.encryption.privateJwk])).opening, request: (await parseEncryptionKeys([keys.request.encryption.privateJwk])).opening };
+    const openingKeysOf = {
+      response: (await parseEncryptionKeys([keys.response.encryption.privateJwk])).opening,
+      request: (await parseEncryptionKeys([keys.request.encryption.privateJwk])).opening,
+    };
 
     // A user and an operator on the master, carried once without faults.
     const admin = await seedSession(master.services, { role: "admin" });
     const post = (n: Net, path: string, token: string, body: unknown) =>
       n.app.request(path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) }, {});
-    for (const [email, role] of [["u@example.com", "user"], ["op@example.com", "operator"]]) {
+    for (const [email, role] of [
+      ["u@example.com", "user"],
+      ["op@example.com", "operator"],
+    ]) {
       expect((await post(master, "/v1/admin/users", admin.tokens.access_token, { email, name: role, role, password: "fault test password" })).status).toBe(201);
     }
     await carry(master, replica);
     const loginOn = async (n: Net, email: string) =>
-      ((await (await n.app.request("/v1/auth/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: "fault test password" }) }, {})).json()) as { access_token: string }).access_token;
+      (
+        (await (
+          await n.app.request(
+            "/v1/auth/token",
+            { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: "fault test password" }) },
+            {},
+          )
+        ).json()) as { access_token: string }
+      ).access_token;
     const userToken = await loginOn(replica, "u@example.com");
     const userId = ((await (await replica.app.request("/v1/me", { headers: { authorization: `Bearer ${userToken}` } }, {})).json()) as { id: string }).id;
     const replicaAdmin = await seedSession(replica.services, { role: "admin" });
@@ -68,7 +90,12 @@ describe("fault injection", () => {
     let wrongNetworkDone = false;
 
     const recordsOf = async (file: Uint8Array, to: Net): Promise<BatchRecord[]> => {
-      const v = await verifyBatch(file, { expectedDestination: to.services.config.networkId, peerKeys: peerKeysOf[to.services.config.role], openingKeys: openingKeysOf[to.services.config.role], now: new Date() });
+      const v = await verifyBatch(file, {
+        expectedDestination: to.services.config.networkId,
+        peerKeys: peerKeysOf[to.services.config.role],
+        openingKeys: openingKeysOf[to.services.config.role],
+        now: new Date(),
+      });
       if (!v.ok) throw new Error(`an applied file does not verify: ${v.reason}`);
       return v.records;
     };
@@ -79,7 +106,11 @@ describe("fault injection", () => {
       expect(r, "replica holds exactly the responses of the batches it applied").toBe(appliedResponseIds.size);
     };
     const upload = async (to: Net, file: Uint8Array, fault?: Fault, direction = "") => {
-      const res = await to.app.request("/v1/transfer/inbox", { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: file as Uint8Array<ArrayBuffer> }, {});
+      const res = await to.app.request(
+        "/v1/transfer/inbox",
+        { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: file as Uint8Array<ArrayBuffer> },
+        {},
+      );
       const body = (await res.json()) as { outcome?: string; code?: string };
       const outcome = res.status === 200 ? body.outcome! : `http_${res.status}:${body.code}`;
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
@@ -94,7 +125,9 @@ describe("fault injection", () => {
     const filesByReceipt = new Map<string, Uint8Array>();
     // The importer reports held batches it applies later in its own listing; read the files we sent for them.
     const refreshApplied = async (to: Net) => {
-      const list = (await (await to.app.request("/v1/transfer/batches?outcome=applied&limit=200", { headers: COURIER }, {})).json()) as { items: Array<{ receipt_id: string; sha256: string }> };
+      const list = (await (await to.app.request("/v1/transfer/batches?outcome=applied&limit=200", { headers: COURIER }, {})).json()) as {
+        items: Array<{ receipt_id: string; sha256: string }>;
+      };
       if (!list.items) throw new Error(`listing failed: ${JSON.stringify(list)}`);
       for (const item of list.items) {
         if (seenReceipts.has(item.receipt_id)) continue;
@@ -107,7 +140,8 @@ describe("fault injection", () => {
         }
       }
     };
-    const sha = async (b: Uint8Array) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", b as Uint8Array<ArrayBuffer>))].map((x) => x.toString(16).padStart(2, "0")).join("");
+    const sha = async (b: Uint8Array) =>
+      [...new Uint8Array(await crypto.subtle.digest("SHA-256", b as Uint8Array<ArrayBuffer>))].map((x) => x.toString(16).padStart(2, "0")).join("");
 
     /** One faulty courier trip from → to. */
     const faultyTrip = async (from: Net, to: Net, direction: string) => {
@@ -138,7 +172,16 @@ describe("fault injection", () => {
         const decoded = decodeBatchFile(files[0]);
         if (decoded.ok) {
           const rogue = await generateSigningKey();
-          const fake = await buildBatch({ records: [], source: from.services.config.networkId, destination: to.services.config.networkId, sequence: 1, prevHash: "0".repeat(64), ack: 0, ttlMs: 60_000, signingKey: rogue });
+          const fake = await buildBatch({
+            records: [],
+            source: from.services.config.networkId,
+            destination: to.services.config.networkId,
+            sequence: 1,
+            prevHash: "0".repeat(64),
+            ack: 0,
+            ttlMs: 60_000,
+            signingKey: rogue,
+          });
           await upload(to, fake.file, "wrong-key", direction);
           wrongKeyDone = true;
         }
@@ -165,7 +208,10 @@ describe("fault injection", () => {
       let deep: unknown = 0;
       for (let i = 0; i < 1800; i++) deep = [deep];
       const base = { user_id: userId, api_key_id: null, topic: "poison", priority: 0, created_at: "2026-01-01T00:00:00.000Z", cancelled_at: null, version: 1 };
-      for (const [id, extra] of [[`req_poison_deep_${round}`, { body: deep }], [`req_poison_prio_${round}`, { body: 1, priority: 12 }]] as const) {
+      for (const [id, extra] of [
+        [`req_poison_deep_${round}`, { body: deep }],
+        [`req_poison_prio_${round}`, { body: 1, priority: 12 }],
+      ] as const) {
         poisoned.add(id);
         await rawOutbox("request", id, { ...base, id, ...extra });
       }
@@ -173,9 +219,14 @@ describe("fault injection", () => {
     let superseded = 0;
     /** The replica's admin supersedes whatever the master reported quarantining, leaving out the record it refused. */
     const supersedeRefused = async () => {
-      const status = (await (await replica.app.request("/v1/transfer/status", { headers: COURIER }, {})).json()) as { outgoing: { quarantined_by_peer: Array<{ sequence: number }> } };
+      const status = (await (await replica.app.request("/v1/transfer/status", { headers: COURIER }, {})).json()) as {
+        outgoing: { quarantined_by_peer: Array<{ sequence: number }> };
+      };
       for (const q of status.outgoing.quarantined_by_peer) {
-        const res = await post(replica, `/v1/transfer/outbox/${q.sequence}/supersede`, replicaAdmin.tokens.access_token, { omit: [{ kind: "user", id: "usr_not_ours" }], reason: "a record the replica does not own" });
+        const res = await post(replica, `/v1/transfer/outbox/${q.sequence}/supersede`, replicaAdmin.tokens.access_token, {
+          omit: [{ kind: "user", id: "usr_not_ours" }],
+          reason: "a record the replica does not own",
+        });
         expect(res.status, await res.clone().text()).toBe(200);
         superseded++;
       }
@@ -227,7 +278,8 @@ describe("fault injection", () => {
     for (const k of ["truncate", "bitflip", "wrong-key", "wrong-network", "duplicate", "replay"] as const) expect(kinds, `fault ${k} was injected`).toContain(k);
     for (const f of faults) {
       expect(f.outcome, `${f.fault} (${f.direction})`).not.toBe("applied");
-      if (f.fault === "truncate" || f.fault === "bitflip" || f.fault === "wrong-key" || f.fault === "wrong-network") expect(f.outcome).toMatch(/^(quarantined|http_400:not_a_batch)$/);
+      if (f.fault === "truncate" || f.fault === "bitflip" || f.fault === "wrong-key" || f.fault === "wrong-network")
+        expect(f.outcome).toMatch(/^(quarantined|http_400:not_a_batch)$/);
       else expect(f.outcome).toMatch(/^(replay|held)$/);
     }
     expect(outcomes.held ?? 0, "reordering held some batches").toBeGreaterThan(0);
@@ -241,7 +293,7 @@ describe("fault injection", () => {
     expect(superseded).toBe(1);
     const outOnReplica = await replica.services.db.orm.select().from(deadLetters).where(eq(deadLetters.side, "out")).all();
     expect(outOnReplica.map((d) => [d.kind, d.recordId, d.status])).toEqual([["user", "usr_not_ours", "open"]]);
-    expect((await replica.services.db.orm.select().from(auditLog).where(eq(auditLog.action, "transfer.supersede")).all())).toHaveLength(1);
+    expect(await replica.services.db.orm.select().from(auditLog).where(eq(auditLog.action, "transfer.supersede")).all()).toHaveLength(1);
     expect(outcomes.quarantined ?? 0).toBeGreaterThan(0);
     console.log(`fault injection seed ${SEED}: ${faults.length} faults injected; outcomes ${JSON.stringify(outcomes)}`);
   }, 300_000);

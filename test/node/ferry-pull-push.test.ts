@@ -5,7 +5,25 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { FakeNetwork, FAST, REQUEST, RESPONSE, TOKEN_A, TOKEN_B, client, keyA, keyB, listDir, makeBatches, peersOfA, peersOfB, tempDir, useFerryFixtures, type FakeBatch, type InboxAnswer } from "../helpers/fake-network.ts";
+import {
+  FakeNetwork,
+  FAST,
+  REQUEST,
+  RESPONSE,
+  TOKEN_A,
+  TOKEN_B,
+  client,
+  keyA,
+  keyB,
+  listDir,
+  makeBatches,
+  peersOfA,
+  peersOfB,
+  tempDir,
+  useFerryFixtures,
+  type FakeBatch,
+  type InboxAnswer,
+} from "../helpers/fake-network.ts";
 import { sha256Hex } from "../../src/transfer/batch/hash.ts";
 import { FerryError, TransferClient } from "../../src/transfer/ferry/index.ts";
 import { carry, pull, push, summaryLine } from "../../src/transfer/ferry/index.ts";

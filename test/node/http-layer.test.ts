@@ -4,7 +4,6 @@ import { nodeApp } from "../helpers/node-app.ts";
 
 httpLayerSuite({ runtime: "node", app: (extend, o) => nodeApp(o?.role ? { NETWORK_ROLE: o.role } : {}, extend) });
 
-
 describe("CORS (configurable)", () => {
   it("is off by default: no CORS headers", async () => {
     const { app } = await nodeApp();
@@ -14,7 +13,14 @@ describe("CORS (configurable)", () => {
 
   it("allows the configured origins only, with preflight and exposed headers", async () => {
     const { app } = await nodeApp({ AIRLOCK_CORS_ORIGINS: "https://app.example.com" });
-    const pre = await app.request("/v1/requests", { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "POST", "access-control-request-headers": "authorization, idempotency-key" } }, {});
+    const pre = await app.request(
+      "/v1/requests",
+      {
+        method: "OPTIONS",
+        headers: { origin: "https://app.example.com", "access-control-request-method": "POST", "access-control-request-headers": "authorization, idempotency-key" },
+      },
+      {},
+    );
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
     expect(pre.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("idempotency-key");

@@ -101,7 +101,11 @@ describe("runJob", () => {
       },
     };
     await expect(
-      runJob(job("runner-broken-logger", async () => ({ n: 1 })), services, { logger: broken, scheduledAt: new Date() }),
+      runJob(
+        job("runner-broken-logger", async () => ({ n: 1 })),
+        services,
+        { logger: broken, scheduledAt: new Date() },
+      ),
     ).resolves.toMatchObject({ outcome: "ok", result: { n: 1 } });
   });
 
@@ -134,7 +138,13 @@ describe("runJob", () => {
     ]);
 
     // Another job is not blocked by this one.
-    await expect(runJob(job("runner-guard-other", async () => {}), services, opts)).resolves.toMatchObject({ outcome: "ok" });
+    await expect(
+      runJob(
+        job("runner-guard-other", async () => {}),
+        services,
+        opts,
+      ),
+    ).resolves.toMatchObject({ outcome: "ok" });
 
     gate.resolve();
     await expect(first).resolves.toMatchObject({ outcome: "ok", result: { starts: 1 } });
@@ -169,20 +179,11 @@ describe("runScheduled", () => {
         events.push(`${name}:end`);
         return result;
       };
-    const jobs = [
-      job("sched-a1", step("a1", { a: 1 }), "*/5 * * * *"),
-      job("sched-b", step("b"), "0 3 * * *"),
-      job("sched-a2", step("a2", { a: 2 }), "*/5 * * * *"),
-    ];
+    const jobs = [job("sched-a1", step("a1", { a: 1 }), "*/5 * * * *"), job("sched-b", step("b"), "0 3 * * *"), job("sched-a2", step("a2", { a: 2 }), "*/5 * * * *")];
 
     const outcomes = await runScheduled(jobs, "*/5 * * * *", services, { logger, scheduledAt });
 
-    expect(events).toEqual([
-      "a1:start@2026-03-01T10:05:00.000Z",
-      "a1:end",
-      "a2:start@2026-03-01T10:05:00.000Z",
-      "a2:end",
-    ]);
+    expect(events).toEqual(["a1:start@2026-03-01T10:05:00.000Z", "a1:end", "a2:start@2026-03-01T10:05:00.000Z", "a2:end"]);
     expect(outcomes.map((o) => [o.job, o.outcome, o.result])).toEqual([
       ["sched-a1", "ok", { a: 1 }],
       ["sched-a2", "ok", { a: 2 }],
@@ -216,16 +217,11 @@ describe("runScheduled", () => {
   it("matches the cron string exactly and warns about an unknown one", async () => {
     const logger = new MemoryLogger();
     let ran = false;
-    const jobs = [
-      job("sched-exact", async () => void (ran = true), "*/5 * * * *"),
-      job("sched-exact-2", async () => void (ran = true), "0 3 * * *"),
-    ];
+    const jobs = [job("sched-exact", async () => void (ran = true), "*/5 * * * *"), job("sched-exact-2", async () => void (ran = true), "0 3 * * *")];
     // Same schedule, different spelling: not what the trigger was registered as.
     const outcomes = await runScheduled(jobs, "*/5  * * * *", services, { logger, scheduledAt: new Date() });
     expect(outcomes).toEqual([]);
     expect(ran).toBe(false);
-    expect(logger.entries).toEqual([
-      { level: "warn", msg: "no jobs for cron trigger", cron: "*/5  * * * *", known_crons: ["*/5 * * * *", "0 3 * * *"] },
-    ]);
+    expect(logger.entries).toEqual([{ level: "warn", msg: "no jobs for cron trigger", cron: "*/5  * * * *", known_crons: ["*/5 * * * *", "0 3 * * *"] }]);
   });
 });

@@ -45,7 +45,12 @@ describe("checkJson", () => {
   it("never throws: cycles, exotic objects, throwing getters, revoked proxies, non-JSON types", () => {
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
-    const getter = Object.defineProperty({}, "x", { enumerable: true, get: () => { throw new Error("boom"); } });
+    const getter = Object.defineProperty({}, "x", {
+      enumerable: true,
+      get: () => {
+        throw new Error("boom");
+      },
+    });
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();
     for (const v of [cycle, getter, proxy, undefined, () => 1, Symbol("s"), 10n, new Date(), new Map(), [undefined], { a: undefined }]) {
@@ -54,10 +59,13 @@ describe("checkJson", () => {
       expect(typeof issue!.message).toBe("string");
     }
     expect(checkJson(nested(1_000_000))?.message).toBe("nested deeper than 64 levels");
-    fc.assert(fc.property(fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true }), (v) => {
-      const issue = checkJson(v);
-      expect(issue === null || typeof issue.message === "string").toBe(true);
-    }), { seed: 7, numRuns: 300 });
+    fc.assert(
+      fc.property(fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true }), (v) => {
+        const issue = checkJson(v);
+        expect(issue === null || typeof issue.message === "string").toBe(true);
+      }),
+      { seed: 7, numRuns: 300 },
+    );
   });
 
   it("whatever it accepts survives JSON text unchanged (so it crosses a batch)", () => {

@@ -62,7 +62,11 @@ describe("crash-safe at every step", () => {
     await exportNow(net.replica);
     const [b] = await download(net.replica);
     failOnce(net.master.services.db, "batch", (stmts: unknown[]) => stmts.length > 3);
-    const res = await net.master.app.request("/v1/transfer/inbox", { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: b.file as Uint8Array<ArrayBuffer> }, {});
+    const res = await net.master.app.request(
+      "/v1/transfer/inbox",
+      { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: b.file as Uint8Array<ArrayBuffer> },
+      {},
+    );
     expect(res.status).toBe(500);
     expect(await requestsOn(net.master)).toBe(0);
     expect((await net.master.services.db.orm.select().from(batchesIn).all()).map((r) => r.outcome)).toEqual(["pending"]);
@@ -76,7 +80,11 @@ describe("crash-safe at every step", () => {
     await exportNow(net.replica);
     const [b] = await download(net.replica);
     failOnce(net.master.services.batches, "delete", (area: string) => area === "inbox");
-    const res = await net.master.app.request("/v1/transfer/inbox", { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: b.file as Uint8Array<ArrayBuffer> }, {});
+    const res = await net.master.app.request(
+      "/v1/transfer/inbox",
+      { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: b.file as Uint8Array<ArrayBuffer> },
+      {},
+    );
     expect(res.status).toBe(500);
     expect(await requestsOn(net.master)).toBe(1);
     expect((await net.master.services.batches.list("inbox")).length).toBe(1);
@@ -92,7 +100,11 @@ describe("crash-safe at every step", () => {
     const bad = b.file.slice();
     bad[bad.length - 5] ^= 1;
     failOnce(net.master.services.db, "batch");
-    const res = await net.master.app.request("/v1/transfer/inbox", { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: bad as Uint8Array<ArrayBuffer> }, {});
+    const res = await net.master.app.request(
+      "/v1/transfer/inbox",
+      { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: bad as Uint8Array<ArrayBuffer> },
+      {},
+    );
     expect(res.status).toBe(500);
     expect((await net.master.services.batches.list("quarantine")).length).toBe(1);
     expect((await importRun(net.master)).results.map((r: any) => r.outcome)).toEqual(["quarantined"]);
@@ -103,7 +115,7 @@ describe("crash-safe at every step", () => {
     failOnce(net.master.services.db, "batch");
     expect((await net.master.app.request(`/v1/transfer/batches/${q.id}/retry`, { method: "POST", headers: COURIER }, {})).status).toBe(500);
     await importRun(net.master);
-    const again = await (await net.master.app.request(`/v1/transfer/batches/${q.id}/retry`, { method: "POST", headers: COURIER }, {})).json() as any;
+    const again = (await (await net.master.app.request(`/v1/transfer/batches/${q.id}/retry`, { method: "POST", headers: COURIER }, {})).json()) as any;
     expect(again.outcome).toBe("quarantined");
     expect((await net.master.services.batches.list("quarantine")).length).toBe(1);
     expect((await upload(net.master, b.file)).body.outcome).toBe("applied");

@@ -16,7 +16,18 @@ const deep = (n: number) => {
   for (let i = 0; i < n; i++) v = [v];
   return v;
 };
-const requestRecord = (id: string, userId: string, body: unknown, extra: Record<string, unknown> = {}) => ({ id, user_id: userId, api_key_id: null, topic: "poison", body, priority: 0, created_at: "2026-01-01T00:00:00.000Z", cancelled_at: null, version: 1, ...extra });
+const requestRecord = (id: string, userId: string, body: unknown, extra: Record<string, unknown> = {}) => ({
+  id,
+  user_id: userId,
+  api_key_id: null,
+  topic: "poison",
+  body,
+  priority: 0,
+  created_at: "2026-01-01T00:00:00.000Z",
+  cancelled_at: null,
+  version: 1,
+  ...extra,
+});
 const userIdOf = async (net: Awaited<ReturnType<typeof linkedNetworks>>) => (await net.r("/v1/me", { token: net.tokens.user })).body.id as string;
 
 describe("no single record stops a direction", () => {
@@ -57,7 +68,14 @@ describe("no single record stops a direction", () => {
     expect(refused.status).toBe(422);
     expect(refused.body.code).toBe("dead_letter_invalid");
     const applied: string[] = [];
-    const upgraded: AnyKind = { kind: "future_kind", owner: "request", schemaVersion: 1, schema: (await import("zod")).z.object({ id: (await import("zod")).z.string() }), idOf: (d) => d.id, apply: (_s, rows) => (applied.push(...rows.map((r: any) => r.id)), []) };
+    const upgraded: AnyKind = {
+      kind: "future_kind",
+      owner: "request",
+      schemaVersion: 1,
+      schema: (await import("zod")).z.object({ id: (await import("zod")).z.string() }),
+      idOf: (d) => d.id,
+      apply: (_s, rows) => (applied.push(...rows.map((r: any) => r.id)), []),
+    };
     (KIND_BY_NAME as Map<string, AnyKind>).set("future_kind", upgraded);
     try {
       const ok = await net.m(`/v1/transfer/dead-letters/${future.id}/retry`, { token: net.tokens.masterAdmin, body: {} });
@@ -75,7 +93,10 @@ describe("no single record stops a direction", () => {
 
   it("a newer release's extra fields are ignored and reported in status; older records without a schema version are read as version 1", async () => {
     const net = await linkedNetworks();
-    const users = await net.master.services.db.orm.select().from((await import("../../schema/index.ts")).users).all();
+    const users = await net.master.services.db.orm
+      .select()
+      .from((await import("../../schema/index.ts")).users)
+      .all();
     const u = users.find((x) => x.email === "user@example.com")!;
     await rawOutbox(net.master, "user", u.id, u.version + 1, { ...u, name: "Renamed", version: u.version + 1, avatarUrl: "https://example.org/a.png", pronouns: "they" });
     expect((await carry(net.master, net.replica)).at(-1)?.outcome).toBe("applied");
@@ -93,7 +114,16 @@ describe("no single record stops a direction", () => {
     const res = await net.m(`/v1/requests/${sub.body.id}/response`, { token: net.tokens.op, body: { body: "hi", content_type: long } });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
-    await rawOutbox(net.master, "response", sub.body.id, 1, { request_id: sub.body.id, kind: "answer", body: "hi", content_type: long, reason: null, answered_by: "x", answered_at: "2026-01-01T00:00:00.000Z", version: 1 });
+    await rawOutbox(net.master, "response", sub.body.id, 1, {
+      request_id: sub.body.id,
+      kind: "answer",
+      body: "hi",
+      content_type: long,
+      reason: null,
+      answered_by: "x",
+      answered_at: "2026-01-01T00:00:00.000Z",
+      version: 1,
+    });
     expect(await carry(net.master, net.replica)).toEqual([expect.objectContaining({ outcome: "applied", dead_letters: 1 })]);
     await roundTrip(net);
   });
@@ -106,7 +136,14 @@ describe("no single record stops a direction", () => {
     const out = await exportNow(net.replica);
     expect(out.exported.length).toBeGreaterThan(0);
     const dead = await net.r("/v1/transfer/dead-letters?side=out", { token: net.tokens.replicaAdmin });
-    expect(dead.body.items).toEqual([expect.objectContaining({ kind: "request", record_id: "req_big", status: "open", reason: expect.stringMatching(/request\/req_big is \d+ bytes as a body line, more than the 8192-byte batch limit/) })]);
+    expect(dead.body.items).toEqual([
+      expect.objectContaining({
+        kind: "request",
+        record_id: "req_big",
+        status: "open",
+        reason: expect.stringMatching(/request\/req_big is \d+ bytes as a body line, more than the 8192-byte batch limit/),
+      }),
+    ]);
     for (const b of await download(net.replica)) await upload(net.master, b.file);
     expect((await net.master.services.db.orm.select().from(requests).where(eq(requests.id, sub.body.id)).all()).length).toBe(1);
     // Retrying while it still does not fit is refused by the outbox's own check; nothing changes.
@@ -122,7 +159,10 @@ describe("attacker-controlled text is bounded", () => {
   it("a junk upload with a 30,000-character kid is quarantined with a short reason, and its audit entry still crosses", async () => {
     const net = await linkedNetworks();
     const header = Buffer.from(JSON.stringify({ alg: "EdDSA", kid: "k".repeat(30_000) })).toString("base64url");
-    const junk = encodeBatchFile(`${header}.${Buffer.from("{}").toString("base64url")}.${"A".repeat(86)}`, new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    const junk = encodeBatchFile(
+      `${header}.${Buffer.from("{}").toString("base64url")}.${"A".repeat(86)}`,
+      new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+    );
     const r = await upload(net.replica, junk);
     expect(r.body.outcome).toBe("quarantined");
     expect(r.body.reason!.length).toBeLessThanOrEqual(1000);
@@ -145,7 +185,7 @@ describe("the inbox never fails as a whole", () => {
     await writeFile(join(inbox, "copy (1).batch"), b.file);
     await writeFile(join(inbox, "bad\u0001name.batch"), b.file);
     await writeFile(join(inbox, "huge.batch"), new Uint8Array(net.master.services.config.transfer.maxRawBytes + 200 * 1024));
-    const run = await (await net.master.app.request("/v1/transfer/import", { method: "POST", headers: COURIER }, {})).json() as any;
+    const run = (await (await net.master.app.request("/v1/transfer/import", { method: "POST", headers: COURIER }, {})).json()) as any;
     expect(run.results.map((x: any) => x.outcome).sort()).toEqual(["applied", "quarantined", "quarantined"]);
     expect(run.results.find((x: any) => /name/.test(x.reason ?? "")).reason).toMatch(/file name .* is not accepted/);
     expect(run.results.find((x: any) => /bytes/.test(x.reason ?? "")).reason).toMatch(/the limit is/);
@@ -153,7 +193,7 @@ describe("the inbox never fails as a whole", () => {
     expect((await net.master.services.batches.list("quarantine")).length).toBe(2);
     // A set-aside file is an ordinary receipt: retrying the odd name judges it (a replay by now).
     const odd = run.results.find((x: any) => /name/.test(x.reason ?? ""));
-    const again = await (await net.master.app.request(`/v1/transfer/batches/${odd.receipt_id}/retry`, { method: "POST", headers: COURIER }, {})).json() as any;
+    const again = (await (await net.master.app.request(`/v1/transfer/batches/${odd.receipt_id}/retry`, { method: "POST", headers: COURIER }, {})).json()) as any;
     expect(again.outcome).toBe("replay");
   });
 
@@ -164,13 +204,17 @@ describe("the inbox never fails as a whole", () => {
     const [b] = await download(net.replica);
     const { jobLocks } = await import("../../schema/index.ts");
     await net.master.services.db.orm.insert(jobLocks).values({ job: "transfer-import", holder: "someone-else", expiresAt: new Date(Date.now() + 60_000).toISOString() });
-    const res = await net.master.app.request("/v1/transfer/inbox", { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: b.file as Uint8Array<ArrayBuffer> }, {});
+    const res = await net.master.app.request(
+      "/v1/transfer/inbox",
+      { method: "POST", headers: { ...COURIER, "content-type": "application/octet-stream" }, body: b.file as Uint8Array<ArrayBuffer> },
+      {},
+    );
     expect(res.status).toBe(202);
     const body = (await res.json()) as any;
     expect(body).toMatchObject({ outcome: "queued", reason: expect.stringMatching(/next run/) });
     expect((await net.master.services.db.orm.select().from(batchesIn).where(eq(batchesIn.id, body.receipt_id)).get())?.outcome).toBe("pending");
     await net.master.services.db.orm.delete(jobLocks);
-    const run = await (await net.master.app.request("/v1/transfer/import", { method: "POST", headers: COURIER }, {})).json() as any;
+    const run = (await (await net.master.app.request("/v1/transfer/import", { method: "POST", headers: COURIER }, {})).json()) as any;
     expect(run.results).toEqual([expect.objectContaining({ receipt_id: body.receipt_id, outcome: "applied" })]);
   }, 30_000);
 });
@@ -198,7 +242,10 @@ describe("a stuck direction moves again without editing a database: supersede", 
 
     const bad = await net.r(`/v1/transfer/outbox/${seq}/supersede`, { token: net.tokens.replicaAdmin, body: { omit: [{ kind: "user", id: "nope" }], reason: "x" } });
     expect(bad.status).toBe(400);
-    const sup = await net.r(`/v1/transfer/outbox/${seq}/supersede`, { token: net.tokens.replicaAdmin, body: { omit: [{ kind: "user", id: "usr_bug" }], reason: "leaked by a bug" } });
+    const sup = await net.r(`/v1/transfer/outbox/${seq}/supersede`, {
+      token: net.tokens.replicaAdmin,
+      body: { omit: [{ kind: "user", id: "usr_bug" }], reason: "leaked by a bug" },
+    });
     expect(sup.status, JSON.stringify(sup.body)).toBe(200);
     expect(sup.body).toMatchObject({ sequence: seq, omitted: 1, superseded: [expect.stringMatching(/^[0-9a-f]{64}$/)] });
     const files = await download(net.replica);
@@ -220,7 +267,9 @@ describe("a stuck direction moves again without editing a database: supersede", 
     expect((await net.replica.services.db.orm.select().from(auditLog).where(eq(auditLog.action, "transfer.supersede")).all()).length).toBe(1);
     // An acknowledged batch can no longer be superseded.
     await carry(net.master, net.replica);
-    expect((await net.r(`/v1/transfer/outbox/${seq}/supersede`, { token: net.tokens.replicaAdmin, body: { omit: [{ kind: "request", id: keep.body.id }], reason: "x" } })).body.code).toBe("not_supersedable");
+    expect(
+      (await net.r(`/v1/transfer/outbox/${seq}/supersede`, { token: net.tokens.replicaAdmin, body: { omit: [{ kind: "request", id: keep.body.id }], reason: "x" } })).body.code,
+    ).toBe("not_supersedable");
     await roundTrip(net);
     void uid;
     void outbox;

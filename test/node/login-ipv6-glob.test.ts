@@ -66,7 +66,28 @@ describe("glob patterns are matched without backtracking", () => {
   let client: ReturnType<typeof createClient>;
   const prefix = uniquePrefix("glob");
   const KEYS = ["resp:req_01", "resp:req_02", "resp:req_1x", "resp:", "idx:user:u1", "a*b", "a?b", "a[b", "a\\b", "abc", "aXc", "ab", "-x", "]x", "résumé"];
-  const PATTERNS = ["*", "resp:*", "resp:req_0?", "resp:req_[01]*", "resp:req_[^0]*", "*:*:*", "a\\*b", "a\\?b", "a[*]b", "a[b", "a[a-c]c", "a[c-a]c", "a[^a-c]c", "a?c", "?b", "[]-]x", "r*s*m*", "*u1", "ab*", "\\a\\b"];
+  const PATTERNS = [
+    "*",
+    "resp:*",
+    "resp:req_0?",
+    "resp:req_[01]*",
+    "resp:req_[^0]*",
+    "*:*:*",
+    "a\\*b",
+    "a\\?b",
+    "a[*]b",
+    "a[b",
+    "a[a-c]c",
+    "a[c-a]c",
+    "a[^a-c]c",
+    "a?c",
+    "?b",
+    "[]-]x",
+    "r*s*m*",
+    "*u1",
+    "ab*",
+    "\\a\\b",
+  ];
 
   beforeAll(async () => {
     redis = await getRedisUrl();

@@ -1,13 +1,6 @@
 import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
-import {
-  BCRYPT_MAX_COST,
-  PBKDF2_DEFAULT_ITERATIONS,
-  checkPasswordPolicy,
-  hashPassword,
-  verifyAgainstDummy,
-  verifyPassword,
-} from "../../src/identity/password.ts";
+import { BCRYPT_MAX_COST, PBKDF2_DEFAULT_ITERATIONS, checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword } from "../../src/identity/password.ts";
 import { timingSafeEqual } from "../../src/lib/timing-safe.ts";
 
 const PW = "correct horse battery staple";

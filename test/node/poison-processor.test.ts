@@ -47,15 +47,25 @@ describe("the processor's answers pass the same checks", () => {
       const before = (await s.db.orm.select().from(outbox).all()).filter((o) => o.kind === "response");
       if (!p.direct) await expect(runProcessor(s), p.name).resolves.toMatchObject({ due: 1, answered: 0 });
       expect(await s.db.orm.select().from(responses).where(eq(responses.requestId, r.id)).get(), p.name).toBeUndefined();
-      expect((await s.db.orm.select().from(outbox).all()).filter((o) => o.kind === "response"), p.name).toEqual(before);
+      expect(
+        (await s.db.orm.select().from(outbox).all()).filter((o) => o.kind === "response"),
+        p.name,
+      ).toEqual(before);
       // What the service says to the processor's output: a 4xx problem naming the field, never a 500.
-      const e = await answerRequest(s, (await getRequest(s, r.id))!, { id: "processor", role: "system", audit: { actorType: "system", actorId: "processor" } }, {
-        body: p.type === "application/json" ? JSON.parse(p.body) : p.body,
-        content_type: p.type,
-      }).catch((x: unknown) => x);
+      const e = await answerRequest(
+        s,
+        (await getRequest(s, r.id))!,
+        { id: "processor", role: "system", audit: { actorType: "system", actorId: "processor" } },
+        {
+          body: p.type === "application/json" ? JSON.parse(p.body) : p.body,
+          content_type: p.type,
+        },
+      ).catch((x: unknown) => x);
       expect(e, p.name).toBeInstanceOf(ApiError);
       expect((e as ApiError).status, p.name).toBe(400);
-      expect((e as ApiError).options.errors?.[0].pointer, p.name).toBe(p.name.startsWith("a Content-Type") ? "/content_type" : p.name === "1e400" ? "/body/n" : p.name.startsWith("arrays") ? "/body" + "/0".repeat(64) : "/body");
+      expect((e as ApiError).options.errors?.[0].pointer, p.name).toBe(
+        p.name.startsWith("a Content-Type") ? "/content_type" : p.name === "1e400" ? "/body/n" : p.name.startsWith("arrays") ? "/body" + "/0".repeat(64) : "/body",
+      );
     }
     const good = await seedRequest(s, "usr_poison");
     reply = { type: "application/json", body: '{"ok":"\\u0000\\u2028"}' };

@@ -48,7 +48,12 @@ describe("poison requests: refused at the door or carried unchanged; the link ke
     // Refused ones wrote nothing: only the accepted requests are stored and waiting in the outbox.
     expect((await link.replica.services.db.orm.select({ id: requests.id }).from(requests).all()).map((r) => r.id).sort()).toEqual(accepted.map((a) => a.id).sort());
     const queued = await link.replica.services.db.orm.select({ kind: outbox.kind, id: outbox.entityId }).from(outbox).all();
-    expect(queued.filter((q) => q.kind === "request").map((q) => q.id).sort()).toEqual(accepted.map((a) => a.id).sort());
+    expect(
+      queued
+        .filter((q) => q.kind === "request")
+        .map((q) => q.id)
+        .sort(),
+    ).toEqual(accepted.map((a) => a.id).sort());
 
     await link.toMaster();
     for (const a of accepted) {

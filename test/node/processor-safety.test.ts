@@ -96,7 +96,9 @@ describe("the processor reads answers as a bounded stream", () => {
       // Socket buffers hold a few MiB at most; reading the whole answer would be 1024 MiB.
       expect(written).toBeLessThan(declared ? 16 * 1024 * 1024 : 64 * 1024 * 1024);
       expect(peak).toBeLessThan(128 * 1024 * 1024);
-      console.log(`1 GB answer${declared ? " (declared)" : ""}: server wrote ${(written / 1024 / 1024).toFixed(1)} MiB, peak RSS growth ${(peak / 1024 / 1024).toFixed(1)} MiB, ${Date.now() - started} ms`);
+      console.log(
+        `1 GB answer${declared ? " (declared)" : ""}: server wrote ${(written / 1024 / 1024).toFixed(1)} MiB, peak RSS growth ${(peak / 1024 / 1024).toFixed(1)} MiB, ${Date.now() - started} ms`,
+      );
     });
   }
 

@@ -95,7 +95,20 @@ describe("rate limits: node-only checks", () => {
     try {
       const s = srv.services;
       const now = s.clock.now().toISOString();
-      await s.db.orm.insert(users).values({ id: "usr_srv", email: "srv@example.com", emailNormalized: "srv@example.com", name: "s", role: "user", status: "active", passwordHash: "x", version: 1, createdAt: now, updatedAt: now });
+      await s.db.orm
+        .insert(users)
+        .values({
+          id: "usr_srv",
+          email: "srv@example.com",
+          emailNormalized: "srv@example.com",
+          name: "s",
+          role: "user",
+          status: "active",
+          passwordHash: "x",
+          version: 1,
+          createdAt: now,
+          updatedAt: now,
+        });
       const auth = { Authorization: `Bearer ${await s.tokens.issue({ sub: "usr_srv", role: "user", sid: "fam_srv" }, s.clock.now())}` };
       const ok = await fetch(`${srv.url}/v1/me`, { headers: auth });
       expect(ok.status).toBe(200);
@@ -133,7 +146,9 @@ describe("rate limits: node-only checks", () => {
     ]);
     expect(problems({ AIRLOCK_RATE_LIMIT_ON_ERROR: "maybe" })).toEqual(['AIRLOCK_RATE_LIMIT_ON_ERROR: expected "open" or "closed" (got "maybe")']);
     expect(problems({ AIRLOCK_RATE_LIMIT_WARN_PERCENT: "120" })).toEqual(['AIRLOCK_RATE_LIMIT_WARN_PERCENT: expected 1 to 100 (got "120")']);
-    expect(problems({ AIRLOCK_LOGIN_LOCKOUT_SECONDS: "600", AIRLOCK_LOGIN_LOCKOUT_MAX_SECONDS: "60" })).toEqual(["AIRLOCK_LOGIN_LOCKOUT_MAX_SECONDS: must be at least AIRLOCK_LOGIN_LOCKOUT_SECONDS (got \"60\")"]);
+    expect(problems({ AIRLOCK_LOGIN_LOCKOUT_SECONDS: "600", AIRLOCK_LOGIN_LOCKOUT_MAX_SECONDS: "60" })).toEqual([
+      'AIRLOCK_LOGIN_LOCKOUT_MAX_SECONDS: must be at least AIRLOCK_LOGIN_LOCKOUT_SECONDS (got "60")',
+    ]);
 
     const c = loadConfig({ ...base, AIRLOCK_RATE_LIMITS: '{"user":{"minute":5}}' });
     expect(c.rateLimits).toEqual({

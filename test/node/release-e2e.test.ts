@@ -18,7 +18,11 @@ import { ROOT } from "../helpers/spawn.ts";
 import { VERSION } from "../../src/version.ts";
 import { fetchJson, type Json } from "../helpers/http.ts";
 
-const NEWEST = readdirSync(join(ROOT, "migrations")).filter((n) => n.endsWith(".sql")).sort().at(-1)!.replace(/\.sql$/, "");
+const NEWEST = readdirSync(join(ROOT, "migrations"))
+  .filter((n) => n.endsWith(".sql"))
+  .sort()
+  .at(-1)!
+  .replace(/\.sql$/, "");
 
 const ADMIN = { email: "root@example.com", password: "root password, long enough" };
 const MASTER_COURIER = "release-master-courier-token-0123456789abcdef";
@@ -34,7 +38,12 @@ describe("the release, unpacked and run with node alone", () => {
     const r = await airlockRun(rel.home, ["keygen", "--network", network, "--out", join(rel.work, "keys")], { cwd: rel.work });
     expect(r.code, r.stderr).toBe(0);
     const read = (kind: string) => readFile(join(rel.work, "keys", `${network}.${kind}.jwk.json`), "utf8").then((t) => JSON.stringify(JSON.parse(t)));
-    return { privateJwk: await read("private"), publicJwk: await read("public"), encryptionPrivate: await read("encryption.private"), encryptionPublic: await read("encryption.public") };
+    return {
+      privateJwk: await read("private"),
+      publicJwk: await read("public"),
+      encryptionPrivate: await read("encryption.private"),
+      encryptionPublic: await read("encryption.public"),
+    };
   };
 
   beforeAll(async () => {
@@ -64,7 +73,16 @@ describe("the release, unpacked and run with node alone", () => {
     master = airlock(rel.home, ["serve", "--role", "response", "--env-file", envFile], { cwd: rel.work });
     M = String((await master.waitForLine((l) => l.msg === "listening")).url);
     replica = await startNodeServer(
-      { ...TEST_ENV, NETWORK_ROLE: "request", PORT: "0", AIRLOCK_DATA_DIR: join(rel.work, "replica"), AIRLOCK_SIGNING_KEY: rKeys.privateJwk, AIRLOCK_PEER_PUBLIC_KEYS: `[${mKeys.publicJwk}]`, AIRLOCK_ENCRYPTION_KEYS: `[${rKeys.encryptionPrivate}]`, AIRLOCK_PEER_ENCRYPTION_KEY: mKeys.encryptionPublic },
+      {
+        ...TEST_ENV,
+        NETWORK_ROLE: "request",
+        PORT: "0",
+        AIRLOCK_DATA_DIR: join(rel.work, "replica"),
+        AIRLOCK_SIGNING_KEY: rKeys.privateJwk,
+        AIRLOCK_PEER_PUBLIC_KEYS: `[${mKeys.publicJwk}]`,
+        AIRLOCK_ENCRYPTION_KEYS: `[${rKeys.encryptionPrivate}]`,
+        AIRLOCK_PEER_ENCRYPTION_KEY: mKeys.encryptionPublic,
+      },
       { scheduler: false, logger: new MemoryLogger() },
     );
   }, 90_000);
@@ -76,7 +94,8 @@ describe("the release, unpacked and run with node alone", () => {
   });
 
   const http = fetchJson;
-  const login = async (base: string, email: string, password: string) => (await http(base, "/v1/auth/token", { method: "POST", body: { email, password } })).body.access_token as string | undefined;
+  const login = async (base: string, email: string, password: string) =>
+    (await http(base, "/v1/auth/token", { method: "POST", body: { email, password } })).body.access_token as string | undefined;
   const token = (url: string) => (url === M ? MASTER_COURIER : TEST_ENV.AIRLOCK_COURIER_TOKEN);
   /** One courier trip with the release's ferry: export on `from`, carry to `to`. */
   const trip = async (from: string, to: string) => {
@@ -113,7 +132,11 @@ describe("the release, unpacked and run with node alone", () => {
     expect(meta.body).toMatchObject({ name: "airlock", version: VERSION, role: "response", schema_version: NEWEST, runtime: "node" });
     const admin = (await login(M, ADMIN.email, ADMIN.password))!;
     expect(admin).toEqual(expect.any(String));
-    const alice = await http(M, "/v1/admin/users", { method: "POST", token: admin, body: { email: "alice@example.com", name: "Alice", role: "user", password: "alice password long" } });
+    const alice = await http(M, "/v1/admin/users", {
+      method: "POST",
+      token: admin,
+      body: { email: "alice@example.com", name: "Alice", role: "user", password: "alice password long" },
+    });
     expect(alice.status).toBe(201);
     await http(M, "/v1/admin/users", { method: "POST", token: admin, body: { email: "olga@example.com", name: "Olga", role: "operator", password: "olga password long" } });
     expect(await login(replica.url, "alice@example.com", "alice password long")).toBeUndefined();
@@ -121,7 +144,12 @@ describe("the release, unpacked and run with node alone", () => {
     expect(await trip(M, replica.url)).toContain("applied");
     const aliceToken = (await login(replica.url, "alice@example.com", "alice password long"))!;
     expect(aliceToken).toEqual(expect.any(String));
-    const submitted = await http(replica.url, "/v1/requests", { method: "POST", token: aliceToken, body: { topic: "weather", body: { city: "Oslo" } }, headers: { "Idempotency-Key": "release-1" } });
+    const submitted = await http(replica.url, "/v1/requests", {
+      method: "POST",
+      token: aliceToken,
+      body: { topic: "weather", body: { city: "Oslo" } },
+      headers: { "Idempotency-Key": "release-1" },
+    });
     expect(submitted.status).toBe(202);
     const id = submitted.body.id as string;
 
@@ -160,7 +188,10 @@ describe("the release, unpacked and run with node alone", () => {
     const db = await libsqlDatabase({ url: `file:${join(dir, "response.db")}`, migrations: [...(await readMigrations()), future] });
     await db.close();
     const env = { AIRLOCK_DATA_DIR: dir, AIRLOCK_JWT_SECRET: "release-test-jwt-secret-0123456789abcdef", PORT: "0" };
-    for (const args of [["serve", "--role", "response"], ["migrate", "--role", "response"]]) {
+    for (const args of [
+      ["serve", "--role", "response"],
+      ["migrate", "--role", "response"],
+    ]) {
       const r = await airlockRun(rel.home, args, { cwd: rel.work, env });
       expect(r.code).toBe(3);
       expect(r.stderr).toContain(`airlock: refusing to start: the database's schema (9999_future) is newer than this build of Airlock knows (newest: ${NEWEST}`);

@@ -88,9 +88,7 @@ describe("airlock migrate", () => {
     await expect(migrate(config(dir), { now: NOW })).rejects.toThrow(/already exists: nothing was migrated/);
     expect((await inspect(join(dir, "response.db"))).migrations.at(-1)).toBe(previous);
     // Any other failure to write the backup stops the migration too.
-    await expect(migrate(config(dir), { now: NOW, backupDir: join(dir, "backups", `response-${previous}-20261130T123456Z.db`, "sub") })).rejects.toThrow(
-      /nothing was migrated/,
-    );
+    await expect(migrate(config(dir), { now: NOW, backupDir: join(dir, "backups", `response-${previous}-20261130T123456Z.db`, "sub") })).rejects.toThrow(/nothing was migrated/);
     expect((await inspect(join(dir, "response.db"))).migrations.at(-1)).toBe(previous);
   });
 

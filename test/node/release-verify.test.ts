@@ -54,7 +54,10 @@ describe("verify-release", () => {
     expect(execFileSync("sha256sum", ["--check", "--strict", "SHA256SUMS"], { cwd: rel.home, encoding: "utf8" })).not.toMatch(/FAILED/);
     const pem = join(rel.work, "release.public.pem");
     await writeFile(pem, createPublicKey({ key: JSON.parse(await readFile(rel.publicKeyFile, "utf8")), format: "jwk" }).export({ type: "spki", format: "pem" }));
-    const out = execFileSync("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", pem, "-rawin", "-in", "SHA256SUMS", "-sigfile", "SHA256SUMS.sig"], { cwd: rel.home, encoding: "utf8" });
+    const out = execFileSync("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", pem, "-rawin", "-in", "SHA256SUMS", "-sigfile", "SHA256SUMS.sig"], {
+      cwd: rel.home,
+      encoding: "utf8",
+    });
     expect(out).toContain("Signature Verified Successfully");
     expect(standalone(rel.archive, pem).code).toBe(0);
   });
@@ -104,7 +107,10 @@ describe("verify-release", () => {
     const other = throwawayKey();
     const dir = await copyOfRelease("resigned");
     await writeFile(join(dir, "migrations", "0000_foundation.sql"), "DROP TABLE users;\n");
-    const listed = (await readFile(join(dir, "SHA256SUMS"), "utf8")).split("\n").filter(Boolean).map((l) => l.slice(66));
+    const listed = (await readFile(join(dir, "SHA256SUMS"), "utf8"))
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.slice(66));
     const sums = formatSums(await Promise.all(listed.map(async (path) => ({ path, data: new Uint8Array(await readFile(join(dir, path))) }))));
     await writeFile(join(dir, "SHA256SUMS"), sums);
     await writeFile(join(dir, "SHA256SUMS.sig"), signSums(new TextEncoder().encode(sums), createPrivateKey({ key: JSON.parse(other.privateJwk), format: "jwk" })));

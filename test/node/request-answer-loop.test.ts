@@ -21,10 +21,20 @@ describe("end to end over HTTP (Node): user → request → batch → master →
     dir = await tempDir();
     const common = { ...TEST_ENV, AIRLOCK_MAX_BODY_BYTES: "1048576", PORT: "0" };
     master = await startNodeServer(
-      { ...common, ...(await transferEnv("response")), NETWORK_ROLE: "response", AIRLOCK_DATA_DIR: join(dir, "m"), AIRLOCK_ADMIN_EMAIL: ADMIN.email, AIRLOCK_ADMIN_PASSWORD: ADMIN.password },
+      {
+        ...common,
+        ...(await transferEnv("response")),
+        NETWORK_ROLE: "response",
+        AIRLOCK_DATA_DIR: join(dir, "m"),
+        AIRLOCK_ADMIN_EMAIL: ADMIN.email,
+        AIRLOCK_ADMIN_PASSWORD: ADMIN.password,
+      },
       { scheduler: false, logger: new MemoryLogger() },
     );
-    replica = await startNodeServer({ ...common, ...(await transferEnv("request")), NETWORK_ROLE: "request", AIRLOCK_DATA_DIR: join(dir, "r") }, { scheduler: false, logger: new MemoryLogger() });
+    replica = await startNodeServer(
+      { ...common, ...(await transferEnv("request")), NETWORK_ROLE: "request", AIRLOCK_DATA_DIR: join(dir, "r") },
+      { scheduler: false, logger: new MemoryLogger() },
+    );
   }, 60_000);
   afterAll(async () => {
     await replica?.close();
@@ -32,7 +42,8 @@ describe("end to end over HTTP (Node): user → request → batch → master →
   });
 
   const http = fetchJson;
-  const login = async (base: string, email: string, password: string) => (await http(base, "/v1/auth/token", { method: "POST", body: { email, password } })).body.access_token as string;
+  const login = async (base: string, email: string, password: string) =>
+    (await http(base, "/v1/auth/token", { method: "POST", body: { email, password } })).body.access_token as string;
   /** One courier trip: export on `from` (as the courier), then carry its unacknowledged batches to `to`. */
   const trip = async (from: RunningServer, to: RunningServer, name: string) => {
     const client = (s: RunningServer) => new TransferClient({ url: s.url, token: TEST_ENV.AIRLOCK_COURIER_TOKEN }, { retry: { attempts: 1 } });
@@ -47,7 +58,9 @@ describe("end to end over HTTP (Node): user → request → batch → master →
     const R = replica.url;
     // 1. The admin creates a user and an operator on the master.
     const admin = await login(M, ADMIN.email, ADMIN.password);
-    const alice = (await http(M, "/v1/admin/users", { method: "POST", token: admin, body: { email: "alice@example.com", name: "Alice", role: "user", password: "alice password long" } })).body;
+    const alice = (
+      await http(M, "/v1/admin/users", { method: "POST", token: admin, body: { email: "alice@example.com", name: "Alice", role: "user", password: "alice password long" } })
+    ).body;
     await http(M, "/v1/admin/users", { method: "POST", token: admin, body: { email: "olga@example.com", name: "Olga", role: "operator", password: "olga password long" } });
     expect(await login(R, "alice@example.com", "alice password long")).toBeUndefined(); // not there yet
 
@@ -55,7 +68,12 @@ describe("end to end over HTTP (Node): user → request → batch → master →
     expect(await trip(master, replica, "m2r")).toContain("applied");
     const aliceToken = await login(R, "alice@example.com", "alice password long");
     expect(aliceToken).toEqual(expect.any(String));
-    const submitted = await http(R, "/v1/requests", { method: "POST", token: aliceToken, body: { topic: "weather", body: { city: "Oslo" } }, headers: { "Idempotency-Key": "e2e-1" } });
+    const submitted = await http(R, "/v1/requests", {
+      method: "POST",
+      token: aliceToken,
+      body: { topic: "weather", body: { city: "Oslo" } },
+      headers: { "Idempotency-Key": "e2e-1" },
+    });
     expect(submitted.status).toBe(202);
     const id = submitted.body.id as string;
     const pending = await http(R, `/v1/requests/${id}/response`, { token: aliceToken });

@@ -70,8 +70,25 @@ async function carry(from: Services, to: Services, sequence: number) {
     .all();
   const of = (kind: string) => pending.filter((r) => r.kind === kind).map((r) => JSON.parse(r.payload) as Record<string, unknown>);
   // Export: the records are marked with their batch (and, on the request network, the requests as exported).
-  const sent: Statement[] = [from.db.orm.update(outbox).set({ batchSequence: sequence }).where(inArray(outbox.seq, pending.map((p) => p.seq)))];
-  if (from.config.role === "request") sent.push(...markExported(from, of("request").map((r) => r.id as string), sequence));
+  const sent: Statement[] = [
+    from.db.orm
+      .update(outbox)
+      .set({ batchSequence: sequence })
+      .where(
+        inArray(
+          outbox.seq,
+          pending.map((p) => p.seq),
+        ),
+      ),
+  ];
+  if (from.config.role === "request")
+    sent.push(
+      ...markExported(
+        from,
+        of("request").map((r) => r.id as string),
+        sequence,
+      ),
+    );
   await from.db.batch(sent as [Statement, ...Statement[]]);
   // Import: the whole batch in one atomic db.batch, then the post-commit work.
   const ctx = { batchSequence: sequence, receivedAt: to.clock.now().toISOString() };
@@ -80,7 +97,10 @@ async function carry(from: Services, to: Services, sequence: number) {
       ? applyRequests(to, of("request") as never, ctx)
       : [...applyRequestStatuses(to, of("request_status") as never, ctx), ...applyResponses(to, of("response") as never, ctx)];
   if (statements.length) await to.db.batch(statements as [Statement, ...Statement[]]);
-  await afterApply(to, pending.map((p) => ({ kind: p.kind, data: JSON.parse(p.payload) })));
+  await afterApply(
+    to,
+    pending.map((p) => ({ kind: p.kind, data: JSON.parse(p.payload) })),
+  );
   return pending.map((p) => `${p.kind}:v${p.version}`);
 }
 
@@ -97,7 +117,12 @@ describe("the whole flow through both networks (Node, two libSQL files, Redis)",
     const operator = await seedSession(master.services, { role: "operator" });
 
     // 1. Submit on the request network.
-    const submitted = await r("/v1/requests", { method: "POST", auth: userAuth, body: { topic: "weather", body: { city: "Lyon", day: "tomorrow" }, priority: 2 }, headers: { "Idempotency-Key": '"flow-1"' } });
+    const submitted = await r("/v1/requests", {
+      method: "POST",
+      auth: userAuth,
+      body: { topic: "weather", body: { city: "Lyon", day: "tomorrow" }, priority: 2 },
+      headers: { "Idempotency-Key": '"flow-1"' },
+    });
     expect(submitted.status).toBe(202);
     const { id } = (await submitted.json()) as Json;
     await expect((await r(`/v1/requests/${id}/response`, { auth: userAuth })).json()).resolves.toMatchObject({ code: "response_pending", request_status: "submitted" });
@@ -122,7 +147,14 @@ describe("the whole flow through both networks (Node, two libSQL files, Redis)",
     expect(first.status).toBe(200);
     expect(first.headers.get("x-cache")).toBe("miss");
     expect(first.headers.get("etag")).toBe('"v1.s1"');
-    expect(await first.json()).toMatchObject({ request_id: id, kind: "answer", content_type: "application/json", body: { forecast: "sunny", high: 21 }, version: 1, delivered_sequence: 1 });
+    expect(await first.json()).toMatchObject({
+      request_id: id,
+      kind: "answer",
+      content_type: "application/json",
+      body: { forecast: "sunny", high: 21 },
+      version: 1,
+      delivered_sequence: 1,
+    });
     const second = await r(path, { auth: userAuth });
     expect(second.headers.get("x-cache")).toBe("hit");
     expect((await r(path, { auth: userAuth, headers: { "If-None-Match": '"v1.s1"' } })).status).toBe(304);
@@ -150,7 +182,11 @@ describe("the whole flow through both networks (Node, two libSQL files, Redis)",
     expect((await r(path, { auth: userAuth })).headers.get("x-cache")).toBe("hit");
 
     // 7. Re-applying an old batch changes nothing (the importer's replay protection aside, versions hold).
-    const again = applyResponses(replica.services, [{ request_id: id, kind: "answer", body: "{}", content_type: "application/json", reason: null, answered_by: null, answered_at: "2026-01-01T00:00:00.000Z", version: 1 }], { batchSequence: 3, receivedAt: "2026-01-01T00:00:00.000Z" });
+    const again = applyResponses(
+      replica.services,
+      [{ request_id: id, kind: "answer", body: "{}", content_type: "application/json", reason: null, answered_by: null, answered_at: "2026-01-01T00:00:00.000Z", version: 1 }],
+      { batchSequence: 3, receivedAt: "2026-01-01T00:00:00.000Z" },
+    );
     await replica.services.db.batch(again as [Statement, ...Statement[]]);
     expect((await r(path, { auth: userAuth })).headers.get("etag")).toBe('"v2.s2"');
 

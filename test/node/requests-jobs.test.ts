@@ -107,7 +107,10 @@ describe("retention (daily)", () => {
     const oldPending = await seedRequest(s, "u1");
     const recent = await seedRequest(s, "u1", { answered: true });
     const claimed = await seedRequest(s, "u1");
-    await s.db.orm.update(requests).set({ updatedAt: "2026-01-01T00:00:00.000Z" }).where(inArray(requests.id, [old.id, oldPending.id]));
+    await s.db.orm
+      .update(requests)
+      .set({ updatedAt: "2026-01-01T00:00:00.000Z" })
+      .where(inArray(requests.id, [old.id, oldPending.id]));
     await s.db.orm.insert(requestEvents).values({ requestId: old.id, status: "answered", at: "2026-01-01T00:00:00.000Z", network: "x" });
     await s.db.orm.update(requests).set({ claimedBy: "usr_op", claimExpiresAt: "2026-02-28T23:00:00.000Z" }).where(eq(requests.id, claimed.id));
     await s.db.orm.insert(cacheStatsSnapshots).values([
@@ -125,7 +128,7 @@ describe("retention (daily)", () => {
     expect(left).toEqual([oldPending.id, recent.id, claimed.id].sort());
     expect(await s.db.orm.select().from(responses).where(eq(responses.requestId, old.id)).all()).toEqual([]);
     expect(await s.db.orm.select().from(requestEvents).where(eq(requestEvents.requestId, old.id)).all()).toEqual([]);
-    expect((await s.db.orm.select().from(requests).where(eq(requests.id, claimed.id)).get())).toMatchObject({ claimedBy: null, claimExpiresAt: null });
+    expect(await s.db.orm.select().from(requests).where(eq(requests.id, claimed.id)).get()).toMatchObject({ claimedBy: null, claimExpiresAt: null });
     expect(await s.db.orm.select().from(cacheStatsSnapshots).all()).toHaveLength(1);
   });
 

@@ -73,7 +73,13 @@ describe("the processor (real HTTP server)", () => {
     expect(seen[0].headers).toMatchObject({ "idempotency-key": r.id, authorization: `Bearer ${TOKEN}`, "content-type": "application/json" });
     expect(seen[0].body).toEqual({ id: r.id, user_id: "usr_someone", topic: "fixture", body: { q: "fixture" }, priority: 0, created_at: r.createdAt, attempt: 1 });
     expect(await row(r.id)).toMatchObject({ status: "answered", processorAttempts: 1, processorError: null, claimedBy: null });
-    expect(await s.db.orm.select().from(responses).where(eq(responses.requestId, r.id)).get()).toMatchObject({ kind: "answer", body: '{"answer":42}', contentType: "application/json", answeredBy: "processor", version: 1 });
+    expect(await s.db.orm.select().from(responses).where(eq(responses.requestId, r.id)).get()).toMatchObject({
+      kind: "answer",
+      body: '{"answer":42}',
+      contentType: "application/json",
+      answeredBy: "processor",
+      version: 1,
+    });
     const out = await s.db.orm.select().from(outbox).where(eq(outbox.entityId, r.id)).orderBy(asc(outbox.seq)).all();
     expect(out.map((o) => [o.kind, o.version, JSON.parse(o.payload).status ?? JSON.parse(o.payload).kind])).toEqual([
       ["request_status", 2, "processing"],
@@ -94,7 +100,10 @@ describe("the processor (real HTTP server)", () => {
       res.end("It will rain.");
     };
     expect(await runProcessor(s)).toMatchObject({ due: 2, answered: 1, rejected: 1 });
-    expect(await s.db.orm.select().from(responses).where(eq(responses.requestId, text.id)).get()).toMatchObject({ body: "It will rain.", contentType: "text/plain; charset=utf-8" });
+    expect(await s.db.orm.select().from(responses).where(eq(responses.requestId, text.id)).get()).toMatchObject({
+      body: "It will rain.",
+      contentType: "text/plain; charset=utf-8",
+    });
     expect(await row(refuse.id)).toMatchObject({ status: "rejected" });
     expect(await s.db.orm.select().from(responses).where(eq(responses.requestId, refuse.id)).get()).toMatchObject({ kind: "rejection", reason: "not something we answer" });
   });
@@ -127,13 +136,19 @@ describe("the processor (real HTTP server)", () => {
       claimedBy: null,
     });
     const queue = (await (await app.request("/v1/queue?processor_failed=true", { headers: { authorization: op.auth } }, {})).json()) as any;
-    expect(queue.items).toEqual([expect.objectContaining({ id: r.id, processor: { attempts: 1, error: "timed out after 300 ms", next_attempt_at: new Date(t0 + 10_000).toISOString() } })]);
+    expect(queue.items).toEqual([
+      expect.objectContaining({ id: r.id, processor: { attempts: 1, error: "timed out after 300 ms", next_attempt_at: new Date(t0 + 10_000).toISOString() } }),
+    ]);
 
     // Not due yet.
     expect(await runProcessor(s)).toMatchObject({ due: 0 });
     clock.advance(10_000);
     expect(await runProcessor(s)).toMatchObject({ due: 1, failed: 1 });
-    expect(await row(r.id)).toMatchObject({ processorAttempts: 2, processorError: expect.stringMatching(/^HTTP 500: /), processorNextAt: new Date(t0 + 10_000 + 20_000).toISOString() });
+    expect(await row(r.id)).toMatchObject({
+      processorAttempts: 2,
+      processorError: expect.stringMatching(/^HTTP 500: /),
+      processorNextAt: new Date(t0 + 10_000 + 20_000).toISOString(),
+    });
     clock.advance(19_000);
     expect(await runProcessor(s)).toMatchObject({ due: 0 });
     clock.advance(1_000);
@@ -156,7 +171,10 @@ describe("the processor (real HTTP server)", () => {
     expect(await runProcessor(s)).toMatchObject({ due: 0 });
 
     const claimed = await seedRequest(s, "usr_e");
-    await s.db.orm.update(requests).set({ claimedBy: "usr_op", claimExpiresAt: new Date(clock.now().getTime() + 60_000).toISOString() }).where(eq(requests.id, claimed.id));
+    await s.db.orm
+      .update(requests)
+      .set({ claimedBy: "usr_op", claimExpiresAt: new Date(clock.now().getTime() + 60_000).toISOString() })
+      .where(eq(requests.id, claimed.id));
     expect(await runProcessor(s)).toMatchObject({ due: 0 });
   });
 

@@ -12,7 +12,16 @@ const TSX = join(ROOT, "node_modules/.bin/tsx");
 describe("runtimes", () => {
   it("Deno: boots on libSQL, answers /health and /v1/meta, logs in, changes a user and seals a batch", async () => {
     const dir = await tempDir();
-    const p = run(DENO, DENO_ARGS, { ...TEST_ENV, ...(await transferEnv("response")), NETWORK_ROLE: "response", AIRLOCK_DATA_DIR: dir, PORT: "0", DENO_NO_UPDATE_CHECK: "1", AIRLOCK_ADMIN_EMAIL: "deno-admin@example.com", AIRLOCK_ADMIN_PASSWORD: "deno admin password" });
+    const p = run(DENO, DENO_ARGS, {
+      ...TEST_ENV,
+      ...(await transferEnv("response")),
+      NETWORK_ROLE: "response",
+      AIRLOCK_DATA_DIR: dir,
+      PORT: "0",
+      DENO_NO_UPDATE_CHECK: "1",
+      AIRLOCK_ADMIN_EMAIL: "deno-admin@example.com",
+      AIRLOCK_ADMIN_PASSWORD: "deno admin password",
+    });
     try {
       const line = await p.waitForLine((l) => l.msg === "listening", 60_000);
       expect(line).toMatchObject({ runtime: "deno", role: "response" });
@@ -26,7 +35,11 @@ describe("runtimes", () => {
       expect(missing.status).toBe(404);
       expect(missing.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
       // Beyond the smoke: a login (PBKDF2 on Deno), a user change, and a signed batch (Ed25519 + gzip on Deno).
-      const login = await fetch(`${url}/v1/auth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "deno-admin@example.com", password: "deno admin password" }) });
+      const login = await fetch(`${url}/v1/auth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: "deno-admin@example.com", password: "deno admin password" }),
+      });
       const token = ((await login.json()) as { access_token: string }).access_token;
       const created = await fetch(`${url}/v1/admin/users`, {
         method: "POST",
@@ -42,7 +55,11 @@ describe("runtimes", () => {
       const file = new Uint8Array(await (await fetch(`${url}/v1/transfer/outbox/${outbox.items[0].id}`, { headers: courier })).arrayBuffer());
       const keys = await testKeys();
       // Sealed on Deno (X25519 + AES-GCM), opened here with the destination's key.
-      const verified = await verifyBatch(file, { expectedDestination: "airlock-request", peerKeys: await parsePeerKeys([keys.response.publicJwk]), openingKeys: (await parseEncryptionKeys([keys.request.encryption.privateJwk])).opening });
+      const verified = await verifyBatch(file, {
+        expectedDestination: "airlock-request",
+        peerKeys: await parsePeerKeys([keys.response.publicJwk]),
+        openingKeys: (await parseEncryptionKeys([keys.request.encryption.privateJwk])).opening,
+      });
       expect(verified.ok && verified.records.map((r) => r.kind)).toEqual(["user", "user"]);
       expect(missing.headers.get("content-type")).toBe("application/problem+json");
     } finally {

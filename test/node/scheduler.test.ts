@@ -14,11 +14,7 @@ describe("startScheduler with intervalOverrides (real timers)", () => {
   it("runs a job every ~20 ms, logging each run, and stops", async () => {
     const logger = new MemoryLogger();
     let runs = 0;
-    const s = startScheduler(
-      [job("interval-basic", async () => ({ run: ++runs }))],
-      services,
-      { logger, intervalOverrides: { "interval-basic": 20 } },
-    );
+    const s = startScheduler([job("interval-basic", async () => ({ run: ++runs }))], services, { logger, intervalOverrides: { "interval-basic": 20 } });
     expect(logger.entries[0]).toEqual({
       level: "info",
       msg: "scheduler started",
@@ -141,11 +137,10 @@ describe("startScheduler with intervalOverrides (real timers)", () => {
 
   it("unrefs its timers so they do not keep Node alive", async () => {
     const spy = vi.spyOn(globalThis, "setTimeout");
-    const s = startScheduler(
-      [job("unref-cron", async () => {}, "*/5 * * * *"), job("unref-interval", async () => {})],
-      services,
-      { logger: new MemoryLogger(), intervalOverrides: { "unref-interval": 60_000 } },
-    );
+    const s = startScheduler([job("unref-cron", async () => {}, "*/5 * * * *"), job("unref-interval", async () => {})], services, {
+      logger: new MemoryLogger(),
+      intervalOverrides: { "unref-interval": 60_000 },
+    });
     const handles = spy.mock.results.map((r) => r.value as { hasRef(): boolean });
     expect(handles).toHaveLength(2);
     for (const h of handles) expect(h.hasRef()).toBe(false);
@@ -159,11 +154,7 @@ describe("startScheduler on cron schedules (fake timers)", () => {
     vi.setSystemTime(utc("2026-03-01T10:00:30"));
     const logger = new MemoryLogger();
     const seen: string[] = [];
-    const s = startScheduler(
-      [job("cron-5min", async (_s, ctx) => void seen.push(ctx.scheduledAt.toISOString()), "*/5 * * * *")],
-      services,
-      { logger },
-    );
+    const s = startScheduler([job("cron-5min", async (_s, ctx) => void seen.push(ctx.scheduledAt.toISOString()), "*/5 * * * *")], services, { logger });
     expect(logger.entries[0]).toEqual({
       level: "info",
       msg: "scheduler started",
@@ -191,11 +182,7 @@ describe("startScheduler on cron schedules (fake timers)", () => {
     // The job clock lags the timers, so the first timer fires while it still reads 10:04:59.
     const clock = new ManualClock(utc("2026-03-01T10:00:30"));
     const seen: string[] = [];
-    const s = startScheduler(
-      [job("cron-early", async (_s, ctx) => void seen.push(ctx.scheduledAt.toISOString()), "*/5 * * * *")],
-      services,
-      { logger: new MemoryLogger(), clock },
-    );
+    const s = startScheduler([job("cron-early", async (_s, ctx) => void seen.push(ctx.scheduledAt.toISOString()), "*/5 * * * *")], services, { logger: new MemoryLogger(), clock });
 
     clock.set(utc("2026-03-01T10:04:59"));
     await vi.advanceTimersByTimeAsync(270_000);
@@ -220,11 +207,7 @@ describe("startScheduler on cron schedules (fake timers)", () => {
     vi.setSystemTime(utc("2026-03-01T10:00:30"));
     const clock = new ManualClock(utc("2026-03-01T10:00:30"));
     const seen: string[] = [];
-    const s = startScheduler(
-      [job("cron-stall", async (_s, ctx) => void seen.push(ctx.scheduledAt.toISOString()), "* * * * *")],
-      services,
-      { logger: new MemoryLogger(), clock },
-    );
+    const s = startScheduler([job("cron-stall", async (_s, ctx) => void seen.push(ctx.scheduledAt.toISOString()), "* * * * *")], services, { logger: new MemoryLogger(), clock });
 
     // The process was suspended: by the time the 10:01 timer fires it is 10:07:20.
     clock.set(utc("2026-03-01T10:07:20"));
@@ -241,11 +224,7 @@ describe("startScheduler on cron schedules (fake timers)", () => {
     vi.useFakeTimers();
     vi.setSystemTime(utc("2026-12-01T00:00:00"));
     const seen: string[] = [];
-    const s = startScheduler(
-      [job("cron-yearly", async (_s, ctx) => void seen.push(ctx.scheduledAt.toISOString()), "0 0 1 1 *")],
-      services,
-      { logger: new MemoryLogger() },
-    );
+    const s = startScheduler([job("cron-yearly", async (_s, ctx) => void seen.push(ctx.scheduledAt.toISOString()), "0 0 1 1 *")], services, { logger: new MemoryLogger() });
 
     await vi.advanceTimersByTimeAsync(30 * 24 * 60 * 60_000); // Dec 31, 00:00
     expect(seen).toEqual([]);
@@ -259,11 +238,7 @@ describe("startScheduler on cron schedules (fake timers)", () => {
     vi.useFakeTimers();
     vi.setSystemTime(utc("2026-03-01T10:00:30"));
     const logger = new MemoryLogger();
-    const s = startScheduler(
-      [job("cron-slow", () => new Promise<void>((r) => setTimeout(r, 90_000)), "* * * * *")],
-      services,
-      { logger },
-    );
+    const s = startScheduler([job("cron-slow", () => new Promise<void>((r) => setTimeout(r, 90_000)), "* * * * *")], services, { logger });
 
     await vi.advanceTimersByTimeAsync(30_000 + 2 * 60_000 + 30_000); // 10:03:30
     // 10:01 starts a 90 s run; the 10:02 tick finds it running; it ends at 10:02:30; 10:03 starts again.
@@ -298,12 +273,8 @@ describe("startScheduler validation", () => {
 
   it("rejects duplicate job names and non-positive intervals; warns about overrides for unknown jobs", async () => {
     const logger = new MemoryLogger();
-    expect(() => startScheduler([job("dup", async () => {}), job("dup", async () => {})], services, { logger })).toThrow(
-      /Duplicate job name "dup"/,
-    );
-    expect(() =>
-      startScheduler([job("zero-interval", async () => {})], services, { logger, intervalOverrides: { "zero-interval": 0 } }),
-    ).toThrow(/positive/);
+    expect(() => startScheduler([job("dup", async () => {}), job("dup", async () => {})], services, { logger })).toThrow(/Duplicate job name "dup"/);
+    expect(() => startScheduler([job("zero-interval", async () => {})], services, { logger, intervalOverrides: { "zero-interval": 0 } })).toThrow(/positive/);
 
     const s = startScheduler([job("known", async () => {})], services, { logger, intervalOverrides: { unknown: 20 } });
     expect(logger.entries).toContainEqual({ level: "warn", msg: "interval override for unknown job", job: "unknown" });

@@ -13,7 +13,15 @@ async function networks() {
   const replica: Net = await nodeApp({ NETWORK_ROLE: "request" });
   const admin = await seedSession(master.services, { role: "admin" });
   const call = (n: Net, path: string, init: { method?: string; auth?: string; body?: unknown } = {}) =>
-    n.app.request(path, { method: init.method ?? "GET", headers: { ...(init.auth ? { authorization: init.auth } : {}), ...(init.body ? { "content-type": "application/json" } : {}) }, body: init.body ? JSON.stringify(init.body) : undefined }, {});
+    n.app.request(
+      path,
+      {
+        method: init.method ?? "GET",
+        headers: { ...(init.auth ? { authorization: init.auth } : {}), ...(init.body ? { "content-type": "application/json" } : {}) },
+        body: init.body ? JSON.stringify(init.body) : undefined,
+      },
+      {},
+    );
   const createUser = async (email: string, role = "user") => {
     const res = await call(master, "/v1/admin/users", { method: "POST", auth: admin.auth, body: { email, name: email, role, password: "a long enough password" } });
     expect(res.status).toBe(201);
@@ -102,9 +110,27 @@ describe("transfer (Node, through the HTTP endpoints)", () => {
     ];
     const k = await testKeys();
     const other = await generateSigningKey();
-    const wrongKey = await buildBatch({ records: [], source: "airlock-response", destination: "airlock-request", sequence: 1, prevHash: ZERO_HASH, ack: 0, ttlMs: 60_000, signingKey: other });
+    const wrongKey = await buildBatch({
+      records: [],
+      source: "airlock-response",
+      destination: "airlock-request",
+      sequence: 1,
+      prevHash: ZERO_HASH,
+      ack: 0,
+      ttlMs: 60_000,
+      signingKey: other,
+    });
     cases.push(["signed with another key", wrongKey.file, /^unknown_key/]);
-    const wrongDest = await buildBatch({ records: [], source: "airlock-response", destination: "airlock-elsewhere", sequence: 1, prevHash: ZERO_HASH, ack: 0, ttlMs: 60_000, signingKey: k.response });
+    const wrongDest = await buildBatch({
+      records: [],
+      source: "airlock-response",
+      destination: "airlock-elsewhere",
+      sequence: 1,
+      prevHash: ZERO_HASH,
+      ack: 0,
+      ttlMs: 60_000,
+      signingKey: k.response,
+    });
     cases.push(["sent to another network", wrongDest.file, /^wrong_destination/]);
     for (const [name, file, reason] of cases) {
       const r = await upload(replica, file);
@@ -127,7 +153,19 @@ describe("transfer (Node, through the HTTP endpoints)", () => {
           kind: "user",
           id: "usr_evil",
           version: 99,
-          data: { id: "usr_evil", email: "evil@example.com", emailNormalized: "evil@example.com", name: "Evil", role: "admin", status: "active", passwordHash: "pbkdf2-sha256$1000$AA$AA", rateLimits: null, version: 99, createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z" },
+          data: {
+            id: "usr_evil",
+            email: "evil@example.com",
+            emailNormalized: "evil@example.com",
+            name: "Evil",
+            role: "admin",
+            status: "active",
+            passwordHash: "pbkdf2-sha256$1000$AA$AA",
+            rateLimits: null,
+            version: 99,
+            createdAt: "2026-01-01T00:00:00.000Z",
+            updatedAt: "2026-01-01T00:00:00.000Z",
+          },
         },
       ],
       source: "airlock-request",
@@ -173,7 +211,11 @@ describe("transfer (Node, through the HTTP endpoints)", () => {
     expect(onMaster.keyHash).toBe(`remote:${key.id}`);
     expect((await call(master, `/v1/admin/api-keys/${key.id}`, { method: "DELETE", auth: admin.auth })).status).toBe(200);
     expect((await carry(master, replica)).map((o) => o.outcome)).toEqual(["applied"]);
-    await expectProblem(await call(replica, "/v1/me", { auth: `Bearer ${key.key}` }), { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/me", detail: "this API key has been revoked" }, expect);
+    await expectProblem(
+      await call(replica, "/v1/me", { auth: `Bearer ${key.key}` }),
+      { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/me", detail: "this API key has been revoked" },
+      expect,
+    );
     // The replica's audit chain arrived intact on the master.
     const peer = await master.services.db.orm.query.peerAuditLog.findMany();
     expect(peer.map((p) => JSON.parse(p.entry).action)).toEqual(expect.arrayContaining(["auth.login", "api_key.create"]));

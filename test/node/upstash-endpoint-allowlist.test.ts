@@ -29,7 +29,11 @@ afterAll(async () => {
 });
 
 async function post(path: string, body: unknown, token = ep.token) {
-  const res = await fetch(ep.url + path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  const res = await fetch(ep.url + path, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json()) as any };
 }
 
@@ -97,7 +101,11 @@ describe("the default endpoint refuses everything Airlock does not send", () => 
     }
     const after = await commandStats();
     // Only the pipelines' PINGs reached Redis (transactions with a refused command never start), and our own INFO/CONFIG/ACL reads.
-    const reached = Object.fromEntries(Object.entries(after).map(([k, n]) => [k, n - (before[k] ?? 0)]).filter(([, n]) => (n as number) > 0));
+    const reached = Object.fromEntries(
+      Object.entries(after)
+        .map(([k, n]) => [k, n - (before[k] ?? 0)])
+        .filter(([, n]) => (n as number) > 0),
+    );
     expect(reached).toEqual({ ping: REFUSED.length, info: 1 });
     expect(await direct.sendCommand(["GET", "canary"])).toBe("alive");
     expect(await direct.sendCommand(["CONFIG", "GET", "maxmemory"])).toEqual(maxmemory);
@@ -106,11 +114,17 @@ describe("the default endpoint refuses everything Airlock does not send", () => 
 
   it("pipelines are capped at 1000 commands and bodies at 10 MiB", async () => {
     expect(DEFAULT_MAX_PIPELINE).toBe(1000);
-    const ok = await post("/pipeline", Array.from({ length: 1000 }, () => ["PING"]));
+    const ok = await post(
+      "/pipeline",
+      Array.from({ length: 1000 }, () => ["PING"]),
+    );
     expect(ok.status).toBe(200);
     expect(ok.json).toHaveLength(1000);
     for (const path of ["/pipeline", "/multi-exec"]) {
-      const tooLong = await post(path, Array.from({ length: 1001 }, () => ["PING"]));
+      const tooLong = await post(
+        path,
+        Array.from({ length: 1001 }, () => ["PING"]),
+      );
       expect(tooLong).toEqual({ status: 400, json: { error: "ERR a pipeline of 1001 commands is more than this endpoint's limit of 1000" } });
     }
     const big = await post("/", ["SET", "big", "x".repeat(DEFAULT_MAX_BODY_BYTES)]);
@@ -122,7 +136,9 @@ describe("the default endpoint refuses everything Airlock does not send", () => 
     const redis = await connectRedis(priv.url);
     try {
       expect(() => createUpstashEndpoint({ redis, token: "x".repeat(31), scripts: [] })).toThrow("createUpstashEndpoint: the token must be at least 32 characters");
-      expect(() => createUpstashEndpoint({ redis, token: "x".repeat(32), scripts: [], commands: ["GET", "flushall", "CONFIG"] })).toThrow("the Upstash endpoint never allows FLUSHALL, CONFIG");
+      expect(() => createUpstashEndpoint({ redis, token: "x".repeat(32), scripts: [], commands: ["GET", "flushall", "CONFIG"] })).toThrow(
+        "the Upstash endpoint never allows FLUSHALL, CONFIG",
+      );
       expect(() => createUpstashEndpoint({ redis, token: "x".repeat(32), scripts: [] })).not.toThrow();
     } finally {
       await redis.close();

@@ -9,15 +9,7 @@ import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stripUnknownShebangFlags } from "../../src/upstash-endpoint/scripts.ts";
 import { AIRLOCK_COMMANDS } from "../../src/upstash-endpoint/commands.ts";
-import {
-  deleteKeysWithPrefix,
-  getRedisUrl,
-  startPrivateRedis,
-  startUpstashEndpoint,
-  uniquePrefix,
-  type RedisHandle,
-  type UpstashEndpointHandle,
-} from "../helpers/redis.ts";
+import { deleteKeysWithPrefix, getRedisUrl, startPrivateRedis, startUpstashEndpoint, uniquePrefix, type RedisHandle, type UpstashEndpointHandle } from "../helpers/redis.ts";
 
 // These tests exercise the wire protocol with more than Airlock needs, so their endpoint is
 // configured to allow more (test/node/upstash-endpoint-allowlist.test.ts tests the default).
@@ -139,9 +131,12 @@ describe("@upstash/redis through the endpoint", () => {
     expect(await redis.incrbyfloat(k("f"), 1.25)).toBe(1.25);
     expect(await redis.incrbyfloat(k("f"), 0.5)).toBe(1.75);
     expect(await redis.get(k("n"))).toBe(41);
-    await expect(redis.incr(k("missing-but-then-string")).then(() => redis.set(k("str"), "abc")).then(() => redis.incr(k("str")))).rejects.toThrow(
-      /ERR value is not an integer or out of range/,
-    );
+    await expect(
+      redis
+        .incr(k("missing-but-then-string"))
+        .then(() => redis.set(k("str"), "abc"))
+        .then(() => redis.incr(k("str"))),
+    ).rejects.toThrow(/ERR value is not an integer or out of range/);
   });
 
   it("handles hashes", async () => {
@@ -224,9 +219,7 @@ describe("@upstash/redis through the endpoint", () => {
     const k = keys("shebang");
     expect(await redis.eval(SCRIPTS.unknownFlag, [k("a")], ["v"])).toEqual([k("a"), "v"]);
     // Known flags survive: no-writes still forbids writes.
-    await expect(
-      redis.eval(SCRIPTS.noWrites, [k("b")], []),
-    ).rejects.toThrow(/Write commands are not allowed from read-only scripts/);
+    await expect(redis.eval(SCRIPTS.noWrites, [k("b")], [])).rejects.toThrow(/Write commands are not allowed from read-only scripts/);
     expect(await redis.exists(k("b"))).toBe(0);
     // The dropped shebang keeps its line, so Lua error line numbers match the client's script.
     await expect(redis.eval(SCRIPTS.boom, [], [])).rejects.toThrow(/user_script:3: boom/);
@@ -286,7 +279,15 @@ describe("wire format", () => {
     expect((await post("/", ["GET", k("nothing")], { base64: true })).json).toEqual({ result: null });
     const nested = await post("/", ["EVAL", SCRIPTS.nested, 0], { base64: true });
     expect(nested.json).toEqual({ result: [1, b64("x"), [b64("y"), 2, [b64("z")]], null] });
-    const piped = await post("/pipeline", [["SET", k("p"), "ü"], ["GET", k("p")], ["INCR", k("p")]], { base64: true });
+    const piped = await post(
+      "/pipeline",
+      [
+        ["SET", k("p"), "ü"],
+        ["GET", k("p")],
+        ["INCR", k("p")],
+      ],
+      { base64: true },
+    );
     expect(piped.json).toEqual([{ result: "OK" }, { result: b64("ü") }, { error: "ERR value is not an integer or out of range" }]);
   });
 
@@ -317,7 +318,11 @@ describe("wire format", () => {
     ]);
     expect((await post("/", ["EXISTS", k("a"), k("b")])).json).toEqual({ result: 0 });
     // Runtime errors stay per command and the rest commits.
-    const ok = await post("/multi-exec", [["SET", k("a"), "x"], ["INCR", k("a")], ["SET", k("b"), "y"]]);
+    const ok = await post("/multi-exec", [
+      ["SET", k("a"), "x"],
+      ["INCR", k("a")],
+      ["SET", k("b"), "y"],
+    ]);
     expect(ok.json).toEqual([{ result: "OK" }, { error: "ERR value is not an integer or out of range" }, { result: "OK" }]);
     expect((await post("/", ["GET", k("b")])).json).toEqual({ result: "y" });
   });

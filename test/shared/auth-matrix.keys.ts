@@ -17,7 +17,11 @@ const KEYS_REFUSED = "API keys cannot do this; log in with your password";
 export async function call(app: AirlockApp, r: MatrixRoute, ctx: Ctx, headers: Record<string, string>) {
   const path = typeof r.path === "string" ? r.path : await r.path(ctx);
   const body = r.body?.(ctx);
-  const res = await app.request(path, { method: r.method, headers: { ...headers, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined }, {});
+  const res = await app.request(
+    path,
+    { method: r.method, headers: { ...headers, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined },
+    {},
+  );
   return { res, path };
 }
 
@@ -70,7 +74,10 @@ export async function matrixMatchesDocument(app: AirlockApp, s: Services) {
     // A route the other network serves is not in this network's document (it answers a problem here).
     const ok = r.ok(s.config.role);
     if (typeof ok === "object" && (ok.code === "owned_by_other_network" || ok.code === "wrong_network") && matches.length === 0) continue;
-    expect(matches.map((m) => m.name), `${r.method} ${path}`).toHaveLength(1);
+    expect(
+      matches.map((m) => m.name),
+      `${r.method} ${path}`,
+    ).toHaveLength(1);
     const [{ name, op }] = matches;
     covered.add(name);
     expect(op["x-airlock-scope"], name).toBe(r.scope);
@@ -104,7 +111,12 @@ export async function keysNeverManageSessionsOrKeys(app: AirlockApp, s: Services
   expect(await s.db.orm.select().from(refreshTokens).where(eq(refreshTokens.userId, me.user.id)).all()).toEqual([expect.objectContaining({ revokedAt: null })]);
   expect((await send("/v1/me", {}, { "x-api-key": other.key })).status).toBe(200);
   const keys = await s.db.orm.select().from(apiKeys).where(eq(apiKeys.userId, me.user.id)).all();
-  expect(keys.map((k) => [k.id, k.revokedAt]).sort()).toEqual([[key.id, null], [other.id, null]].sort());
+  expect(keys.map((k) => [k.id, k.revokedAt]).sort()).toEqual(
+    [
+      [key.id, null],
+      [other.id, null],
+    ].sort(),
+  );
   // A key may identify itself, and nothing more than its scopes.
   const meByKey = (await (await send("/v1/me")).json()) as { auth: unknown };
   expect(meByKey.auth).toEqual({ type: "api_key", api_key_id: key.id, scopes: ["requests:read", "requests:write"] });
@@ -112,10 +124,15 @@ export async function keysNeverManageSessionsOrKeys(app: AirlockApp, s: Services
 
 /** Key creation (request network): scopes beyond the owner's role are refused, the role's are kept as given. */
 export async function keyCreationWithinRole(app: AirlockApp, s: Services) {
-  const post = (auth: string, body: unknown) => app.request("/v1/api-keys", { method: "POST", headers: { authorization: auth, "content-type": "application/json" }, body: JSON.stringify(body) }, {});
+  const post = (auth: string, body: unknown) =>
+    app.request("/v1/api-keys", { method: "POST", headers: { authorization: auth, "content-type": "application/json" }, body: JSON.stringify(body) }, {});
   const user = await seedSession(s, { role: "user" });
   const refused = await post(user.auth, { name: "too much", scopes: ["requests:read", "audit:read", "transfer:write"] });
-  const body = await expectProblem(refused, { status: 400, code: "validation_failed", title: "Validation failed", instance: "/v1/api-keys", detail: "a user's key cannot hold audit:read, transfer:write" }, expect);
+  const body = await expectProblem(
+    refused,
+    { status: 400, code: "validation_failed", title: "Validation failed", instance: "/v1/api-keys", detail: "a user's key cannot hold audit:read, transfer:write" },
+    expect,
+  );
   expect(body.errors).toEqual([
     { pointer: "/scopes/1", detail: "not available to the role user" },
     { pointer: "/scopes/2", detail: "not available to the role user" },

@@ -82,8 +82,21 @@ export const MATRIX: MatrixRoute[] = [
   { method: "DELETE", path: async (c) => `/v1/api-keys/${(await seedApiKey(c.s, c.caller.id)).id}`, scope: SESSION_ONLY, roles: ALL, ok: () => 200 },
   { method: "DELETE", path: async (c) => `/v1/admin/api-keys/${(await seedApiKey(c.s, await freshUser(c))).id}`, scope: SESSION_ONLY, roles: ["admin"], ok: () => 200 },
   { method: "GET", path: "/v1/admin/audit", scope: "audit:read", roles: ["admin"], ok: () => 200 },
-  { method: "POST", path: "/v1/transfer/dead-letters/dlt_00000000000000000000000000/retry", scope: "transfer:write", roles: ["admin"], ok: () => ({ status: 404, code: "not_found" }) },
-  { method: "POST", path: "/v1/transfer/outbox/999/supersede", body: () => ({ omit: [{ kind: "request", id: "r" }], reason: "x" }), scope: "transfer:write", roles: ["admin"], ok: () => ({ status: 404, code: "not_found" }) },
+  {
+    method: "POST",
+    path: "/v1/transfer/dead-letters/dlt_00000000000000000000000000/retry",
+    scope: "transfer:write",
+    roles: ["admin"],
+    ok: () => ({ status: 404, code: "not_found" }),
+  },
+  {
+    method: "POST",
+    path: "/v1/transfer/outbox/999/supersede",
+    body: () => ({ omit: [{ kind: "request", id: "r" }], reason: "x" }),
+    scope: "transfer:write",
+    roles: ["admin"],
+    ok: () => ({ status: 404, code: "not_found" }),
+  },
   { method: "GET", path: "/v1/admin/audit/verify", scope: "audit:read", roles: ["admin"], ok: () => 200 },
   // Requests and responses: requests belong to the request network, the queue and answers to the response network.
   {
@@ -103,7 +116,13 @@ export const MATRIX: MatrixRoute[] = [
     roles: SUBMITTERS,
     ok: (n) => (n === "request" ? 200 : { status: 409, code: "owned_by_other_network" }),
   },
-  { method: "GET", path: async (c) => `/v1/requests/${(await seedRequest(c.s, c.caller.id, { answered: true })).id}/response`, scope: "requests:read", roles: SUBMITTERS, ok: () => 200 },
+  {
+    method: "GET",
+    path: async (c) => `/v1/requests/${(await seedRequest(c.s, c.caller.id, { answered: true })).id}/response`,
+    scope: "requests:read",
+    roles: SUBMITTERS,
+    ok: () => 200,
+  },
   { method: "GET", path: "/v1/queue", scope: "requests:read", roles: ANSWERERS, ok: (n) => (n === "response" ? 200 : { status: 404, code: "wrong_network" }) },
   {
     method: "POST",
@@ -139,4 +158,3 @@ export const MATRIX: MatrixRoute[] = [
   ...TRANSFER.map((r) => ({ ...r, roles: COURIERS, courierToken: true })),
   { method: "GET", path: "/v1/admin/stats", scope: "stats:read", roles: ["admin"], ok: () => 200 },
 ];
-

@@ -44,7 +44,10 @@ export function authMatrixSuite(h: Harness, networks: Network[] = ["request", "r
             const want = r.ok(network);
             if (!r.courierToken) await expectProblem(res, { ...FORBIDDEN, instance: path }, (v) => expect(v, `${label}: courier token`));
             else if (typeof want === "number") expect(res.status, `${label} with the courier token`).toBe(want);
-            else await expectProblem(res, { status: want.status, code: want.code, title: CATALOG[want.code as ErrorCode].title, instance: path }, (v) => expect(v, `${label}: courier token`));
+            else
+              await expectProblem(res, { status: want.status, code: want.code, title: CATALOG[want.code as ErrorCode].title, instance: path }, (v) =>
+                expect(v, `${label}: courier token`),
+              );
           }
           for (const role of ALL) {
             const who = await seedSession(s, { role });
@@ -53,7 +56,10 @@ export function authMatrixSuite(h: Harness, networks: Network[] = ["request", "r
             if (r.roles.includes(role)) {
               const want = r.ok(network);
               if (typeof want === "number") expect(res.status, `${label} as ${role}: ${await res.clone().text()}`).toBe(want);
-              else await expectProblem(res, { status: want.status, code: want.code, title: CATALOG[want.code as ErrorCode].title, instance: path }, (v) => expect(v, `${label} as ${role}`));
+              else
+                await expectProblem(res, { status: want.status, code: want.code, title: CATALOG[want.code as ErrorCode].title, instance: path }, (v) =>
+                  expect(v, `${label} as ${role}`),
+                );
             } else {
               await expectProblem(res, { ...FORBIDDEN, instance: path }, (v) => expect(v, `${label} as ${role}`));
             }

@@ -13,12 +13,16 @@ function testRoutes(app: AirlockApp) {
       request: {
         body: {
           required: true,
-          content: { "application/json": { schema: z.object({
+          content: {
+            "application/json": {
+              schema: z.object({
                 name: z.string().min(1),
                 tags: z.array(z.string()).max(2),
                 "a/b": z.number().optional(),
                 nested: z.object({ n: z.number() }).optional(),
-              }), } },
+              }),
+            },
+          },
         },
       },
       responses: { 200: { description: "echo" } },
@@ -184,7 +188,13 @@ export function httpLayerSuite(h: Harness) {
       const res = await call("/__test/echo", { method: "POST", headers: { "content-type": "text/plain" }, body: "name=x" });
       await expectProblem(
         res,
-        { status: 415, code: "unsupported_media_type", title: "Unsupported media type", instance: "/__test/echo", detail: 'expected Content-Type: application/json, got "text/plain"' },
+        {
+          status: 415,
+          code: "unsupported_media_type",
+          title: "Unsupported media type",
+          instance: "/__test/echo",
+          detail: 'expected Content-Type: application/json, got "text/plain"',
+        },
         expect,
       );
     });

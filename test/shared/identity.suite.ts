@@ -61,7 +61,11 @@ export function identitySuite(h: Harness) {
         [user.email, "wrong password entirely"],
         ["nobody@example.com", PASSWORD],
       ]) {
-        await expectProblem(await login(email, password), { status: 401, code: "invalid_credentials", title: "Invalid credentials", instance: "/v1/auth/token", detail: "e-mail or password is wrong" }, expect);
+        await expectProblem(
+          await login(email, password),
+          { status: 401, code: "invalid_credentials", title: "Invalid credentials", instance: "/v1/auth/token", detail: "e-mail or password is wrong" },
+          expect,
+        );
       }
       const failures = (await auditRows()).filter((r) => r.action === "auth.login" && r.outcome === "failure");
       expect(failures.map((f) => JSON.parse(f.details!).reason).sort()).toEqual(["unknown_account", "wrong_password"]);
@@ -76,7 +80,11 @@ export function identitySuite(h: Harness) {
       const { user, auth } = await seedSession(s);
       expect((await call("/v1/me", { auth })).status).toBe(200);
       await s.db.orm.update(users).set({ status: "disabled", version: 2 }).where(eq(users.id, user.id)); // as an import would
-      await expectProblem(await call("/v1/me", { auth }), { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/me", detail: "the account is disabled or unknown" }, expect);
+      await expectProblem(
+        await call("/v1/me", { auth }),
+        { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/me", detail: "the account is disabled or unknown" },
+        expect,
+      );
       await expectProblem(await login(user.email), { status: 403, code: "account_disabled", title: "Account disabled", instance: "/v1/auth/token" }, expect);
     });
 
@@ -84,7 +92,11 @@ export function identitySuite(h: Harness) {
       const { s, call } = await setup("request");
       const { user, auth } = await seedSession(s, { role: "admin" });
       await s.db.orm.update(users).set({ role: "user" }).where(eq(users.id, user.id));
-      await expectProblem(await call("/v1/me", { auth }), { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/me", detail: "the account's role has changed; log in again" }, expect);
+      await expectProblem(
+        await call("/v1/me", { auth }),
+        { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/me", detail: "the account's role has changed; log in again" },
+        expect,
+      );
     });
 
     it("the master upgrades an old password hash at login (and sends the user to the replica); the replica never writes users", async () => {
@@ -121,8 +133,16 @@ export function identitySuite(h: Harness) {
         { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/auth/refresh", detail: "this refresh token was already used; the session has been revoked" },
         expect,
       );
-      await expectProblem(await call("/v1/auth/refresh", { method: "POST", body: { refresh_token: second.refresh_token } }), { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/auth/refresh" }, expect);
-      await expectProblem(await call("/v1/me", { auth: `Bearer ${second.access_token}` }), { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/me", detail: "this session has ended; log in again" }, expect);
+      await expectProblem(
+        await call("/v1/auth/refresh", { method: "POST", body: { refresh_token: second.refresh_token } }),
+        { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/auth/refresh" },
+        expect,
+      );
+      await expectProblem(
+        await call("/v1/me", { auth: `Bearer ${second.access_token}` }),
+        { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/me", detail: "this session has ended; log in again" },
+        expect,
+      );
       expect((await auditRows()).some((r) => r.action === "auth.refresh_reuse" && r.targetId === user.id)).toBe(true);
     });
 
@@ -188,7 +208,11 @@ export function identitySuite(h: Harness) {
       }
       expect((await s.db.orm.select().from(apiKeys).where(eq(apiKeys.id, key.id)).get())!.lastUsedAt).not.toBeNull();
       // A key cannot mint keys.
-      await expectProblem(await call("/v1/api-keys", { method: "POST", headers: { "x-api-key": key.key }, body: { name: "x" } }), { status: 403, code: "forbidden", title: "Forbidden", instance: "/v1/api-keys" }, expect);
+      await expectProblem(
+        await call("/v1/api-keys", { method: "POST", headers: { "x-api-key": key.key }, body: { name: "x" } }),
+        { status: 403, code: "forbidden", title: "Forbidden", instance: "/v1/api-keys" },
+        expect,
+      );
 
       const records = await s.db.orm.select().from(outbox).where(eq(outbox.entityId, key.id)).all();
       expect(records.map((r) => r.kind)).toEqual(["api_key"]);
@@ -196,7 +220,11 @@ export function identitySuite(h: Harness) {
 
       const revoked = await call(`/v1/api-keys/${key.id}`, { method: "DELETE", auth });
       expect(((await revoked.json()) as Json).revoked_at).toEqual(expect.any(String));
-      await expectProblem(await call("/v1/me", { headers: { "x-api-key": key.key } }), { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/me", detail: "this API key has been revoked" }, expect);
+      await expectProblem(
+        await call("/v1/me", { headers: { "x-api-key": key.key } }),
+        { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/me", detail: "this API key has been revoked" },
+        expect,
+      );
       expect((await s.db.orm.select().from(outbox).where(eq(outbox.entityId, key.id)).all()).map((r) => [r.kind, r.version])).toEqual([
         ["api_key", 1],
         ["api_key", 2],
@@ -210,7 +238,11 @@ export function identitySuite(h: Harness) {
       const { s, call } = await setup("request");
       const { user, auth } = await seedSession(s);
       const old = await seedApiKey(s, user.id, { expiresAt: "2020-01-01T00:00:00.000Z" });
-      await expectProblem(await call("/v1/me", { headers: { "x-api-key": old.key } }), { status: 401, code: "token_expired", title: "Token expired", instance: "/v1/me", detail: "this API key has expired" }, expect);
+      await expectProblem(
+        await call("/v1/me", { headers: { "x-api-key": old.key } }),
+        { status: 401, code: "token_expired", title: "Token expired", instance: "/v1/me", detail: "this API key has expired" },
+        expect,
+      );
       const res = await call("/v1/api-keys", { method: "POST", auth, body: { name: "x", expires_at: "2020-01-01T00:00:00Z" } });
       const body = await expectProblem(res, { status: 400, code: "validation_failed", title: "Validation failed", instance: "/v1/api-keys" }, expect);
       expect(body.errors).toEqual([{ pointer: "/expires_at", detail: "must be in the future" }]);
@@ -222,17 +254,43 @@ export function identitySuite(h: Harness) {
       const created = await call("/v1/admin/users", { method: "POST", auth, body: { email: "Alice@Example.com", name: "Alice", role: "user", password: "alice's long password" } });
       expect(created.status).toBe(201);
       const alice = (await created.json()) as Json;
-      expect(alice).toEqual({ id: expect.stringMatching(/^usr_/), email: "Alice@Example.com", name: "Alice", role: "user", status: "active", rate_limits: null, version: 1, created_at: expect.any(String), updated_at: expect.any(String) });
+      expect(alice).toEqual({
+        id: expect.stringMatching(/^usr_/),
+        email: "Alice@Example.com",
+        name: "Alice",
+        role: "user",
+        status: "active",
+        rate_limits: null,
+        version: 1,
+        created_at: expect.any(String),
+        updated_at: expect.any(String),
+      });
       expect(created.headers.get("location")).toBe(`/v1/admin/users/${alice.id}`);
       expect(JSON.stringify(alice)).not.toMatch(/password/i);
 
-      await expectProblem(await call("/v1/admin/users", { method: "POST", auth, body: { email: "ALICE@example.com", name: "A2", role: "user", password: "another long password" } }), { status: 409, code: "email_taken", title: "E-mail address already in use", instance: "/v1/admin/users" }, expect);
+      await expectProblem(
+        await call("/v1/admin/users", { method: "POST", auth, body: { email: "ALICE@example.com", name: "A2", role: "user", password: "another long password" } }),
+        { status: 409, code: "email_taken", title: "E-mail address already in use", instance: "/v1/admin/users" },
+        expect,
+      );
       const weak = await call("/v1/admin/users", { method: "POST", auth, body: { email: "bob@example.com", name: "Bob", role: "user", password: "short" } });
-      const weakBody = await expectProblem(weak, { status: 400, code: "validation_failed", title: "Validation failed", instance: "/v1/admin/users", detail: "the password does not meet the policy" }, expect);
+      const weakBody = await expectProblem(
+        weak,
+        { status: 400, code: "validation_failed", title: "Validation failed", instance: "/v1/admin/users", detail: "the password does not meet the policy" },
+        expect,
+      );
       expect((weakBody.errors as Json[]).every((e) => e.pointer === "/password")).toBe(true);
-      const same = await call("/v1/admin/users", { method: "POST", auth, body: { email: "carol.long.name@example.com", name: "C", role: "user", password: "carol.long.name@example.com" } });
+      const same = await call("/v1/admin/users", {
+        method: "POST",
+        auth,
+        body: { email: "carol.long.name@example.com", name: "C", role: "user", password: "carol.long.name@example.com" },
+      });
       expect(same.status).toBe(400);
-      const unknownField = await call("/v1/admin/users", { method: "POST", auth, body: { email: "d@example.com", name: "D", role: "god", password: "a long enough password", admin: true } });
+      const unknownField = await call("/v1/admin/users", {
+        method: "POST",
+        auth,
+        body: { email: "d@example.com", name: "D", role: "god", password: "a long enough password", admin: true },
+      });
       const ufBody = await expectProblem(unknownField, { status: 400, code: "validation_failed", title: "Validation failed", instance: "/v1/admin/users" }, expect);
       expect((ufBody.errors as Json[]).map((e) => e.pointer).sort()).toEqual(["", "/role"]);
 
@@ -259,11 +317,24 @@ export function identitySuite(h: Harness) {
       const del = await call(`/v1/admin/users/${alice.id}`, { method: "DELETE", auth });
       expect(await del.json()).toMatchObject({ id: alice.id, status: "disabled", version: 4 });
       expect((await s.db.orm.select().from(users).where(eq(users.id, alice.id)).get())!.status).toBe("disabled"); // never hard-deleted
-      await expectProblem(await call(`/v1/admin/users/${admin.id}`, { method: "DELETE", auth }), { status: 409, code: "last_admin", title: "The last active admin cannot be removed", instance: `/v1/admin/users/${admin.id}` }, expect);
-      await expectProblem(await call(`/v1/admin/users/usr_nope`, { method: "GET", auth }), { status: 404, code: "not_found", title: "Not found", instance: "/v1/admin/users/usr_nope" }, expect);
+      await expectProblem(
+        await call(`/v1/admin/users/${admin.id}`, { method: "DELETE", auth }),
+        { status: 409, code: "last_admin", title: "The last active admin cannot be removed", instance: `/v1/admin/users/${admin.id}` },
+        expect,
+      );
+      await expectProblem(
+        await call(`/v1/admin/users/usr_nope`, { method: "GET", auth }),
+        { status: 404, code: "not_found", title: "Not found", instance: "/v1/admin/users/usr_nope" },
+        expect,
+      );
 
       const records = await s.db.orm.select().from(outbox).where(eq(outbox.entityId, alice.id)).all();
-      expect(records.map((r) => [r.kind, r.version])).toEqual([["user", 1], ["user", 2], ["user", 3], ["user", 4]]);
+      expect(records.map((r) => [r.kind, r.version])).toEqual([
+        ["user", 1],
+        ["user", 2],
+        ["user", 3],
+        ["user", 4],
+      ]);
       expect(JSON.parse(records[3].payload)).toMatchObject({ id: alice.id, status: "disabled", passwordHash: expect.stringMatching(/^pbkdf2-sha256\$/) });
       const actions = (await auditRows()).filter((r) => r.targetId === alice.id && r.actorId === admin.id).map((r) => r.action);
       expect(actions).toEqual(["user.create", "user.update", "user.password_reset", "user.disable"]);
@@ -274,7 +345,12 @@ export function identitySuite(h: Harness) {
       const { s, call } = await setup("response");
       const { user: admin, auth } = await seedSession(s, { role: "admin" });
       const before = (await s.db.orm.select().from(auditLog).all()).length; // other tests may share this database
-      for (let i = 0; i < 3; i++) await call("/v1/admin/users", { method: "POST", auth, body: { email: `u${i}-${crypto.randomUUID()}@example.com`, name: `U${i}`, role: "user", password: "a long enough password" } });
+      for (let i = 0; i < 3; i++)
+        await call("/v1/admin/users", {
+          method: "POST",
+          auth,
+          body: { email: `u${i}-${crypto.randomUUID()}@example.com`, name: `U${i}`, role: "user", password: "a long enough password" },
+        });
       const ok = (await (await call("/v1/admin/audit/verify", { auth })).json()) as Json;
       expect(ok).toEqual({ ok: true, checked: before + 3, first_broken_seq: null, reason: null });
       const list = (await (await call(`/v1/admin/audit?action=user.create&actor_id=${admin.id}&limit=2`, { auth })).json()) as Json;
@@ -283,11 +359,17 @@ export function identitySuite(h: Harness) {
       const rest = (await (await call(`/v1/admin/audit?action=user.create&actor_id=${admin.id}&cursor=${list.next_cursor}`, { auth })).json()) as Json;
       expect(rest.items.map((e: Json) => e.seq)).toEqual([before + 1]);
       expect(rest.next_cursor).toBeNull();
-      await s.db.orm.update(auditLog).set({ details: '{"role":"admin"}' }).where(eq(auditLog.seq, before + 2));
+      await s.db.orm
+        .update(auditLog)
+        .set({ details: '{"role":"admin"}' })
+        .where(eq(auditLog.seq, before + 2));
       const broken = (await (await call("/v1/admin/audit/verify", { auth })).json()) as Json;
       expect(broken).toEqual({ ok: false, checked: before + 1, first_broken_seq: before + 2, reason: "entry content does not match its hash" });
       // Repair, so later tests sharing this database see an intact chain.
-      await s.db.orm.update(auditLog).set({ details: '{"role":"user"}' }).where(eq(auditLog.seq, before + 2));
+      await s.db.orm
+        .update(auditLog)
+        .set({ details: '{"role":"user"}' })
+        .where(eq(auditLog.seq, before + 2));
     });
 
     it("the bootstrap admin is created once and never changed by a restart", async () => {

@@ -15,12 +15,29 @@ export function queueAndAnswersSuite(h: RequestsHarness) {
     /** A request as the master holds it after an import. */
     const received = async (s: Services, userId: string, o: Partial<typeof requests.$inferInsert> = {}) => {
       const now = s.clock.now().toISOString();
-      const row = { id: `req_${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`, userId, topic: "weather", body: JSON.stringify({ q: 1 }), status: "received" as const, createdAt: now, updatedAt: now, replicaVersion: 1, masterVersion: 1, ...o };
+      const row = {
+        id: `req_${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`,
+        userId,
+        topic: "weather",
+        body: JSON.stringify({ q: 1 }),
+        status: "received" as const,
+        createdAt: now,
+        updatedAt: now,
+        replicaVersion: 1,
+        masterVersion: 1,
+        ...o,
+      };
       await s.db.orm.insert(requests).values(row);
       return row;
     };
     const masterOutbox = (s: Services, id: string) =>
-      s.db.orm.select().from(outbox).where(eq(outbox.entityId, id)).orderBy(asc(outbox.seq)).all().then((rows) => rows.map((r) => ({ kind: r.kind, version: r.version, payload: JSON.parse(r.payload) as Json })));
+      s.db.orm
+        .select()
+        .from(outbox)
+        .where(eq(outbox.entityId, id))
+        .orderBy(asc(outbox.seq))
+        .all()
+        .then((rows) => rows.map((r) => ({ kind: r.kind, version: r.version, payload: JSON.parse(r.payload) as Json })));
 
     it("queue: most urgent first, then oldest; filters; claims; answers and rejections write their outbox records", async () => {
       const { s, call, session } = await setup("response");
@@ -43,7 +60,13 @@ export function queueAndAnswersSuite(h: RequestsHarness) {
       const claim = await call(`/v1/queue/${old.id}/claim`, { method: "POST", auth: op.auth });
       expect(claim.status).toBe(200);
       const claimed = (await claim.json()) as Json;
-      expect(claimed).toMatchObject({ id: old.id, status: "processing", claimed_by: op.user.id, claim_expires_at: expect.any(String), processor: { attempts: 0, error: null, next_attempt_at: null } });
+      expect(claimed).toMatchObject({
+        id: old.id,
+        status: "processing",
+        claimed_by: op.user.id,
+        claim_expires_at: expect.any(String),
+        processor: { attempts: 0, error: null, next_attempt_at: null },
+      });
       expect(Date.parse(claimed.claim_expires_at) - Date.now()).toBeGreaterThan(800_000); // 900 s by default
       expect(await q("&claimed=mine")).toEqual([old.id]);
       expect(await q("&claimed=unclaimed")).toEqual([urgent.id, newer.id]);
@@ -51,7 +74,11 @@ export function queueAndAnswersSuite(h: RequestsHarness) {
       expect(await q("&status=processing")).toEqual([old.id]);
       const taken = await call(`/v1/queue/${old.id}/claim`, { method: "POST", auth: op2.auth });
       expect(await problem(taken, "request_claimed", `/v1/queue/${old.id}/claim`)).toMatchObject({ claimed_by: op.user.id });
-      await problem(await call(`/v1/requests/${old.id}/response`, { method: "POST", auth: op2.auth, body: { body: "mine" } }), "request_claimed", `/v1/requests/${old.id}/response`);
+      await problem(
+        await call(`/v1/requests/${old.id}/response`, { method: "POST", auth: op2.auth, body: { body: "mine" } }),
+        "request_claimed",
+        `/v1/requests/${old.id}/response`,
+      );
 
       // Answer (JSON by default).
       const ans = await call(`/v1/requests/${old.id}/response`, { method: "POST", auth: op.auth, body: { body: { forecast: "sunny" } } });
@@ -63,7 +90,16 @@ export function queueAndAnswersSuite(h: RequestsHarness) {
         {
           kind: "response",
           version: 1,
-          payload: { request_id: old.id, kind: "answer", body: JSON.stringify({ forecast: "sunny" }), content_type: "application/json", reason: null, answered_by: op.user.id, answered_at: expect.any(String), version: 1 },
+          payload: {
+            request_id: old.id,
+            kind: "answer",
+            body: JSON.stringify({ forecast: "sunny" }),
+            content_type: "application/json",
+            reason: null,
+            answered_by: op.user.id,
+            answered_at: expect.any(String),
+            version: 1,
+          },
         },
       ]);
       expect(await q("")).toEqual([urgent.id, newer.id]);
@@ -71,8 +107,16 @@ export function queueAndAnswersSuite(h: RequestsHarness) {
       const fix = await call(`/v1/requests/${old.id}/response`, { method: "POST", auth: op.auth, body: { body: "Sunny, 21 °C", content_type: "text/plain; charset=utf-8" } });
       expect(await fix.json()).toMatchObject({ status: "answered", content_type: "text/plain; charset=utf-8", version: 2 });
       expect((await masterOutbox(s, old.id)).at(-1)).toMatchObject({ kind: "response", version: 2, payload: { body: "Sunny, 21 °C" } });
-      await problem(await call(`/v1/requests/${newer.id}/response`, { method: "POST", auth: op.auth, body: { body: { a: 1 }, content_type: "text/plain" } }), "validation_failed", `/v1/requests/${newer.id}/response`);
-      await problem(await call(`/v1/requests/${newer.id}/response`, { method: "POST", auth: op.auth, body: { body: 1, content_type: "not a type" } }), "validation_failed", `/v1/requests/${newer.id}/response`);
+      await problem(
+        await call(`/v1/requests/${newer.id}/response`, { method: "POST", auth: op.auth, body: { body: { a: 1 }, content_type: "text/plain" } }),
+        "validation_failed",
+        `/v1/requests/${newer.id}/response`,
+      );
+      await problem(
+        await call(`/v1/requests/${newer.id}/response`, { method: "POST", auth: op.auth, body: { body: 1, content_type: "not a type" } }),
+        "validation_failed",
+        `/v1/requests/${newer.id}/response`,
+      );
 
       // Reject.
       const rej = await call(`/v1/requests/${urgent.id}/reject`, { method: "POST", auth: op2.auth, body: { reason: "out of scope" } });
@@ -82,8 +126,16 @@ export function queueAndAnswersSuite(h: RequestsHarness) {
         ["request_status", 2, "rejected"],
         ["response", 1, "rejection"],
       ]);
-      await problem(await call(`/v1/requests/${urgent.id}/response`, { method: "POST", auth: op.auth, body: { body: 1 } }), "request_not_answerable", `/v1/requests/${urgent.id}/response`);
-      await problem(await call(`/v1/requests/${urgent.id}/reject`, { method: "POST", auth: op.auth, body: { reason: "again" } }), "request_not_answerable", `/v1/requests/${urgent.id}/reject`);
+      await problem(
+        await call(`/v1/requests/${urgent.id}/response`, { method: "POST", auth: op.auth, body: { body: 1 } }),
+        "request_not_answerable",
+        `/v1/requests/${urgent.id}/response`,
+      );
+      await problem(
+        await call(`/v1/requests/${urgent.id}/reject`, { method: "POST", auth: op.auth, body: { reason: "again" } }),
+        "request_not_answerable",
+        `/v1/requests/${urgent.id}/reject`,
+      );
       await problem(await call(`/v1/queue/${urgent.id}/claim`, { method: "POST", auth: op.auth }), "request_not_answerable", `/v1/queue/${urgent.id}/claim`);
       await problem(await call("/v1/queue/req_nope/claim", { method: "POST", auth: op.auth }), "not_found", "/v1/queue/req_nope/claim");
 
@@ -103,8 +155,16 @@ export function queueAndAnswersSuite(h: RequestsHarness) {
       const { json } = await submit(me.auth);
       await problem(await call("/v1/queue", { auth: op.auth }), "wrong_network", "/v1/queue");
       await problem(await call(`/v1/queue/${json.id}/claim`, { method: "POST", auth: op.auth }), "wrong_network", `/v1/queue/${json.id}/claim`);
-      await problem(await call(`/v1/requests/${json.id}/response`, { method: "POST", auth: op.auth, body: { body: 1 } }), "owned_by_other_network", `/v1/requests/${json.id}/response`);
-      await problem(await call(`/v1/requests/${json.id}/reject`, { method: "POST", auth: op.auth, body: { reason: "no" } }), "owned_by_other_network", `/v1/requests/${json.id}/reject`);
+      await problem(
+        await call(`/v1/requests/${json.id}/response`, { method: "POST", auth: op.auth, body: { body: 1 } }),
+        "owned_by_other_network",
+        `/v1/requests/${json.id}/response`,
+      );
+      await problem(
+        await call(`/v1/requests/${json.id}/reject`, { method: "POST", auth: op.auth, body: { reason: "no" } }),
+        "owned_by_other_network",
+        `/v1/requests/${json.id}/reject`,
+      );
       const m = await setup("response");
       const u = await m.session();
       await problem(await m.call("/v1/requests", { method: "POST", auth: u.auth, body: { topic: "t", body: 1 } }), "owned_by_other_network", "/v1/requests");

@@ -130,7 +130,8 @@ export function rateLimitSuite(h: RateLimitHarness) {
       },
       limitedRoute,
     );
-    const call = (path: string, headers: Record<string, string> = {}, init: RequestInit = {}) => app.request(path, { ...init, headers: { ...headers, ...(init.headers as Record<string, string>) } }, {});
+    const call = (path: string, headers: Record<string, string> = {}, init: RequestInit = {}) =>
+      app.request(path, { ...init, headers: { ...headers, ...(init.headers as Record<string, string>) } }, {});
     return { app, services, logger: services.logger as MemoryLogger, call, networkId: id };
   }
 
@@ -247,7 +248,10 @@ export function rateLimitSuite(h: RateLimitHarness) {
       it("50 concurrent clients hammering one identity get exactly the limit, no more", async () => {
         vi.setSystemTime(T0);
         // 250 requests at once share one event loop with the endpoint (Node) or miniflare: accuracy is the point here, not latency.
-        const { call, services } = await setup(backend, { AIRLOCK_RATE_LIMITS: JSON.stringify({ user: { minute: 100, hour: 10000, day: 100000 } }), AIRLOCK_RATE_LIMIT_TIMEOUT_MS: "10000" });
+        const { call, services } = await setup(backend, {
+          AIRLOCK_RATE_LIMITS: JSON.stringify({ user: { minute: 100, hour: 10000, day: 100000 } }),
+          AIRLOCK_RATE_LIMIT_TIMEOUT_MS: "10000",
+        });
         const u = await seed(services);
         const statuses: number[] = [];
         await Promise.all(
@@ -302,7 +306,12 @@ export function rateLimitSuite(h: RateLimitHarness) {
             },
           ],
           lockout: { locked: false, until: null, level: null },
-          limiter: { backend, on_error: "open", login_on_error: "closed", counters: { errors: 0, timeouts: 0, failed_open: 0, failed_closed: 0, last_error: null, last_error_at: null } },
+          limiter: {
+            backend,
+            on_error: "open",
+            login_on_error: "closed",
+            counters: { errors: 0, timeouts: 0, failed_open: 0, failed_closed: 0, last_error: null, last_error_at: null },
+          },
         });
 
         const nobody = await seed(services);
@@ -311,7 +320,10 @@ export function rateLimitSuite(h: RateLimitHarness) {
 
         const del = await call(`/v1/admin/rate-limits/${u.id}`, { ...admin.auth, "X-Request-Id": "req-reset" }, { method: "DELETE" });
         expect(del.status).toBe(204);
-        const after = (await (await call(`/v1/admin/rate-limits/${u.id}`, admin.auth)).json()) as { windows: Array<{ used: number }>; api_keys: Array<{ windows: Array<{ used: number }> }> };
+        const after = (await (await call(`/v1/admin/rate-limits/${u.id}`, admin.auth)).json()) as {
+          windows: Array<{ used: number }>;
+          api_keys: Array<{ windows: Array<{ used: number }> }>;
+        };
         expect(after.windows.map((w) => w.used)).toEqual([0, 0, 0]);
         expect(after.api_keys[0].windows.map((w) => w.used)).toEqual([0, 0, 0]);
         expect((await call("/__test/limited", u.auth)).status).toBe(200);
@@ -381,7 +393,11 @@ export function rateLimitSuite(h: RateLimitHarness) {
       const admin = await seed(services, { role: "admin" });
       const u = await seed(services, { email: `Lock-${crypto.randomUUID().slice(0, 6)}@Example.com`, password: "correct horse battery staple" });
       const login = (password: string, requestId?: string) =>
-        call("/v1/auth/token", { "content-type": "application/json", ...(requestId ? { "X-Request-Id": requestId } : {}) }, { method: "POST", body: JSON.stringify({ email: u.email, password }) });
+        call(
+          "/v1/auth/token",
+          { "content-type": "application/json", ...(requestId ? { "X-Request-Id": requestId } : {}) },
+          { method: "POST", body: JSON.stringify({ email: u.email, password }) },
+        );
       for (let i = 0; i < 3; i++) expect((await login("wrong password!")).status).toBe(401);
       const locked = await login("correct horse battery staple", "req-locked-1");
       expect(locked.status).toBe(429);
@@ -449,7 +465,11 @@ export function rateLimitSuite(h: RateLimitHarness) {
       expect(services.config.rateLimits).toMatchObject({ onError: "open", loginOnError: "closed" });
       const u = await seed(services);
       expect((await call("/__test/limited", u.auth)).status).toBe(200);
-      const login = await call("/v1/auth/token", { "content-type": "application/json", "X-Request-Id": "req-login-down" }, { method: "POST", body: JSON.stringify({ email: u.email, password: "correct horse battery staple" }) });
+      const login = await call(
+        "/v1/auth/token",
+        { "content-type": "application/json", "X-Request-Id": "req-login-down" },
+        { method: "POST", body: JSON.stringify({ email: u.email, password: "correct horse battery staple" }) },
+      );
       expect(login.status).toBe(503);
       expect(((await login.json()) as { code: string }).code).toBe("not_ready");
       expect(services.limiter.counters).toMatchObject({ failed_open: 1, failed_closed: 1 });

@@ -22,7 +22,12 @@ const eventsOf = (s: Services, id: string) =>
     .orderBy(asc(requestEvents.id))
     .all();
 const outboxOf = (s: Services, ids: string[]) =>
-  s.db.orm.select().from(outbox).where(and(inArray(outbox.entityId, ids), eq(outbox.kind, "request_status"))).orderBy(asc(outbox.seq)).all();
+  s.db.orm
+    .select()
+    .from(outbox)
+    .where(and(inArray(outbox.entityId, ids), eq(outbox.kind, "request_status")))
+    .orderBy(asc(outbox.seq))
+    .all();
 const rowOf = async (s: Services, id: string) => (await s.db.orm.select().from(requests).where(eq(requests.id, id)).get())!;
 
 export function requestsApplySuite(h: ApplyHarness) {
@@ -34,7 +39,17 @@ export function requestsApplySuite(h: ApplyHarness) {
       const rec = requestRecordFor({ priority: 3, api_key_id: "key_x" });
       await run(s, applyRequests(s, [rec], ctx(7)));
       const row = await rowOf(s, rec.id);
-      expect(row).toMatchObject({ userId: "usr_apply", apiKeyId: "key_x", topic: "weather", priority: 3, status: "received", replicaVersion: 1, masterVersion: 1, createdAt: rec.created_at, cancelledAt: null });
+      expect(row).toMatchObject({
+        userId: "usr_apply",
+        apiKeyId: "key_x",
+        topic: "weather",
+        priority: 3,
+        status: "received",
+        replicaVersion: 1,
+        masterVersion: 1,
+        createdAt: rec.created_at,
+        cancelledAt: null,
+      });
       expect(JSON.parse(row.body)).toEqual(rec.body);
       const peer = s.config.peerNetworkId;
       const net = s.config.networkId;
@@ -61,10 +76,23 @@ export function requestsApplySuite(h: ApplyHarness) {
       const open = requestRecordFor();
       const answered = requestRecordFor();
       await run(s, applyRequests(s, [open, answered], ctx(1)));
-      await s.db.orm.update(requests).set({ claimedBy: "usr_op", claimExpiresAt: "2099-01-01T00:00:00.000Z", status: "processing", masterVersion: 2 }).where(eq(requests.id, open.id));
+      await s.db.orm
+        .update(requests)
+        .set({ claimedBy: "usr_op", claimExpiresAt: "2099-01-01T00:00:00.000Z", status: "processing", masterVersion: 2 })
+        .where(eq(requests.id, open.id));
       await s.db.orm.update(requests).set({ status: "answered", masterVersion: 3 }).where(eq(requests.id, answered.id));
       const cancelledAt = "2026-01-01T00:05:00.000Z";
-      await run(s, applyRequests(s, [{ ...open, cancelled_at: cancelledAt, version: 2 }, { ...answered, cancelled_at: cancelledAt, version: 2 }], ctx(2)));
+      await run(
+        s,
+        applyRequests(
+          s,
+          [
+            { ...open, cancelled_at: cancelledAt, version: 2 },
+            { ...answered, cancelled_at: cancelledAt, version: 2 },
+          ],
+          ctx(2),
+        ),
+      );
 
       expect(await rowOf(s, open.id)).toMatchObject({ status: "cancelled", cancelledAt, replicaVersion: 2, masterVersion: 3, claimedBy: null, claimExpiresAt: null });
       const ev = await eventsOf(s, open.id);
@@ -99,7 +127,17 @@ export function requestsApplySuite(h: ApplyHarness) {
         ["cancelled", "self"],
       ]);
       const back = (await outboxOf(s, [rec.id])).map((o) => JSON.parse(o.payload));
-      expect(back).toEqual([{ id: rec.id, status: "cancelled", version: 1, events: [{ status: "received", at: ctx(4).receivedAt }, { status: "cancelled", at: ctx(4).receivedAt }] }]);
+      expect(back).toEqual([
+        {
+          id: rec.id,
+          status: "cancelled",
+          version: 1,
+          events: [
+            { status: "received", at: ctx(4).receivedAt },
+            { status: "cancelled", at: ctx(4).receivedAt },
+          ],
+        },
+      ]);
     });
 
     it("master: thousands of records in several JSON chunks, applied in one atomic batch; a failing batch applies nothing", async () => {
@@ -109,7 +147,11 @@ export function requestsApplySuite(h: ApplyHarness) {
       const st = applyRequests(s, recs, ctx(5));
       await run(s, st);
       const ids = recs.map((r) => r.id);
-      const got = await s.db.orm.select({ id: requests.id }).from(requests).where(inArray(requests.id, ids.slice(0, 90))).all();
+      const got = await s.db.orm
+        .select({ id: requests.id })
+        .from(requests)
+        .where(inArray(requests.id, ids.slice(0, 90)))
+        .all();
       expect(got).toHaveLength(90);
       const n = await s.db.orm.all<{ n: number }>(
         (await import("drizzle-orm")).sql`SELECT count(*) AS n FROM outbox WHERE kind = 'request_status' AND entity_id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`,
@@ -118,9 +160,23 @@ export function requestsApplySuite(h: ApplyHarness) {
 
       // Atomic: a batch whose last statement fails leaves nothing of the others.
       const more = Array.from({ length: 50 }, () => requestRecordFor());
-      const bad = [...applyRequests(s, more, ctx(6)), s.db.orm.insert(requests).values({ id: ids[0], userId: "u", topic: "t", body: "{}", status: "received", createdAt: "x", updatedAt: "x" })];
+      const bad = [
+        ...applyRequests(s, more, ctx(6)),
+        s.db.orm.insert(requests).values({ id: ids[0], userId: "u", topic: "t", body: "{}", status: "received", createdAt: "x", updatedAt: "x" }),
+      ];
       await expect(run(s, bad)).rejects.toThrow();
-      expect(await s.db.orm.select({ id: requests.id }).from(requests).where(inArray(requests.id, more.map((r) => r.id))).all()).toEqual([]);
+      expect(
+        await s.db.orm
+          .select({ id: requests.id })
+          .from(requests)
+          .where(
+            inArray(
+              requests.id,
+              more.map((r) => r.id),
+            ),
+          )
+          .all(),
+      ).toEqual([]);
     });
 
     it("replica: statuses apply only when newer; events carry the batch; a local cancellation holds until the master answers", async () => {
@@ -183,7 +239,12 @@ export function requestsApplySuite(h: ApplyHarness) {
       expect((await s.db.orm.select().from(responses).where(eq(responses.requestId, a.id)).get())!.deliveredSequence).toBe(21);
 
       await run(s, applyResponses(s, [resp({ body: "plain text: 42", content_type: "text/plain", version: 2 })], ctx(23)));
-      expect(await s.db.orm.select().from(responses).where(eq(responses.requestId, a.id)).get()).toMatchObject({ body: "plain text: 42", contentType: "text/plain", version: 2, deliveredSequence: 23 });
+      expect(await s.db.orm.select().from(responses).where(eq(responses.requestId, a.id)).get()).toMatchObject({
+        body: "plain text: 42",
+        contentType: "text/plain",
+        version: 2,
+        deliveredSequence: 23,
+      });
       expect((await eventsOf(s, a.id)).map((e) => [e.status, e.seq, e.detail])).toEqual([
         ["available", 21, "response version 1"],
         ["response_updated", 23, "response version 2"],

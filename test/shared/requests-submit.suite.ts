@@ -20,16 +20,39 @@ export function requestsSubmitSuite(h: RequestsHarness) {
       expect(res.status).toBe(202);
       expect(res.headers.get("location")).toBe(`/v1/requests/${json.id}`);
       expect(res.headers.get("idempotency-replayed")).toBeNull();
-      expect(json).toMatchObject({ id: expect.stringMatching(/^req_/), user_id: me.user.id, topic: "weather", priority: 4, status: "submitted", body: { q: "rain?", n: [1, 2] }, api_key_id: null, cancelled_at: null });
+      expect(json).toMatchObject({
+        id: expect.stringMatching(/^req_/),
+        user_id: me.user.id,
+        topic: "weather",
+        priority: 4,
+        status: "submitted",
+        body: { q: "rain?", n: [1, 2] },
+        api_key_id: null,
+        cancelled_at: null,
+      });
       expect(json.timeline).toEqual([{ status: "submitted", at: json.created_at, network: s.config.networkId, batch_sequence: null, detail: null }]);
       expect(json.links).toEqual({ self: `/v1/requests/${json.id}`, response: `/v1/requests/${json.id}/response` });
 
       const got = await call(`/v1/requests/${json.id}`, { auth: me.auth });
       expect(got.status).toBe(200);
       expect(await got.json()).toMatchObject({ id: json.id, status: "submitted", timeline: json.timeline });
-      const out = await s.db.orm.select().from(outbox).where(and(eq(outbox.entityId, json.id), eq(outbox.kind, "request"))).all();
+      const out = await s.db.orm
+        .select()
+        .from(outbox)
+        .where(and(eq(outbox.entityId, json.id), eq(outbox.kind, "request")))
+        .all();
       expect(out).toHaveLength(1);
-      expect(JSON.parse(out[0].payload)).toEqual({ id: json.id, user_id: me.user.id, api_key_id: null, topic: "weather", body: { q: "rain?", n: [1, 2] }, priority: 4, created_at: json.created_at, cancelled_at: null, version: 1 });
+      expect(JSON.parse(out[0].payload)).toEqual({
+        id: json.id,
+        user_id: me.user.id,
+        api_key_id: null,
+        topic: "weather",
+        body: { q: "rain?", n: [1, 2] },
+        priority: 4,
+        created_at: json.created_at,
+        cancelled_at: null,
+        version: 1,
+      });
     });
 
     it("Idempotency-Key: same key and body → the original with Idempotency-Replayed; different body → 422; in flight → 409; per user", async () => {
@@ -67,7 +90,10 @@ export function requestsSubmitSuite(h: RequestsHarness) {
       await problem((await submit(me.auth, { topic: "t", body: { other: 1 } }, { "Idempotency-Key": busy })).res, "idempotency_key_reused", "/v1/requests");
 
       // Keys expire after 24 h: an expired record is taken over by a new request.
-      await s.db.orm.update(idempotencyKeys).set({ expiresAt: "2000-01-01T00:00:00.000Z" }).where(and(eq(idempotencyKeys.userId, me.user.id), eq(idempotencyKeys.key, key.slice(1, -1))));
+      await s.db.orm
+        .update(idempotencyKeys)
+        .set({ expiresAt: "2000-01-01T00:00:00.000Z" })
+        .where(and(eq(idempotencyKeys.userId, me.user.id), eq(idempotencyKeys.key, key.slice(1, -1))));
       const fresh = await submit(me.auth, { topic: "t", body: { a: 2 } }, { "Idempotency-Key": key });
       expect(fresh.res.status).toBe(202);
       expect(fresh.json.id).not.toBe(first.json.id);
@@ -98,11 +124,21 @@ export function requestsSubmitSuite(h: RequestsHarness) {
       const writer = await seedApiKey(s, me.user.id, { scopes: ["requests:write"] });
       expect((await call(`/v1/requests/${json.id}`, { headers: { "x-api-key": reader.key } })).status).toBe(200);
       expect((await call("/v1/requests", { headers: { "x-api-key": reader.key } })).status).toBe(200);
-      await problem(await call("/v1/requests", { method: "POST", body: { topic: "t", body: 1 }, headers: { "x-api-key": reader.key } }), "forbidden", "/v1/requests", "this API key lacks the scope requests:write");
+      await problem(
+        await call("/v1/requests", { method: "POST", body: { topic: "t", body: 1 }, headers: { "x-api-key": reader.key } }),
+        "forbidden",
+        "/v1/requests",
+        "this API key lacks the scope requests:write",
+      );
       const made = await call("/v1/requests", { method: "POST", body: { topic: "t", body: 1 }, headers: { authorization: `Bearer ${writer.key}` } });
       expect(made.status).toBe(202);
       expect(((await made.json()) as Json).api_key_id).toBe(writer.id);
-      await problem(await call(`/v1/requests/${json.id}`, { headers: { "x-api-key": writer.key } }), "forbidden", `/v1/requests/${json.id}`, "this API key lacks the scope requests:read");
+      await problem(
+        await call(`/v1/requests/${json.id}`, { headers: { "x-api-key": writer.key } }),
+        "forbidden",
+        `/v1/requests/${json.id}`,
+        "this API key lacks the scope requests:read",
+      );
     });
   });
 }

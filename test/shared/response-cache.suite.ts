@@ -19,7 +19,10 @@ export function responseCacheSuite(h: RequestsHarness) {
       const alice = await session();
       const bob = await session();
       const ids: Record<string, string[]> = { alice: [], bob: [] };
-      for (const [name, who] of [["alice", alice], ["bob", bob]] as const) {
+      for (const [name, who] of [
+        ["alice", alice],
+        ["bob", bob],
+      ] as const) {
         for (let i = 0; i < 2; i++) {
           const { json } = await submit(who.auth);
           await deliver(json.id, 20 + i);

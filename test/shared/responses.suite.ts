@@ -34,7 +34,15 @@ export function responsesSuite(h: RequestsHarness) {
       expect(first.headers.get("cache-control")).toContain("private");
       expect(first.headers.get("x-cache")).toBe("miss");
       const body = (await first.json()) as Json;
-      expect(body).toEqual({ request_id: json.id, kind: "answer", content_type: "application/json", body: { answer: "sunny", seq: 10 }, answered_at: expect.any(String), version: 1, delivered_sequence: 10 });
+      expect(body).toEqual({
+        request_id: json.id,
+        kind: "answer",
+        content_type: "application/json",
+        body: { answer: "sunny", seq: 10 },
+        answered_at: expect.any(String),
+        version: 1,
+        delivered_sequence: 10,
+      });
       expect(await s.cache.get(entryKey(json.id))).toEqual({ etag: '"v1.s10"', value: body });
       expect(await s.cache.smembers(userIndexKey(me.user.id))).toEqual([entryKey(json.id)]);
 
@@ -101,7 +109,10 @@ export function responsesSuite(h: RequestsHarness) {
       for (const minutes of [10, 20, 30]) {
         const { json } = await submit(me.auth);
         await deliver(json.id, 40 + minutes);
-        await s.db.orm.update(requests).set({ createdAt: new Date(s.clock.now().getTime() - minutes * 60_000).toISOString() }).where(eq(requests.id, json.id));
+        await s.db.orm
+          .update(requests)
+          .set({ createdAt: new Date(s.clock.now().getTime() - minutes * 60_000).toISOString() })
+          .where(eq(requests.id, json.id));
       }
       resetEstimates(s);
       const { json } = await submit(me.auth);

@@ -19,7 +19,16 @@ describe("batch format on workerd", () => {
       { kind: "user", id: "u1", version: 2, data: { email: "ada@example.org" } },
       { kind: "request", id: "r1", version: 1, data: { topic: "t", body: "ünïcode ✓" } },
     ];
-    const built = await buildBatch({ records, source: SRC, destination: DST, sequence: 1, prevHash: ZERO_HASH, ack: 0, ttlMs: 86_400_000, signingKey: { privateJwk: key.privateJwk, keyId: key.keyId } });
+    const built = await buildBatch({
+      records,
+      source: SRC,
+      destination: DST,
+      sequence: 1,
+      prevHash: ZERO_HASH,
+      ack: 0,
+      ttlMs: 86_400_000,
+      signingKey: { privateJwk: key.privateJwk, keyId: key.keyId },
+    });
     const r = await verifyBatch(built.file, { expectedDestination: DST, peerKeys: await parsePeerKeys([key.publicJwk]) });
     expect(r.ok).toBe(true);
     if (r.ok) {
@@ -37,7 +46,17 @@ describe("batch format on workerd", () => {
     const from = await generateEncryptionKey();
     const records = [{ kind: "user", id: "u1", version: 2, data: { email: "sealed-in-workerd@example.org" } }];
     const seal = { recipient: (await parseEncryptionKeys([to.privateJwk])).current, sender: (await parseEncryptionKeys([from.privateJwk])).current };
-    const built = await buildBatch({ records, source: SRC, destination: DST, sequence: 1, prevHash: ZERO_HASH, ack: 0, ttlMs: 86_400_000, signingKey: { privateJwk: key.privateJwk, keyId: key.keyId }, seal });
+    const built = await buildBatch({
+      records,
+      source: SRC,
+      destination: DST,
+      sequence: 1,
+      prevHash: ZERO_HASH,
+      ack: 0,
+      ttlMs: 86_400_000,
+      signingKey: { privateJwk: key.privateJwk, keyId: key.keyId },
+      seal,
+    });
     expect(new TextDecoder("latin1").decode(built.file)).not.toContain("sealed-in-workerd");
     const peerKeys = await parsePeerKeys([key.publicJwk]);
     const opened = await verifyBatch(built.file, { expectedDestination: DST, peerKeys, openingKeys: (await parseEncryptionKeys([to.privateJwk])).opening });

@@ -13,7 +13,12 @@ export const workerHarness: Harness = {
     const base = (await servicesFor(env as unknown as WorkerEnv)).services;
     let services = { ...base, logger: new MemoryLogger() };
     if (opts?.role && opts.role !== base.config.role) {
-      const config = loadConfig({ ...(env as Record<string, unknown>), NETWORK_ROLE: opts.role, AIRLOCK_NETWORK_ID: `airlock-${opts.role}`, AIRLOCK_PEER_NETWORK_ID: "airlock-request" });
+      const config = loadConfig({
+        ...(env as Record<string, unknown>),
+        NETWORK_ROLE: opts.role,
+        AIRLOCK_NETWORK_ID: `airlock-${opts.role}`,
+        AIRLOCK_PEER_NETWORK_ID: "airlock-request",
+      });
       services = { ...services, config, tokens: await AccessTokens.create(config) };
     }
     const app = createApp(services);

@@ -52,6 +52,8 @@ describe("maximum-size batch inside workerd", () => {
     const ms = Date.now() - started;
     expect(result).toMatchObject({ outcome: "applied", sequence: last + 1 });
     expect((await s.db.orm.select({ n: count() }).from(users).get())!.n).toBe(before + maxRecords);
-    console.log(`max batch in workerd: ${maxRecords} records, ${(built.manifest.raw_bytes / 1048576).toFixed(2)} MiB raw, ${(built.file.length / 1024).toFixed(0)} KiB file, imported in ${ms} ms`);
+    console.log(
+      `max batch in workerd: ${maxRecords} records, ${(built.manifest.raw_bytes / 1048576).toFixed(2)} MiB raw, ${(built.file.length / 1024).toFixed(0)} KiB file, imported in ${ms} ms`,
+    );
   }, 120_000);
 });

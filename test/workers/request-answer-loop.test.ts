@@ -25,10 +25,13 @@ describe("end to end: request network in workerd, master on Node", () => {
       return s.push.files.map((f) => f.status);
     };
     const call = (base: "m" | "w", path: string, init: JsonInit = {}) => sendJson((p, i) => (base === "m" ? fetch(master.url + p, i) : app.request(p, i, env)), path, init);
-    const login = async (base: "m" | "w", email: string, password: string) => (await call(base, "/v1/auth/token", { method: "POST", body: { email, password } })).body.access_token as string;
+    const login = async (base: "m" | "w", email: string, password: string) =>
+      (await call(base, "/v1/auth/token", { method: "POST", body: { email, password } })).body.access_token as string;
 
     const admin = await login("m", master.admin.email, master.admin.password);
-    const user = (await call("m", "/v1/admin/users", { method: "POST", token: admin, body: { email: "wanda@example.com", name: "Wanda", role: "user", password: "wanda password long" } })).body;
+    const user = (
+      await call("m", "/v1/admin/users", { method: "POST", token: admin, body: { email: "wanda@example.com", name: "Wanda", role: "user", password: "wanda password long" } })
+    ).body;
     await call("m", "/v1/admin/users", { method: "POST", token: admin, body: { email: "oscar@example.com", name: "Oscar", role: "operator", password: "oscar password long" } });
     expect(await trip(m, worker)).toContain("applied");
 

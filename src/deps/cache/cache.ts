@@ -91,8 +91,8 @@ export function globMatcher(pattern: string): (key: string) => boolean {
       for (let i = 0; i < n; i++) {
         if (!cur[i]) continue;
         const t = tokens[i];
-        if (t.star) (add(next, i), (any = true));
-        else if (t.test(key[k])) (add(next, i + 1), (any = true));
+        if (t.star) add(next, i), (any = true);
+        else if (t.test(key[k])) add(next, i + 1), (any = true);
       }
       if (!any) return false;
       cur = next;

@@ -90,6 +90,9 @@ export async function backupDatabase(client: Client, file: string): Promise<void
 
 /** "<name>-<schema>-<UTC date and time>.db", sortable, safe in any file system. */
 export function backupFileName(dbName: string, schema: string | null, now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   return `${dbName.replace(/\.db$/, "")}-${schema ?? "empty"}-${stamp}.db`;
 }

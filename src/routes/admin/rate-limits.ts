@@ -28,20 +28,28 @@ export const RateLimitStatusSchema = z
       backend: z.enum(["memory", "upstash"]),
       on_error: z.enum(["open", "closed"]),
       login_on_error: z.enum(["open", "closed"]),
-      counters: z.object({
-        errors: z.number().int(),
-        timeouts: z.number().int(),
-        failed_open: z.number().int(),
-        failed_closed: z.number().int(),
-        last_error: z.string().nullable(),
-        last_error_at: z.string().nullable(),
-      }).openapi({ description: "Backend failures since this process (or isolate) started" }),
+      counters: z
+        .object({
+          errors: z.number().int(),
+          timeouts: z.number().int(),
+          failed_open: z.number().int(),
+          failed_closed: z.number().int(),
+          last_error: z.string().nullable(),
+          last_error_at: z.string().nullable(),
+        })
+        .openapi({ description: "Backend failures since this process (or isolate) started" }),
     }),
   })
   .openapi("RateLimitStatus");
 export type RateLimitStatusResponse = z.infer<typeof RateLimitStatusSchema>;
 
-const Params = z.object({ userId: z.string().min(1).max(64).openapi({ param: { name: "userId", in: "path" } }) });
+const Params = z.object({
+  userId: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "userId", in: "path" } }),
+});
 
 const getRoute = createRoute({
   method: "get",

@@ -15,7 +15,9 @@ export const AdminStatsSchema = z
     total: z.number().int(),
     by_status: z.record(z.string(), z.number().int()),
     oldest_pending: z.object({ id: z.string(), created_at: z.string(), age_seconds: z.number().int() }).nullable(),
-    per_user: z.array(z.object({ user_id: z.string(), total: z.number().int(), answered: z.number().int(), rejected: z.number().int(), cancelled: z.number().int(), pending: z.number().int() })),
+    per_user: z.array(
+      z.object({ user_id: z.string(), total: z.number().int(), answered: z.number().int(), rejected: z.number().int(), cancelled: z.number().int(), pending: z.number().int() }),
+    ),
     answer_latency_seconds: Latency.openapi({ description: "Created → answered" }),
     delivery_latency_seconds: Latency.nullable().openapi({ description: "Request network: created → response available here" }),
   })

@@ -19,9 +19,7 @@ const route = createRoute({
       required: false,
       content: {
         "application/json": {
-          schema: z
-            .object({ refresh_token: z.string().max(256).optional(), all_sessions: z.boolean().default(false) })
-            .openapi("LogoutRequest"),
+          schema: z.object({ refresh_token: z.string().max(256).optional(), all_sessions: z.boolean().default(false) }).openapi("LogoutRequest"),
         },
       },
     },

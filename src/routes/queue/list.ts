@@ -36,7 +36,13 @@ export function registerQueueList(app: App) {
     assertQueueNetwork(s);
     const p = principalOf(c);
     const q = c.req.valid("query");
-    const filter = { status: q.status, topic: q.topic, userId: q.user_id, claimed: q.claimed, processorFailed: q.processor_failed === undefined ? undefined : q.processor_failed === "true" };
+    const filter = {
+      status: q.status,
+      topic: q.topic,
+      userId: q.user_id,
+      claimed: q.claimed,
+      processorFailed: q.processor_failed === undefined ? undefined : q.processor_failed === "true",
+    };
     const result = await listQueue(s, p.userId ?? "", filter, q);
     c.header("Cache-Control", "no-store");
     return c.json({ items: result.items.map(queueItem), next_cursor: result.next_cursor }, 200);

@@ -15,7 +15,10 @@ export const RequestListQuery = PageQuery.extend({
     .optional()
     .transform((v, ctx) => {
       if (v === undefined) return undefined;
-      const list = v.split(",").map((x) => x.trim()).filter(Boolean);
+      const list = v
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean);
       const bad = list.filter((x) => !(REQUEST_STATUSES as readonly string[]).includes(x));
       if (bad.length) {
         ctx.addIssue({ code: "custom", message: `unknown status ${bad.join(", ")}; expected any of ${REQUEST_STATUSES.join(", ")}` });

@@ -42,10 +42,15 @@ export function registerRequestsResponseGet(app: App) {
     if (!row || !canSee(p, row)) throw new ApiError("not_found", { detail: "no such request" });
     const headers = { "Cache-Control": CACHE_CONTROL };
     if (row.kind === "rejection") {
-      throw new ApiError("request_rejected", { detail: `the request was rejected: ${row.reason ?? "no reason given"}`, extra: { request_status: "rejected", reason: row.reason, rejected_at: row.answeredAt }, headers });
+      throw new ApiError("request_rejected", {
+        detail: `the request was rejected: ${row.reason ?? "no reason given"}`,
+        extra: { request_status: "rejected", reason: row.reason, rejected_at: row.answeredAt },
+        headers,
+      });
     }
     if (row.kind !== "answer" || row.version === null) {
-      if (row.status === "cancelled") throw new ApiError("request_cancelled", { detail: "the request was cancelled; it has no response", extra: { request_status: "cancelled" }, headers });
+      if (row.status === "cancelled")
+        throw new ApiError("request_cancelled", { detail: "the request was cancelled; it has no response", extra: { request_status: "cancelled" }, headers });
       const estimate = await estimateAnswer(s, row);
       const retry = estimate ? Math.min(3600, Math.max(5, Math.round((Date.parse(estimate.at) - s.clock.now().getTime()) / 1000))) : 60;
       throw new ApiError("response_pending", {

@@ -15,7 +15,10 @@ const route = createRoute({
   summary: "Records set aside instead of stopping the link, newest first (in: received; out: left out of our batches; peer: reported by the peer)",
   ...access(courierPolicy("transfer:read")),
   request: { query: PageQuery.extend({ side: z.enum(["in", "out", "peer"]).optional(), status: z.enum(["open", "applied", "requeued"]).optional() }) },
-  responses: { 200: { description: "Dead letters", content: { "application/json": { schema: listSchema(DeadLetterSchema, "DeadLetterList") } } }, ...problemResponses(400, 401, 403) },
+  responses: {
+    200: { description: "Dead letters", content: { "application/json": { schema: listSchema(DeadLetterSchema, "DeadLetterList") } } },
+    ...problemResponses(400, 401, 403),
+  },
 });
 
 export function registerDeadLettersList(app: App) {

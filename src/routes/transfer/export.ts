@@ -16,9 +16,24 @@ const route = createRoute({
   tags: ["Transfer"],
   summary: "Export the outbox now (resend: re-sign batches unacknowledged past the threshold)",
   ...access(courierPolicy("transfer:write")),
-  request: { body: { required: false, content: { "application/json": { schema: z.object({ resend: z.boolean().default(false) }).strict().openapi("ExportRequest") } } } },
+  request: {
+    body: {
+      required: false,
+      content: {
+        "application/json": {
+          schema: z
+            .object({ resend: z.boolean().default(false) })
+            .strict()
+            .openapi("ExportRequest"),
+        },
+      },
+    },
+  },
   responses: {
-    200: { description: "What was exported", content: { "application/json": { schema: z.object({ exported: z.array(Exported), resent: z.array(Exported) }).openapi("ExportResult") } } },
+    200: {
+      description: "What was exported",
+      content: { "application/json": { schema: z.object({ exported: z.array(Exported), resent: z.array(Exported) }).openapi("ExportResult") } },
+    },
     ...problemResponses(400, 401, 403, 409, 503),
   },
 });

@@ -6,7 +6,9 @@ export const ImportResultSchema = z
     receipt_id: z.string(),
     id: z.string(),
     sequence: z.number().int().nullable(),
-    outcome: z.enum(["applied", "replay", "held", "quarantined", "superseded", "queued"]).openapi({ description: "queued: stored while another import ran; the next run judges it" }),
+    outcome: z
+      .enum(["applied", "replay", "held", "quarantined", "superseded", "queued"])
+      .openapi({ description: "queued: stored while another import ran; the next run judges it" }),
     reason: z.string().optional(),
     dead_letters: z.number().int().optional().openapi({ description: "Records of an applied batch that were set aside (GET /v1/transfer/dead-letters)" }),
   })

@@ -12,7 +12,10 @@ const route = createRoute({
   tags: ["Transfer"],
   summary: "Per direction: last exported, acknowledged, imported; held gaps; quarantined; backlog",
   ...access(courierPolicy("transfer:read")),
-  responses: { 200: { description: "Status", content: { "application/json": { schema: z.record(z.string(), z.unknown()).openapi("TransferStatus") } } }, ...problemResponses(401, 403) },
+  responses: {
+    200: { description: "Status", content: { "application/json": { schema: z.record(z.string(), z.unknown()).openapi("TransferStatus") } } },
+    ...problemResponses(401, 403),
+  },
 });
 
 export function registerTransferStatus(app: App) {

@@ -7,7 +7,11 @@ import { supersedeBatch } from "../../transfer/supersede.ts";
 
 const SupersedeSchema = z
   .object({
-    omit: z.array(z.object({ kind: z.string().min(1).max(64), id: z.string().min(1).max(256) }).strict()).min(1).max(1000).openapi({ description: "The records to leave out (they become outgoing dead letters)" }),
+    omit: z
+      .array(z.object({ kind: z.string().min(1).max(64), id: z.string().min(1).max(256) }).strict())
+      .min(1)
+      .max(1000)
+      .openapi({ description: "The records to leave out (they become outgoing dead letters)" }),
     reason: z.string().trim().min(1).max(500),
   })
   .strict()

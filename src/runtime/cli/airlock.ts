@@ -98,7 +98,13 @@ async function migrateCommand(args: string[]): Promise<number> {
 }
 
 async function backupCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { role: { type: "string" }, "env-file": { type: "string" }, out: { type: "string" }, "backup-dir": { type: "string" }, json: { type: "boolean" } });
+  const { values } = parse(args, {
+    role: { type: "string" },
+    "env-file": { type: "string" },
+    out: { type: "string" },
+    "backup-dir": { type: "string" },
+    json: { type: "boolean" },
+  });
   if (values.help) return help();
   loadEnvFile(values["env-file"]);
   const result = await backup(loadConfig(roleEnv(values.role)), { out: values.out, backupDir: values["backup-dir"] });

@@ -25,7 +25,8 @@ export function progress(quiet: boolean, { stderr }: Run): (e: FerryEvent) => vo
   if (quiet) return () => {};
   return (e) => {
     if (e.type === "warning") stderr(`warning: ${e.message}`);
-    else if (e.type === "listed") stderr(e.phase === "pull" ? `pull: ${e.files} batch file(s) listed, ${formatBytes(e.bytes)}` : `push: ${e.files} batch file(s) to upload, ${formatBytes(e.bytes)}`);
+    else if (e.type === "listed")
+      stderr(e.phase === "pull" ? `pull: ${e.files} batch file(s) listed, ${formatBytes(e.bytes)}` : `push: ${e.files} batch file(s) to upload, ${formatBytes(e.bytes)}`);
     else {
       const width = String(e.total).length;
       const extra = [e.removed ? "removed" : "", e.reason ?? ""].filter(Boolean).join("; ");

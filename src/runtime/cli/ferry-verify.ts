@@ -25,9 +25,32 @@ export async function verifyCommand(files: string[], v: OptionValues, r: Run): P
     if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot load the public key(s): ${(e as Error).message}`);
   }
-  const { ok, results } = await verifyFiles(files, { readFile: (path, maxBytes) => readFileLimited(r.path(path), maxBytes), peerKeys, destination: typeof v.destination === "string" ? v.destination : null });
+  const { ok, results } = await verifyFiles(files, {
+    readFile: (path, maxBytes) => readFileLimited(r.path(path), maxBytes),
+    peerKeys,
+    destination: typeof v.destination === "string" ? v.destination : null,
+  });
   if (v.json) {
-    stdout(JSON.stringify({ command: "verify", ok, files: results.map((r) => (r.ok ? { file: r.file, ok: true, batch_id: r.manifest.batch_id, sequence: r.manifest.sequence, records: r.records, sealed: r.sealed, source: r.manifest.source, destination: r.manifest.destination } : { file: r.file, ok: false, code: r.code, reason: r.reason })) }));
+    stdout(
+      JSON.stringify({
+        command: "verify",
+        ok,
+        files: results.map((r) =>
+          r.ok
+            ? {
+                file: r.file,
+                ok: true,
+                batch_id: r.manifest.batch_id,
+                sequence: r.manifest.sequence,
+                records: r.records,
+                sealed: r.sealed,
+                source: r.manifest.source,
+                destination: r.manifest.destination,
+              }
+            : { file: r.file, ok: false, code: r.code, reason: r.reason },
+        ),
+      }),
+    );
   } else {
     for (const r of results) stdout(r.line);
     const failed = results.filter((r) => !r.ok).length;

@@ -135,14 +135,26 @@ async function main(argv: string[], r: Run): Promise<number> {
     case "pull": {
       const out = required(v, "out", "DIR", "the folder to download into");
       const source = await client(v, "from", "token", "token-file", "AIRLOCK_FERRY_FROM_TOKEN", clientOptions, quiet, r);
-      const summary = await pull({ source, folder: new NodeBatchFolder(r.path(out), { create: true, label: out }), includeAcknowledged: v["include-acknowledged"] === true, onEvent: progress(quiet, r), signal: abort.signal });
+      const summary = await pull({
+        source,
+        folder: new NodeBatchFolder(r.path(out), { create: true, label: out }),
+        includeAcknowledged: v["include-acknowledged"] === true,
+        onEvent: progress(quiet, r),
+        signal: abort.signal,
+      });
       return finish(summary, json, r);
     }
     case "push": {
       const dir = required(v, "dir", "DIR", "the folder of batch files to upload");
       const destination = await client(v, "to", "token", "token-file", "AIRLOCK_FERRY_TO_TOKEN", clientOptions, quiet, r);
       await mustBeDirectory(r.path(dir), dir, "--dir");
-      const summary = await push({ destination, folder: new NodeBatchFolder(r.path(dir), { label: dir }), removeAfter: v["remove-after"] === true, onEvent: progress(quiet, r), signal: abort.signal });
+      const summary = await push({
+        destination,
+        folder: new NodeBatchFolder(r.path(dir), { label: dir }),
+        removeAfter: v["remove-after"] === true,
+        onEvent: progress(quiet, r),
+        signal: abort.signal,
+      });
       return finish(summary, json, r);
     }
     case "carry": {
@@ -152,7 +164,14 @@ async function main(argv: string[], r: Run): Promise<number> {
       const via = typeof v.via === "string" ? v.via : null;
       const dir = via ?? (await mkdtemp(join(tmpdir(), "airlock-ferry-")));
       try {
-        const summary = await carry({ source, destination, folder: new NodeBatchFolder(r.path(dir), { create: true, label: dir }), includeAcknowledged: v["include-acknowledged"] === true, onEvent: progress(quiet, r), signal: abort.signal });
+        const summary = await carry({
+          source,
+          destination,
+          folder: new NodeBatchFolder(r.path(dir), { create: true, label: dir }),
+          includeAcknowledged: v["include-acknowledged"] === true,
+          onEvent: progress(quiet, r),
+          signal: abort.signal,
+        });
         return finish(summary, json, r);
       } finally {
         if (!via) await rm(dir, { recursive: true, force: true });
@@ -206,7 +225,16 @@ function buildClientOptions(v: Values, signal: AbortSignal, quiet: boolean, { io
   return options;
 }
 
-async function client(v: Values, urlOption: string, tokenOption: string, tokenFileOption: string, envName: string, options: ClientOptions, quiet: boolean, r: Run): Promise<TransferClient> {
+async function client(
+  v: Values,
+  urlOption: string,
+  tokenOption: string,
+  tokenFileOption: string,
+  envName: string,
+  options: ClientOptions,
+  quiet: boolean,
+  r: Run,
+): Promise<TransferClient> {
   const raw = required(v, urlOption, "URL", urlOption === "from" ? "the network to download from" : urlOption === "to" ? "the network to upload to" : "the network");
   let url: string;
   try {

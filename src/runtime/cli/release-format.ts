@@ -141,7 +141,9 @@ export const publicKey = (source: string) => keyObject(source, "public");
 /** RFC 7638 thumbprint: the same "key id" scripts/keygen.ts prints for a key pair. */
 export function keyId(key: KeyObject): string {
   const jwk = (key.type === "public" ? key : createPublicKey(key)).export({ format: "jwk" });
-  return createHash("sha256").update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x })).digest("base64url");
+  return createHash("sha256")
+    .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x }))
+    .digest("base64url");
 }
 
 export const signSums = (sums: Uint8Array, key: KeyObject) => sign(null, sums, key);

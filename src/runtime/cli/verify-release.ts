@@ -59,9 +59,7 @@ function unpack(archive: Buffer): { top: string; files: Files; problems: string[
 export async function verifyRelease(path: string, publicKeySource: string): Promise<VerifyResult> {
   const key = publicKey(publicKeySource);
   const st = await lstat(path);
-  const { top, files, problems } = st.isDirectory()
-    ? { top: basename(resolve(path)), ...(await walk(path)) }
-    : unpack(await readFile(path));
+  const { top, files, problems } = st.isDirectory() ? { top: basename(resolve(path)), ...(await walk(path)) } : unpack(await readFile(path));
   const result = (extra: string[] = []): VerifyResult => {
     const all = [...problems, ...extra];
     return { ok: all.length === 0, release: top, files: [...files.keys()].filter((f) => f !== SUMS && f !== SIG).length, key_id: keyId(key), problems: all };

@@ -28,7 +28,10 @@ export class NodeBatchFolder implements BatchFolder {
   readonly label: string;
 
   /** `create`: make the directory (and parents) on first write; listing a missing directory gives nothing. `label`: for messages (default: dir). */
-  constructor(readonly dir: string, private readonly options: { create?: boolean; label?: string } = {}) {
+  constructor(
+    readonly dir: string,
+    private readonly options: { create?: boolean; label?: string } = {},
+  ) {
     this.label = options.label ?? dir;
   }
 
@@ -76,7 +79,11 @@ export class NodeBatchFolder implements BatchFolder {
     }
     // Persist the rename itself; not every platform lets a directory be opened, so best effort.
     const dirHandle = await open(this.dir, "r").catch(() => null);
-    if (dirHandle) await dirHandle.sync().catch(() => {}).finally(() => dirHandle.close());
+    if (dirHandle)
+      await dirHandle
+        .sync()
+        .catch(() => {})
+        .finally(() => dirHandle.close());
   }
 
   async remove(name: string): Promise<void> {

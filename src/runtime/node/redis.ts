@@ -7,10 +7,7 @@ import type { RedisConnection } from "../../upstash-endpoint/app.ts";
  * after that it reconnects forever. Offline queueing is off so requests fail fast (503) while
  * Redis is down instead of hanging.
  */
-export async function connectRedis(
-  url: string,
-  opts: { onError?: (err: Error) => void; connectTimeoutMs?: number } = {},
-): Promise<RedisConnection> {
+export async function connectRedis(url: string, opts: { onError?: (err: Error) => void; connectTimeoutMs?: number } = {}): Promise<RedisConnection> {
   const { createClient } = await import("redis");
   let connected = false;
   const client = createClient({

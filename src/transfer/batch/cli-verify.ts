@@ -46,7 +46,15 @@ async function verifyOne(file: string, options: VerifyFilesOptions, limits: Veri
   const envelope = await verifyEnvelope(bytes, { expectedDestination: options.destination ?? null, peerKeys: options.peerKeys, now: options.now, limits });
   if (!envelope.ok) return failed(envelope.code, envelope.reason);
   const m = envelope.manifest;
-  if (m.format === 3) return { file, ok: true, manifest: m, records: null, sealed: true, line: `OK ${m.batch_id} seq=${m.sequence} sealed to ${m.destination} (${m.body_bytes} bytes, contents not readable here)` };
+  if (m.format === 3)
+    return {
+      file,
+      ok: true,
+      manifest: m,
+      records: null,
+      sealed: true,
+      line: `OK ${m.batch_id} seq=${m.sequence} sealed to ${m.destination} (${m.body_bytes} bytes, contents not readable here)`,
+    };
   const contents = await openContents(m, envelope.body, limits);
   if (!contents.ok) return failed(contents.code, contents.reason);
   return { file, ok: true, manifest: m, records: contents.records.length, sealed: false, line: `OK ${m.batch_id} seq=${m.sequence} records=${contents.records.length}` };

@@ -27,7 +27,6 @@ function sliced(bytes: Uint8Array, size = INPUT_SLICE): ReadableStream<BufferSou
   });
 }
 
-
 /** Reads a byte stream to the end into one array. */
 export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -46,9 +45,7 @@ export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
   return collect(sliced(bytes).pipeThrough(new CompressionStream("gzip")));
 }
 
-export type GunzipResult =
-  | { ok: true; bytes: Uint8Array }
-  | { ok: false; code: "too_large" | "decompression_failed"; reason: string };
+export type GunzipResult = { ok: true; bytes: Uint8Array } | { ok: false; code: "too_large" | "decompression_failed"; reason: string };
 
 /**
  * Inflates `body`, aborting as soon as the output passes `maxBytes`: the stream is cancelled,

@@ -16,11 +16,11 @@ const key32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "expected 32 bytes of base
 
 // Loose: JWKs often carry extra members (key_ops, ext, …) that do no harm.
 const okpJwk = z.looseObject({
-  kty: z.literal("OKP", "expected kty \"OKP\" (an Ed25519 key)"),
-  crv: z.literal("Ed25519", "expected crv \"Ed25519\""),
+  kty: z.literal("OKP", 'expected kty "OKP" (an Ed25519 key)'),
+  crv: z.literal("Ed25519", 'expected crv "Ed25519"'),
   x: key32,
   kid: z.string().optional(),
-  alg: z.literal(SIGNING_ALG, "expected alg \"EdDSA\"").optional(),
+  alg: z.literal(SIGNING_ALG, 'expected alg "EdDSA"').optional(),
 });
 const privateJwkSchema = okpJwk.extend({ d: key32 });
 // A "d" member is refused before parsing (see importPublic) with a clearer message.

@@ -109,7 +109,12 @@ async function envelopeOf(file: Uint8Array, options: Omit<VerifyOptions, "openin
       container.jws,
       (h) => {
         const key = typeof h.kid === "string" ? options.peerKeys.get(h.kid) : undefined;
-        if (!key) throw new UnknownKeyError(typeof h.kid === "string" ? `signed with key ${bounded(h.kid, 80)}, which is not among the peer's ${options.peerKeys.size} public key(s)` : "the signature names no key (no kid)");
+        if (!key)
+          throw new UnknownKeyError(
+            typeof h.kid === "string"
+              ? `signed with key ${bounded(h.kid, 80)}, which is not among the peer's ${options.peerKeys.size} public key(s)`
+              : "the signature names no key (no kid)",
+          );
         return key;
       },
       { algorithms: [SIGNING_ALG] },
@@ -117,11 +122,14 @@ async function envelopeOf(file: Uint8Array, options: Omit<VerifyOptions, "openin
     payload = verified.payload;
     header = verified.protectedHeader;
     // One encoding per signed manifest: a base64url part with stray padding bits is not ours.
-    if (!container.jws.split(".").every((part) => base64url.encode(base64url.decode(part)) === part)) return fail("bad_signature", "the signed manifest is not canonically encoded");
+    if (!container.jws.split(".").every((part) => base64url.encode(base64url.decode(part)) === part))
+      return fail("bad_signature", "the signed manifest is not canonically encoded");
   } catch (e) {
     if (e instanceof UnknownKeyError) return fail("unknown_key", e.message);
-    if (e instanceof joseErrors.JOSEAlgNotAllowed) return fail("bad_signature", `signature algorithm ${bounded(JSON.stringify(headerAlg(container.jws)) ?? "none", 40)} is not allowed (only ${SIGNING_ALG})`);
-    if (e instanceof joseErrors.JWSSignatureVerificationFailed) return fail("bad_signature", "the manifest signature does not verify (altered manifest, or signed with another key)");
+    if (e instanceof joseErrors.JOSEAlgNotAllowed)
+      return fail("bad_signature", `signature algorithm ${bounded(JSON.stringify(headerAlg(container.jws)) ?? "none", 40)} is not allowed (only ${SIGNING_ALG})`);
+    if (e instanceof joseErrors.JWSSignatureVerificationFailed)
+      return fail("bad_signature", "the manifest signature does not verify (altered manifest, or signed with another key)");
     return fail("bad_signature", `the signed manifest is malformed: ${bounded(e instanceof Error ? e.message : String(e), 200)}`);
   }
 
@@ -225,7 +233,11 @@ export function readManifestUnverified(file: Uint8Array): UnverifiedManifest {
  * the signature: to resend or supersede it. A sealed body is opened with the sender's own keys
  * (it is sealed to them too). Never for a file that came from outside.
  */
-export async function readOwnBatch(file: Uint8Array, limits: VerifyLimits = DEFAULT_LIMITS, ownKeys?: ReadonlyMap<string, CryptoKey>): Promise<{ ok: true; manifest: Record<string, unknown>; records: BatchRecord[] } | VerifyFailure> {
+export async function readOwnBatch(
+  file: Uint8Array,
+  limits: VerifyLimits = DEFAULT_LIMITS,
+  ownKeys?: ReadonlyMap<string, CryptoKey>,
+): Promise<{ ok: true; manifest: Record<string, unknown>; records: BatchRecord[] } | VerifyFailure> {
   const m = readManifestUnverified(file);
   if (!m.ok) return m;
   const container = decodeBatchFile(file);

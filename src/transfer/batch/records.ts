@@ -31,9 +31,7 @@ export function describeRecord(r: { kind?: unknown; id?: unknown } | null | unde
   return `${kind}/${id}`;
 }
 
-export type ParseResult =
-  | { ok: true; records: BatchRecord[]; counts: Record<string, number> }
-  | { ok: false; code: "bad_record" | "record_limit"; reason: string };
+export type ParseResult = { ok: true; records: BatchRecord[]; counts: Record<string, number> } | { ok: false; code: "bad_record" | "record_limit"; reason: string };
 
 /** Parses the inflated body. Never throws; stops at the first bad line. */
 export function parseRecords(raw: Uint8Array, maxRecords: number): ParseResult {

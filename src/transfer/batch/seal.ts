@@ -17,7 +17,11 @@ import { keyIdOf } from "./keys.ts";
 export const KEY_ALG = "ECDH-ES+A256KW";
 export const CONTENT_ALG = "A256GCM";
 
-const b64u = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9_-]*$/, "expected base64url");
+const b64u = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]*$/, "expected base64url");
 const key32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "expected 32 bytes of base64url");
 
 // Loose, as for signing keys: extra JWK members (key_ops, ext, …) do no harm.
@@ -152,7 +156,12 @@ export async function sealBody(plaintext: Uint8Array, aad: Uint8Array, to: reado
 }
 
 /** Decrypts a sealed body with whichever of `keys` it was sealed to. Never throws. */
-export async function openBody(sealed: Sealed, ciphertext: Uint8Array, aad: Uint8Array, keys: ReadonlyMap<string, CryptoKey> | undefined): Promise<{ ok: true; plaintext: Uint8Array } | OpenFailure> {
+export async function openBody(
+  sealed: Sealed,
+  ciphertext: Uint8Array,
+  aad: Uint8Array,
+  keys: ReadonlyMap<string, CryptoKey> | undefined,
+): Promise<{ ok: true; plaintext: Uint8Array } | OpenFailure> {
   const kids = sealed.recipients.map((r) => r.header.kid);
   const recipient = keys && sealed.recipients.find((r) => keys.has(r.header.kid));
   if (!keys || !recipient) {
@@ -161,12 +170,24 @@ export async function openBody(sealed: Sealed, ciphertext: Uint8Array, aad: Uint
   }
   try {
     const { plaintext } = await flattenedDecrypt(
-      { protected: sealed.protected, iv: sealed.iv, tag: sealed.tag, aad: base64url.encode(aad), ciphertext: base64url.encode(ciphertext), header: recipient.header, encrypted_key: recipient.encrypted_key },
+      {
+        protected: sealed.protected,
+        iv: sealed.iv,
+        tag: sealed.tag,
+        aad: base64url.encode(aad),
+        ciphertext: base64url.encode(ciphertext),
+        header: recipient.header,
+        encrypted_key: recipient.encrypted_key,
+      },
       keys.get(recipient.header.kid)!,
       { keyManagementAlgorithms: [KEY_ALG], contentEncryptionAlgorithms: [CONTENT_ALG] },
     );
     return { ok: true, plaintext };
   } catch {
-    return { ok: false, code: "decryption_failed", reason: `the body does not decrypt with key ${recipient.header.kid.slice(0, 80)} (altered ciphertext, or a key with this id that is not the one it was sealed to)` };
+    return {
+      ok: false,
+      code: "decryption_failed",
+      reason: `the body does not decrypt with key ${recipient.header.kid.slice(0, 80)} (altered ciphertext, or a key with this id that is not the one it was sealed to)`,
+    };
   }
 }

@@ -68,9 +68,7 @@ async function resolveKey(k: SigningKeyInput): Promise<CryptoKey> {
 /** Signs a manifest as a compact JWS (alg EdDSA, kid = key id). Exported for tests that forge batches. */
 export async function signManifest(manifest: SignedManifest, signingKey: SigningKeyInput): Promise<string> {
   const key = await resolveKey(signingKey);
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(manifest)))
-    .setProtectedHeader({ alg: SIGNING_ALG, kid: signingKey.keyId })
-    .sign(key);
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(manifest))).setProtectedHeader({ alg: SIGNING_ALG, kid: signingKey.keyId }).sign(key);
 }
 
 /** Builds one signed batch file. Throws (naming the problem) on invalid input: it is the sender's bug. */
@@ -103,7 +101,9 @@ export async function buildBatch(input: BuildBatchInput): Promise<BuiltBatch> {
     schema_version: input.schemaVersion ?? null,
     ...(input.supersedes?.length ? { supersedes: input.supersedes } : {}),
   };
-  const parsed = sealed ? manifestV3Schema.safeParse({ format: FORMAT_VERSION, ...common, sealed: sealed.sealed }) : manifestV2Schema.safeParse({ format: 2, ...common, ...summary });
+  const parsed = sealed
+    ? manifestV3Schema.safeParse({ format: FORMAT_VERSION, ...common, sealed: sealed.sealed })
+    : manifestV2Schema.safeParse({ format: 2, ...common, ...summary });
   if (!parsed.success) throw new Error(`buildBatch: invalid manifest: ${describeIssues(parsed.error)}`);
   const file = encodeBatchFile(await signManifest(parsed.data, input.signingKey), fileBody);
   return { file, manifest: { ...parsed.data, ...summary }, fileSha256: await sha256Hex(file) };
@@ -139,7 +139,10 @@ export function takeGroup<R extends BatchRecord>(records: readonly R[], limits: 
       continue;
     }
     if (size > limits.maxRawBytes) {
-      out.rejected.push({ record: r, reason: `record ${describeRecord(r)} is ${size} bytes as a body line, more than the ${limits.maxRawBytes}-byte batch limit; it cannot be sent` });
+      out.rejected.push({
+        record: r,
+        reason: `record ${describeRecord(r)} is ${size} bytes as a body line, more than the ${limits.maxRawBytes}-byte batch limit; it cannot be sent`,
+      });
       out.taken++;
       continue;
     }

@@ -136,7 +136,12 @@ export function startAutoFerry(options: AutoFerryOptions): AutoFerry {
   }
 
   schedule();
-  logger.log("info", "ferry started", { interval_ms: options.intervalMs, request: options.request.url, response: options.response.url, folders: Object.fromEntries(directions.map((d) => [d.direction, d.folder.label ?? ""])) });
+  logger.log("info", "ferry started", {
+    interval_ms: options.intervalMs,
+    request: options.request.url,
+    response: options.response.url,
+    folders: Object.fromEntries(directions.map((d) => [d.direction, d.folder.label ?? ""])),
+  });
 
   return {
     runOnce,

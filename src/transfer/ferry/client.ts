@@ -101,7 +101,8 @@ export class TransferClient {
           throw new FerryError("integrity", `the server sends ${declared} bytes, the listing says ${item.bytes}`, { code: "size_mismatch" });
         }
         const bytes = await readCapped(res, item.bytes, () => new FerryError("integrity", `the server sends more than the ${item.bytes} listed bytes`, { code: "size_mismatch" }));
-        if (bytes.length !== item.bytes) throw new FerryError("integrity", `received ${bytes.length} bytes, the listing says ${item.bytes} (truncated?)`, { code: "size_mismatch" });
+        if (bytes.length !== item.bytes)
+          throw new FerryError("integrity", `received ${bytes.length} bytes, the listing says ${item.bytes} (truncated?)`, { code: "size_mismatch" });
         await checkDigests(bytes, item, res.headers);
         return bytes;
       },
@@ -110,7 +111,8 @@ export class TransferClient {
 
   /** Uploads one batch file to the inbox; resolves with the destination's verdict. */
   async upload(bytes: Uint8Array, label = "batch"): Promise<InboxResult> {
-    if (bytes.length > this.maxFileBytes) throw new FerryError("integrity", `the file is ${bytes.length} bytes, over the ${this.maxFileBytes}-byte batch limit`, { code: "too_large" });
+    if (bytes.length > this.maxFileBytes)
+      throw new FerryError("integrity", `the file is ${bytes.length} bytes, over the ${this.maxFileBytes}-byte batch limit`, { code: "too_large" });
     const digest = await sha256Bytes(bytes);
     return send(this.http, {
       method: "POST",

@@ -24,7 +24,13 @@ export class FerryError extends Error {
   }
 
   toJSON(): FerryErrorInfo {
-    return { kind: this.kind, message: this.message, ...(this.status !== undefined && { status: this.status }), ...(this.code !== undefined && { code: this.code }), ...(this.detail !== undefined && { detail: this.detail }) };
+    return {
+      kind: this.kind,
+      message: this.message,
+      ...(this.status !== undefined && { status: this.status }),
+      ...(this.code !== undefined && { code: this.code }),
+      ...(this.detail !== undefined && { detail: this.detail }),
+    };
   }
 }
 

@@ -149,7 +149,11 @@ async function once<T>(http: HttpSettings, a: Attempt<T>, url: string, where: st
   try {
     if (res.status >= 300 && res.status < 400) {
       const location = res.headers.get("location");
-      throw new FerryError("http", `${where}: HTTP ${res.status} redirect${location ? ` to ${redactUrl(location)}` : ""}; the ferry does not follow redirects (use the final URL)`, { status: res.status, code: "redirect" });
+      throw new FerryError(
+        "http",
+        `${where}: HTTP ${res.status} redirect${location ? ` to ${redactUrl(location)}` : ""}; the ferry does not follow redirects (use the final URL)`,
+        { status: res.status, code: "redirect" },
+      );
     }
     if (!res.ok) throw await httpError(res, where, a.retryStatuses);
     return await a.read(res);

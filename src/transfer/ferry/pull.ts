@@ -28,7 +28,17 @@ export async function pull(options: PullOptions): Promise<PullSummary> {
     const result = await pullOne(item, source, folder, existing, names);
     names.add(item.file_name);
     files.push(result);
-    onEvent?.({ type: "file", phase: "pull", index: i + 1, total: items.length, name: result.name, bytes: result.bytes, sequence: result.sequence, status: result.status, reason: result.error?.message ?? result.note });
+    onEvent?.({
+      type: "file",
+      phase: "pull",
+      index: i + 1,
+      total: items.length,
+      name: result.name,
+      bytes: result.bytes,
+      sequence: result.sequence,
+      status: result.status,
+      reason: result.error?.message ?? result.note,
+    });
   }
   const count = (s: PullStatus) => files.filter((f) => f.status === s).length;
   const failed = count("failed");

@@ -37,14 +37,30 @@ export async function push(options: PushOptions): Promise<PushSummary> {
   for (const e of entries) {
     throwIfAborted(signal);
     if (e.size > destination.maxFileBytes) {
-      files.push({ name: e.name, sequence: null, bytes: e.size, sha256: null, status: "failed", removed: false, error: { kind: "integrity", code: "too_large", message: `the file is ${e.size} bytes, over the ${destination.maxFileBytes}-byte batch limit` } });
+      files.push({
+        name: e.name,
+        sequence: null,
+        bytes: e.size,
+        sha256: null,
+        status: "failed",
+        removed: false,
+        error: { kind: "integrity", code: "too_large", message: `the file is ${e.size} bytes, over the ${destination.maxFileBytes}-byte batch limit` },
+      });
       continue;
     }
     let bytes: Uint8Array;
     try {
       bytes = await folder.read(e.name);
     } catch (err) {
-      files.push({ name: e.name, sequence: null, bytes: e.size, sha256: null, status: "failed", removed: false, error: { kind: "protocol", code: "unreadable", message: `cannot read the file: ${err instanceof Error ? err.message : String(err)}` } });
+      files.push({
+        name: e.name,
+        sequence: null,
+        bytes: e.size,
+        sha256: null,
+        status: "failed",
+        removed: false,
+        error: { kind: "protocol", code: "unreadable", message: `cannot read the file: ${err instanceof Error ? err.message : String(err)}` },
+      });
       continue;
     }
     const m = readManifestUnverified(bytes);
@@ -70,7 +86,18 @@ export async function push(options: PushOptions): Promise<PushSummary> {
     throwIfAborted(signal);
     const result = await pushOne(p, destination, folder, options.removeAfter === true, onEvent);
     files.push(result);
-    onEvent?.({ type: "file", phase: "push", index: i + 1, total: planned.length, name: p.name, bytes: p.size, sequence: p.sequence, status: result.status, reason: result.error?.message ?? result.reason, removed: result.removed });
+    onEvent?.({
+      type: "file",
+      phase: "push",
+      index: i + 1,
+      total: planned.length,
+      name: p.name,
+      bytes: p.size,
+      sequence: p.sequence,
+      status: result.status,
+      reason: result.error?.message ?? result.reason,
+      removed: result.removed,
+    });
   }
 
   const count = (s: PushStatus) => files.filter((f) => f.status === s).length;
@@ -104,7 +131,15 @@ async function pushOne(p: Planned, destination: TransferClient, folder: BatchFol
     }
     const answer = await destination.upload(bytes, p.name);
     if (answer.sequence !== null && answer.sequence !== p.sequence) {
-      return { ...base, status: "failed", error: { kind: "protocol", code: "sequence_mismatch", message: `the destination answered ${answer.outcome} for sequence ${answer.sequence}, but the file is sequence ${p.sequence}` } };
+      return {
+        ...base,
+        status: "failed",
+        error: {
+          kind: "protocol",
+          code: "sequence_mismatch",
+          message: `the destination answered ${answer.outcome} for sequence ${answer.sequence}, but the file is sequence ${p.sequence}`,
+        },
+      };
     }
     const result: PushFileResult = { ...base, status: answer.outcome, ...(answer.reason !== undefined && { reason: answer.reason }) };
     if (removeAfter && (answer.outcome === "applied" || answer.outcome === "replay")) {

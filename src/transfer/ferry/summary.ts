@@ -7,7 +7,18 @@ export type FerryPhase = "pull" | "push";
 
 export type FerryEvent =
   | { type: "listed"; phase: FerryPhase; files: number; bytes: number }
-  | { type: "file"; phase: FerryPhase; index: number; total: number; name: string; bytes: number; status: PullStatus | PushStatus; sequence: number | null; reason?: string; removed?: boolean }
+  | {
+      type: "file";
+      phase: FerryPhase;
+      index: number;
+      total: number;
+      name: string;
+      bytes: number;
+      status: PullStatus | PushStatus;
+      sequence: number | null;
+      reason?: string;
+      removed?: boolean;
+    }
   | { type: "warning"; message: string };
 
 export type PullStatus = "downloaded" | "skipped" | "failed";

@@ -15,7 +15,15 @@ const route = createRoute({
   tags: ["Cache"],
   summary: "Delete one user's cache entries (found through the user's index)",
   ...access({ roles: ["admin"], scope: "cache:write" }),
-  request: { params: z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) }) },
+  request: {
+    params: z.object({
+      id: z
+        .string()
+        .min(1)
+        .max(64)
+        .openapi({ param: { name: "id", in: "path" } }),
+    }),
+  },
   responses: { 200: { description: "Cleared", content: { "application/json": { schema: CacheClearedSchema } } }, ...problemResponses(401, 403, 404, 503) },
 });
 

@@ -31,9 +31,7 @@ export const CacheHealthSchema = z
   })
   .openapi("CacheHealth");
 
-export const CacheClearedSchema = z
-  .object({ deleted: z.number().int(), scope: z.string() })
-  .openapi("CacheCleared");
+export const CacheClearedSchema = z.object({ deleted: z.number().int(), scope: z.string() }).openapi("CacheCleared");
 
 export const InvalidateSchema = z
   .object({

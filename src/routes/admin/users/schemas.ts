@@ -3,7 +3,13 @@ import { ROLES } from "../../../identity/roles.ts";
 
 const Limits = z.object({ minute: z.number().int().min(0).optional(), hour: z.number().int().min(0).optional(), day: z.number().int().min(0).optional() });
 
-export const UserIdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
+export const UserIdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
 
 export const CreateUserSchema = z
   .object({
