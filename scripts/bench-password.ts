@@ -248,7 +248,7 @@ async function main() {
   const cpus = (await import("node:os")).cpus();
   console.log(`Machine: ${cpus.length} × ${cpus[0]?.model ?? "unknown CPU"}; ${RUNS} runs after ${WARMUP} warm-up\n`);
   console.log(table(rows));
-  console.log("\n" + notes.map((n) => `- ${n}`).join("\n"));
+  console.log(`\n${notes.map((n) => `- ${n}`).join("\n")}`);
 }
 
 await main();

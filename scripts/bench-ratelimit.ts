@@ -99,20 +99,18 @@ async function variant(name: string, env: Record<string, string>, dir: string, l
   app.get("/bench", allow({ roles: ANY_ROLE, scope: ANY_KEY }), (c) => c.json({ ok: true }));
   const now = new Date().toISOString();
   const id = `usr_bench${randomBytes(6).toString("hex")}`;
-  await services.db.orm
-    .insert(users)
-    .values({
-      id,
-      email: `${id}@example.com`,
-      emailNormalized: `${id}@example.com`,
-      name: "bench",
-      role: "user",
-      status: "active",
-      passwordHash: "x",
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    });
+  await services.db.orm.insert(users).values({
+    id,
+    email: `${id}@example.com`,
+    emailNormalized: `${id}@example.com`,
+    name: "bench",
+    role: "user",
+    status: "active",
+    passwordHash: "x",
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  });
   const token = await services.tokens.issue({ sub: id, role: "user", sid: `fam_${id}` }, new Date());
   const headers = { Authorization: `Bearer ${token}` };
   const once = async () => {

@@ -1,7 +1,8 @@
 /**
  * What `npm test` needs from the system, checked before anything else runs (npm's `pretest`):
- * redis-server (tests start Redis servers of their own), Chromium (the browser checks) and
- * curl and jq (the README's commands, run as written). Missing ones are installed with apt-get
+ * redis-server (tests start Redis servers of their own), Chromium (the browser checks), curl
+ * and jq (the README's commands, run as written), openssl (the release signature) and Debian
+ * python3's jwcrypto (opens a sealed batch independently of our code). Missing ones are installed with apt-get
  * when this runs as root where apt-get exists; otherwise it stops at once with the command to type.
  *
  *   npx tsx scripts/pretest.ts

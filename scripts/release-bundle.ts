@@ -12,9 +12,11 @@ const BANNER = [
   'import { createRequire as __airlockCreateRequire } from "node:module";',
   'import { fileURLToPath as __airlockFileURLToPath } from "node:url";',
   "const require = __airlockCreateRequire(import.meta.url);",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: this is source text for the bundle, a template literal on purpose
   "const __airlockNative = (target) => __airlockFileURLToPath(new URL(`./native/${target}.node`, import.meta.url));",
 ].join("\n");
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the libSQL source text this replaces, verbatim
 const NATIVE_REQUIRE = "return require(`@libsql/${target}`);";
 
 /** libsql picks `@libsql/<target>` at run time; the release ships those files as lib/native/<target>.node. */

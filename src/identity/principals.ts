@@ -59,7 +59,7 @@ async function jwtPrincipal(s: Services, token: string): Promise<Principal> {
     .where(eq(users.id, claims.sub))
     .get();
   // A disabled user, a changed role or a logged-out session ends the token before its expiry.
-  if (!user || user.status !== "active") throw new ApiError("invalid_token", { detail: "the account is disabled or unknown" });
+  if (user?.status !== "active") throw new ApiError("invalid_token", { detail: "the account is disabled or unknown" });
   if (user.role !== claims.role) throw new ApiError("invalid_token", { detail: "the account's role has changed; log in again" });
   if (user.sessionEnded) throw new ApiError("invalid_token", { detail: "this session has ended; log in again" });
   return { type: "user", userId: claims.sub, role: user.role, sessionId: claims.sid, rateLimits: user.rateLimits };

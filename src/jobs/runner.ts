@@ -32,7 +32,10 @@ const runningBy = new WeakMap<object, Set<string>>();
 function runningFor(services: unknown): Set<string> {
   const key = (typeof services === "object" && services !== null ? services : runningBy) as object;
   let set = runningBy.get(key);
-  if (!set) runningBy.set(key, (set = new Set()));
+  if (!set) {
+    set = new Set();
+    runningBy.set(key, set);
+  }
   return set;
 }
 

@@ -9,5 +9,6 @@ export interface JobDefinition<S = unknown> {
   name: string;
   cron: string;
   description: string;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a job with nothing to report simply returns
   run(services: S, ctx: { scheduledAt: Date; signal?: AbortSignal }): Promise<JobResult | void>;
 }

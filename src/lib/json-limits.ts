@@ -142,7 +142,7 @@ export function checkJson(value: unknown, limits: JsonLimits = JSON_LIMITS): Jso
 
 /** RFC 6901 pointer of a path (`prefix` is the pointer of the value the path starts at). */
 export function jsonPointer(path: JsonPath, prefix = ""): string {
-  return prefix + path.map((seg) => "/" + String(seg).replace(/~/g, "~0").replace(/\//g, "~1")).join("");
+  return prefix + path.map((seg) => `/${String(seg).replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
 }
 
 /** Marks zod issues raised by these limits, so the problem says `invalid_json` rather than `validation_failed`. */
@@ -164,8 +164,10 @@ export function jsonValueSchema(limits: JsonLimits = JSON_LIMITS): z.ZodType<Jso
 }
 
 // C0 controls except tab, LF and CR; DEL. Free text (a rejection reason) may span lines.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const TEXT_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 // One-line labels (a topic): every control character (C0, DEL, C1) and the Unicode line/paragraph separators.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const LINE_CONTROL = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/;
 
 /** Why `s` is not acceptable text (`line`: a one-line label), or null. */

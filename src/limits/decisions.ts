@@ -54,14 +54,14 @@ export function decisionHeaders(d: LimitDecision, now: number, warnPercent: numb
   if (!d.allowed) {
     const w = bindingWindow(d)!;
     const retry = secondsUntil(w.retryAt ?? w.resetAt, now);
-    headers["RateLimit"] = item(w.name, 0, retry);
+    headers.RateLimit = item(w.name, 0, retry);
     headers["Retry-After"] = String(retry);
     return headers;
   }
   // Closest to exhaustion: the smallest share left (ties: the first, i.e. the shortest window).
   let closest = d.windows[0];
   for (const w of d.windows) if (w.remaining * closest.limit < closest.remaining * w.limit) closest = w;
-  headers["RateLimit"] = item(closest.name, closest.remaining, secondsUntil(closest.resetAt, now));
+  headers.RateLimit = item(closest.name, closest.remaining, secondsUntil(closest.resetAt, now));
   const warn = d.windows.filter((w) => (w.limit - w.remaining) * 100 >= w.limit * warnPercent);
   if (warn.length) headers["RateLimit-Warning"] = warn.map((w) => item(w.name, w.remaining, secondsUntil(w.resetAt, now))).join(", ");
   return headers;

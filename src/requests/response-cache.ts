@@ -34,7 +34,10 @@ const locals = new WeakMap<Cache, LocalCounters>();
 
 export function localCounters(s: Services): LocalCounters {
   let l = locals.get(s.cache);
-  if (!l) locals.set(s.cache, (l = { since: s.clock.now().toISOString(), errors: 0, lastError: null }));
+  if (!l) {
+    l = { since: s.clock.now().toISOString(), errors: 0, lastError: null };
+    locals.set(s.cache, l);
+  }
   return l;
 }
 

@@ -14,6 +14,7 @@ import { maxFileBytes, processHeld, processReceipt, receiptFile, type ImportResu
 
 const RECEIPT_FILE = /^(rcv_[0-9A-Z]{26})\.batch$/;
 /** A name a person or a diode may reasonably give a batch: printable, no path, not too long. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
 const FOREIGN_NAME_OK = /^[^\u0000-\u001f\u007f/\\]{1,200}$/;
 
 /**
@@ -36,16 +37,14 @@ export function precheck(s: Services, bytes: Uint8Array): void {
 export async function storeReceipt(s: Services, bytes: Uint8Array, source: string): Promise<string> {
   const receiptId = newId("rcv");
   await s.batches.put("inbox", receiptFile(receiptId), bytes);
-  await s.db.orm
-    .insert(batchesIn)
-    .values({
-      id: receiptId,
-      fileName: bounded(source, 200),
-      fileSha256: await sha256Hex(bytes),
-      bytes: bytes.length,
-      outcome: "pending",
-      receivedAt: s.clock.now().toISOString(),
-    });
+  await s.db.orm.insert(batchesIn).values({
+    id: receiptId,
+    fileName: bounded(source, 200),
+    fileSha256: await sha256Hex(bytes),
+    bytes: bytes.length,
+    outcome: "pending",
+    receivedAt: s.clock.now().toISOString(),
+  });
   return receiptId;
 }
 

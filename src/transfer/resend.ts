@@ -49,7 +49,7 @@ export async function resendStale(s: Services, key: { key: CryptoKey; keyId: str
     const old = await s.batches.get("outbox", b.fileName);
     const decoded = old && decodeBatchFile(old);
     const previous = old && readManifestUnverified(old);
-    if (!decoded || !decoded.ok || !previous || !previous.ok) {
+    if (!decoded?.ok || !previous?.ok) {
       s.logger.log("error", "cannot resend: batch file missing or unreadable", { sequence: b.sequence, file: b.fileName });
       continue;
     }

@@ -35,7 +35,7 @@ export async function supersedeBatch(
   if (b.acknowledgedAt) throw new ApiError("not_supersedable", { detail: `batch ${sequence} was acknowledged: the peer applied it` });
   const old = await s.batches.get("outbox", b.fileName);
   const own = old && (await readOwnBatch(old, { maxFileBytes: Number.MAX_SAFE_INTEGER, maxRawBytes: 64 * 1024 * 1024, maxRecords: 1_000_000 }, await openingKeysOf(s)));
-  if (!own || !own.ok) throw new ApiError("not_supersedable", { detail: `the file of batch ${sequence} is missing or unreadable` });
+  if (!own?.ok) throw new ApiError("not_supersedable", { detail: `the file of batch ${sequence} is missing or unreadable` });
   const key = (r: { kind: string; id: string }) => `${r.kind}\u0000${r.id}`;
   const omit = new Set(input.omit.map(key));
   const present = new Set(own.records.map(key));

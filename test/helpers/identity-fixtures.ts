@@ -87,7 +87,7 @@ export async function forgedTokens(s: Services, valid: string, user: { id: strin
 export async function seedApiKey(s: Services, userId: string, o: { revoked?: boolean; expiresAt?: string; scopes?: string[] } = {}) {
   const { apiKeys } = await import("../../schema/index.ts");
   const { sha256Hex, randomToken } = await import("../../src/lib/crypto.ts");
-  const key = "ak_" + randomToken(32);
+  const key = `ak_${randomToken(32)}`;
   const now = s.clock.now().toISOString();
   const row = {
     id: newId("key"),

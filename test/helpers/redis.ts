@@ -39,7 +39,7 @@ export async function deleteKeysWithPrefix(url: string, prefix: string): Promise
   client.on("error", () => {});
   await client.connect();
   try {
-    const match = prefix.replace(/[*?[\]\\]/g, "\\$&") + "*";
+    const match = `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
     let cursor = "0";
     do {
       const [next, keys] = (await client.sendCommand(["SCAN", cursor, "MATCH", match, "COUNT", "1000"])) as [string, string[]];

@@ -31,7 +31,7 @@ export function run(cmd: string, args: string[], env: Record<string, string | un
   const waiters = new Set<() => void>();
   const onData = (d: Buffer) => {
     out += d.toString();
-    waiters.forEach((w) => w());
+    for (const w of waiters) w();
   };
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);

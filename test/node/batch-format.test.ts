@@ -88,7 +88,7 @@ describe("verification failures, each provoked for real", () => {
     expectFail(await verify(new Uint8Array(0)), "not_a_batch", /empty/);
     expectFail(await verify(crypto.getRandomValues(new Uint8Array(4096))), "not_a_batch", /magic/);
     expectFail(await verify(enc.encode("AIRLOCK-BATCH/1\nnot a jws at all\n")), "not_a_batch", /compact JWS/);
-    expectFail(await verify(enc.encode("AIRLOCK-BATCH/1\n" + "a".repeat(100_000))), "not_a_batch", /longer than/);
+    expectFail(await verify(enc.encode(`AIRLOCK-BATCH/1\n${"a".repeat(100_000)}`)), "not_a_batch", /longer than/);
   });
 
   it("truncated file → checksum_mismatch (cut in the body) or not_a_batch (cut in the manifest)", async () => {
@@ -221,7 +221,7 @@ describe("verification failures, each provoked for real", () => {
     const body = crypto.getRandomValues(new Uint8Array(2048));
     expectFail(await verify(await forge({ body, manifest: { raw_bytes: 10 } })), "decompression_failed", /gzip/);
     // Truncated gzip (valid start, missing end), still correctly signed.
-    const gz = await gzip(enc.encode("x".repeat(5000) + "\n"));
+    const gz = await gzip(enc.encode(`${"x".repeat(5000)}\n`));
     expectFail(await verify(await forge({ body: gz.subarray(0, gz.length - 8), manifest: { raw_bytes: 5001 } })), "decompression_failed");
   });
 

@@ -81,9 +81,9 @@ describe("parseCron: syntax forms", () => {
     expect(sorted(parseCron("0 0 * FEB-APR sun,sat").months)).toEqual([2, 3, 4]);
     expect(sorted(parseCron("0 0 * * sun,SAT").daysOfWeek)).toEqual([0, 6]);
     const names = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
-    names.forEach((n, i) => expect(sorted(parseCron(`0 0 * * ${n}`).daysOfWeek)).toEqual([i]));
+    for (const [i, n] of names.entries()) expect(sorted(parseCron(`0 0 * * ${n}`).daysOfWeek)).toEqual([i]);
     const months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
-    months.forEach((m, i) => expect(sorted(parseCron(`0 0 * ${m} *`).months)).toEqual([i + 1]));
+    for (const [i, m] of months.entries()) expect(sorted(parseCron(`0 0 * ${m} *`).months)).toEqual([i + 1]);
   });
 
   it("day-of-week 7 is Sunday, alone and at the end of a range", () => {

@@ -217,7 +217,10 @@ describe("runScheduled", () => {
   it("matches the cron string exactly and warns about an unknown one", async () => {
     const logger = new MemoryLogger();
     let ran = false;
-    const jobs = [job("sched-exact", async () => void (ran = true), "*/5 * * * *"), job("sched-exact-2", async () => void (ran = true), "0 3 * * *")];
+    const markRan = async () => {
+      ran = true;
+    };
+    const jobs = [job("sched-exact", markRan, "*/5 * * * *"), job("sched-exact-2", markRan, "0 3 * * *")];
     // Same schedule, different spelling: not what the trigger was registered as.
     const outcomes = await runScheduled(jobs, "*/5  * * * *", services, { logger, scheduledAt: new Date() });
     expect(outcomes).toEqual([]);

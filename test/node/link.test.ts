@@ -74,7 +74,10 @@ describe("no single record stops a direction", () => {
       schemaVersion: 1,
       schema: (await import("zod")).z.object({ id: (await import("zod")).z.string() }),
       idOf: (d) => d.id,
-      apply: (_s, rows) => (applied.push(...rows.map((r: any) => r.id)), []),
+      apply: (_s, rows) => {
+        applied.push(...rows.map((r: any) => r.id));
+        return [];
+      },
     };
     (KIND_BY_NAME as Map<string, AnyKind>).set("future_kind", upgraded);
     try {

@@ -25,7 +25,7 @@ describe("hashPassword / verifyPassword (PBKDF2)", () => {
 
   it("rejects a wrong password", async () => {
     const stored = await hashPassword(PW);
-    expect(await verifyPassword(PW + "!", stored)).toEqual(FAIL);
+    expect(await verifyPassword(`${PW}!`, stored)).toEqual(FAIL);
     expect(await verifyPassword("", stored)).toEqual(FAIL);
   });
 
@@ -84,8 +84,8 @@ describe("verifyPassword on malformed input", () => {
     "",
     "hunter2",
     "$2b$10$",
-    "$2b$10$" + "!".repeat(53),
-    "$2x$10$" + "a".repeat(53),
+    `$2b$10$${"!".repeat(53)}`,
+    `$2x$10$${"a".repeat(53)}`,
     "pbkdf2-sha256",
     "pbkdf2-sha256$",
     "pbkdf2-sha256$$$",

@@ -64,7 +64,7 @@ describe("the processor's answers pass the same checks", () => {
       expect(e, p.name).toBeInstanceOf(ApiError);
       expect((e as ApiError).status, p.name).toBe(400);
       expect((e as ApiError).options.errors?.[0].pointer, p.name).toBe(
-        p.name.startsWith("a Content-Type") ? "/content_type" : p.name === "1e400" ? "/body/n" : p.name.startsWith("arrays") ? "/body" + "/0".repeat(64) : "/body",
+        p.name.startsWith("a Content-Type") ? "/content_type" : p.name === "1e400" ? "/body/n" : p.name.startsWith("arrays") ? `/body${"/0".repeat(64)}` : "/body",
       );
     }
     const good = await seedRequest(s, "usr_poison");

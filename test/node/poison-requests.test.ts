@@ -9,8 +9,8 @@ const MiB = 1024 * 1024;
 const ENV = { AIRLOCK_MAX_BODY_BYTES: String(2 * MiB), AIRLOCK_MAX_REQUEST_BODY_BYTES: String(MiB) };
 
 const nestedArrays = (n: number) => "[".repeat(n) + "]".repeat(n);
-const nestedObjects = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
-const manyKeys = (n: number) => "{" + Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(",") + "}";
+const nestedObjects = (n: number) => `${'{"a":'.repeat(n)}1${"}".repeat(n)}`;
+const manyKeys = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(",")}}`;
 const deepPointer = (seg: string, prefix = "/body") => prefix + `/${seg}`.repeat(64);
 const big = "x".repeat(900 * 1024);
 

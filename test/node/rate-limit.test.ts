@@ -5,7 +5,7 @@ import { createClient } from "redis";
 import { rateLimitSuite, T0, type UpstashTarget } from "../shared/rate-limit.suite.ts";
 import { nodeApp, nodeServices } from "../helpers/node-app.ts";
 import { deleteKeysWithPrefix, getRedisUrl, startPrivateRedis, startUpstashEndpoint, type RedisHandle, type UpstashEndpointHandle, type PrivateRedis } from "../helpers/redis.ts";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { type ConfigError, loadConfig } from "../../src/config.ts";
 import { TEST_ENV } from "../helpers/node-app.ts";
 import { parseRateLimitOverride } from "../../src/limits/policy.ts";
 import { slidingRetryAt, slidingUsed } from "../../src/deps/ratelimit/ratelimit.ts";
@@ -95,20 +95,18 @@ describe("rate limits: node-only checks", () => {
     try {
       const s = srv.services;
       const now = s.clock.now().toISOString();
-      await s.db.orm
-        .insert(users)
-        .values({
-          id: "usr_srv",
-          email: "srv@example.com",
-          emailNormalized: "srv@example.com",
-          name: "s",
-          role: "user",
-          status: "active",
-          passwordHash: "x",
-          version: 1,
-          createdAt: now,
-          updatedAt: now,
-        });
+      await s.db.orm.insert(users).values({
+        id: "usr_srv",
+        email: "srv@example.com",
+        emailNormalized: "srv@example.com",
+        name: "s",
+        role: "user",
+        status: "active",
+        passwordHash: "x",
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+      });
       const auth = { Authorization: `Bearer ${await s.tokens.issue({ sub: "usr_srv", role: "user", sid: "fam_srv" }, s.clock.now())}` };
       const ok = await fetch(`${srv.url}/v1/me`, { headers: auth });
       expect(ok.status).toBe(200);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { type ConfigError, loadConfig } from "../../src/config.ts";
 
 const BASE = { AIRLOCK_JWT_SECRET: "x".repeat(32) };
 const problems = (env: Record<string, string>) => {

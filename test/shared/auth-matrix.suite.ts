@@ -16,7 +16,7 @@ export function authMatrixSuite(h: Harness, networks: Network[] = ["request", "r
   for (const network of networks) {
     describe(`auth matrix (${h.runtime}, ${network} network)`, () => {
       for (const r of MATRIX) {
-        const label = `${r.method} ${typeof r.path === "string" ? r.path : r.path.toString().match(/`([^`$]+)/)?.[1] + ":id"}`;
+        const label = `${r.method} ${typeof r.path === "string" ? r.path : `${r.path.toString().match(/`([^`$]+)/)?.[1]}:id`}`;
         it(label, async () => {
           const { app, services: s } = await h.app(undefined, { role: network });
           const admin = await seedSession(s, { role: "admin" });

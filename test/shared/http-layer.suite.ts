@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AirlockApp } from "../../src/app.ts";
-import { MemoryLogger } from "../../src/deps/logger.ts";
+import type { MemoryLogger } from "../../src/deps/logger.ts";
 import { expectProblem, type Harness } from "./harness.ts";
 
 /** Test-only routes: a JSON body to validate, and a handler that throws. */

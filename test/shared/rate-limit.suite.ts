@@ -268,7 +268,7 @@ export function rateLimitSuite(h: RateLimitHarness) {
           { name: "minute", limit: 100, seconds: 60 },
           { name: "hour", limit: 10000, seconds: 3600 },
         ]);
-        expect(minute.remaining).toBe(100 - allowed < 0 ? 0 : 100 - allowed);
+        expect(minute.remaining).toBe(Math.max(100 - allowed, 0));
         expect(hour.remaining).toBe(10000 - allowed); // refused requests were given back
       });
 

@@ -43,7 +43,9 @@ function classTest(body: string): (ch: string) => boolean {
   for (let i = negate ? 1 : 0; i < body.length; i++) {
     const lo = body[i] === "\\" && i + 1 < body.length ? body[++i] : body[i];
     if (body[i + 1] === "-" && i + 2 < body.length) {
-      const hi = body[i + 2] === "\\" && i + 3 < body.length ? body[(i += 3)] : body[(i += 2)];
+      const escaped = body[i + 2] === "\\" && i + 3 < body.length;
+      i += escaped ? 3 : 2;
+      const hi = body[i];
       ranges.push(lo <= hi ? [lo, hi] : [hi, lo]);
     } else ranges.push([lo, lo]);
   }
@@ -91,8 +93,13 @@ export function globMatcher(pattern: string): (key: string) => boolean {
       for (let i = 0; i < n; i++) {
         if (!cur[i]) continue;
         const t = tokens[i];
-        if (t.star) add(next, i), (any = true);
-        else if (t.test(key[k])) add(next, i + 1), (any = true);
+        if (t.star) {
+          add(next, i);
+          any = true;
+        } else if (t.test(key[k])) {
+          add(next, i + 1);
+          any = true;
+        }
       }
       if (!any) return false;
       cur = next;

@@ -42,7 +42,7 @@ export function registerAuthRefresh(app: App) {
       throw new ApiError("invalid_token", { detail: outcome.reuse ? "this refresh token was already used; the session has been revoked" : "the refresh token is not valid" });
     }
     const user = await getUser(s, outcome.userId);
-    if (!user || user.status !== "active") throw new ApiError("invalid_token", { detail: "the account is disabled or unknown" });
+    if (user?.status !== "active") throw new ApiError("invalid_token", { detail: "the account is disabled or unknown" });
     c.header("Cache-Control", "no-store");
     return c.json(await outcome.tokens(user), 200);
   });

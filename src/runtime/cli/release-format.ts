@@ -18,7 +18,7 @@ export interface TarEntry {
 export const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
 
 function octal(buf: Buffer, offset: number, length: number, value: number): void {
-  buf.write(value.toString(8).padStart(length - 1, "0") + "\0", offset, length, "ascii");
+  buf.write(`${value.toString(8).padStart(length - 1, "0")}\0`, offset, length, "ascii");
 }
 
 /** A ustar archive (uncompressed) of the entries, in the order given. */
@@ -50,7 +50,7 @@ export function writeTar(entries: TarEntry[], mtime: number): Buffer {
     h.write(prefix, 345, 155, "utf8");
     let sum = 0;
     for (const b of h) sum += b;
-    h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, 8, "ascii");
+    h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8, "ascii");
     parts.push(h);
     if (e.type === "file") {
       parts.push(Buffer.from(e.data));

@@ -46,7 +46,7 @@ export async function bootstrapOnPrem(s: Services): Promise<void> {
   const file = join(s.config.dataDir, "bootstrap-admin.json");
   const outcome = await bootstrapAdmin(s, async (creds: GeneratedAdmin) => {
     await mkdir(s.config.dataDir, { recursive: true });
-    await writeFile(file, JSON.stringify(creds, null, 2) + "\n", { mode: 0o600 });
+    await writeFile(file, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
     console.log(`\nBootstrap admin created (shown once; also kept in ${file}):\n  email:    ${creds.email}\n  password: ${creds.password}\n`);
   });
   s.logger.log("info", "bootstrap admin", { outcome });
