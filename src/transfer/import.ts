@@ -1,11 +1,11 @@
 // Judging and applying one received batch file (a receipt). Files reach the inbox through
 // src/transfer/inbox.ts; see docs/transfer.md "Import".
-import { and, asc, eq, inArray, isNull, lte, sql } from "drizzle-orm";
-import { batchesIn, batchesOut } from "../../schema/index.ts";
+import { and, asc, eq, sql } from "drizzle-orm";
+import { batchesIn } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import type { Statement } from "../deps/db/database.ts";
 import { ApiError } from "../errors.ts";
-import { guard, isGuardFailure } from "../deps/db/guard.ts";
+import { isGuardFailure } from "../deps/db/guard.ts";
 import { writeWithAudit, type AuditInput } from "../audit/audit.ts";
 import { checkPeerChain, peerChainHead } from "../audit/kind.ts";
 import { sha256Hex } from "../lib/crypto.ts";
@@ -13,9 +13,10 @@ import { bounded, MAX_REASON } from "../lib/text.ts";
 import { RECORD_KINDS } from "../record-kinds.ts";
 import { verifyBatch, ZERO_HASH, type Manifest } from "./batch/index.ts";
 import { openingKeysOf, peerKeysOf } from "./keys.ts";
-import { STATE, num, readState, setState, stateIs } from "./state.ts";
-import { judgeRecords, ownershipProblem, type Judged } from "./judge.ts";
-import { deadLetterStatements, reportStatement } from "./dead-letters.ts";
+import { STATE, num, readState } from "./state.ts";
+import { judgeRecords, ownershipProblem } from "./judge.ts";
+import { reportStatement } from "./dead-letters.ts";
+import { applyBatch, supersedesOf } from "./apply-batch.ts";
 
 export const RECEIPT_OUTCOMES = ["pending", "applied", "replay", "held", "quarantined", "superseded"] as const;
 /** "queued": stored, judged by the next import run (an upload that arrived while one was running). */
@@ -40,7 +41,18 @@ function limits(s: Services) {
   return { maxFileBytes: maxFileBytes(s), maxRawBytes: s.config.transfer.maxRawBytes, maxRecords: s.config.transfer.maxRecords };
 }
 
-const supersedesOf = (m: Manifest): string[] => ("supersedes" in m && m.supersedes) || [];
+/** The audit entry of a file quarantined before its manifest could be read. */
+export const quarantineEntry = (receiptId: string, reason: string): AuditInput => ({
+  actorType: "system",
+  action: "transfer.import",
+  outcome: "failure",
+  targetType: "batch",
+  targetId: receiptId,
+  details: { receipt: receiptId, result: "quarantined", reason },
+});
+
+/** What the caller hears about such a file. */
+export const quarantined = (receiptId: string, reason: string): ImportResult => ({ receipt_id: receiptId, id: receiptId, sequence: null, outcome: "quarantined", reason });
 
 /** Applies held batches while the next expected one is among them (a superseding copy first). */
 export async function processHeld(s: Services): Promise<ImportResult[]> {
@@ -140,21 +152,8 @@ export async function processReceipt(s: Services, receiptId: string, stored?: Ui
     if (row && row.outcome !== "pending" && row.outcome !== "held")
       return { receipt_id: receiptId, id: row.batchId ?? receiptId, sequence: row.sequence, outcome: row.outcome, ...(row.reason ? { reason: row.reason } : {}) };
     const reason = "the file of this receipt is missing from the inbox";
-    await writeWithAudit(
-      s,
-      [
-        {
-          actorType: "system",
-          action: "transfer.import",
-          outcome: "failure",
-          targetType: "batch",
-          targetId: receiptId,
-          details: { receipt: receiptId, result: "quarantined", reason },
-        },
-      ],
-      [s.db.orm.update(batchesIn).set({ outcome: "quarantined", reason }).where(eq(batchesIn.id, receiptId))],
-    );
-    return { receipt_id: receiptId, id: receiptId, sequence: null, outcome: "quarantined", reason };
+    await writeWithAudit(s, [quarantineEntry(receiptId, reason)], [s.db.orm.update(batchesIn).set({ outcome: "quarantined", reason }).where(eq(batchesIn.id, receiptId))]);
+    return quarantined(receiptId, reason);
   }
   // An upload's receipt has its SHA-256 already; a file found in the inbox area gets it now.
   const file: ReceivedFile = { bytes, sha: stored ? null : await sha256Hex(bytes) };
@@ -196,7 +195,7 @@ export async function processReceipt(s: Services, receiptId: string, stored?: Ui
   }
 
   try {
-    await apply(s, receiptId, m, judged, last, chain, state[STATE.inIgnoredFields], file.sha);
+    await applyBatch(s, receiptId, m, judged, last, chain, state[STATE.inIgnoredFields], file.sha);
   } catch (e) {
     // Another importer applied this sequence meanwhile: it is now a replay.
     if (isGuardFailure(e)) return processReceipt(s, receiptId, stored);
@@ -229,85 +228,4 @@ async function judgeOld(s: Services, receiptId: string, m: Manifest, file: Recei
     return finish(s, receiptId, "replay", { reason: `sequence ${m.sequence} was already applied (receipt ${applied.id}); it can no longer be superseded`, manifest: m }, file);
   }
   return finish(s, receiptId, "quarantined", { reason: `sequence ${m.sequence} was already applied with different content (receipt ${applied.id})`, manifest: m }, file);
-}
-
-function mergeIgnored(previous: string | undefined, now: Judged["ignored"]): string | null {
-  if (!Object.keys(now).length) return null;
-  const merged = JSON.parse(previous ?? "{}") as Record<string, string[]>;
-  for (const [kind, fields] of Object.entries(now)) merged[kind] = [...new Set([...(merged[kind] ?? []), ...fields])].slice(0, 50);
-  return JSON.stringify(merged);
-}
-
-/** The whole batch in one atomic db.batch, guarded so it applies exactly after `last`. */
-async function apply(
-  s: Services,
-  receiptId: string,
-  m: Manifest,
-  judged: Judged,
-  last: number,
-  chain: { seq: number; hash: string } | null,
-  ignoredBefore: string | undefined,
-  fileSha: string | null,
-) {
-  const now = s.clock.now().toISOString();
-  const ctx = { batchSequence: m.sequence, receivedAt: now };
-  const statements: Statement[] = [...guard(s.db, stateIs(STATE.inLastSequence, last))];
-  for (const k of RECORD_KINDS) {
-    const rows = judged.accepted.filter((a) => a.kind === k).map((a) => a.value);
-    if (rows.length) statements.push(...k.apply(s, rows, ctx));
-  }
-  statements.push(...deadLetterStatements(s, "in", m.sequence, judged.dead));
-  const superseded = supersedesOf(m);
-  statements.push(
-    setState(s, STATE.inLastSequence, m.sequence),
-    setState(s, STATE.inLastBodySha, m.body_sha256),
-    setState(s, STATE.inLastSuperseded, JSON.stringify(superseded)),
-    setState(s, STATE.inLastImportAt, now),
-    setState(s, STATE.inPeerFormat, m.format),
-    // The peer's ack marks our batches delivered.
-    s.db.orm
-      .update(batchesOut)
-      .set({ acknowledgedAt: now })
-      .where(and(lte(batchesOut.sequence, m.ack), isNull(batchesOut.acknowledgedAt))),
-    s.db.orm
-      .update(batchesIn)
-      .set({
-        outcome: "applied",
-        reason: null,
-        appliedAt: now,
-        ...(fileSha ? { fileSha256: fileSha } : {}),
-        batchId: m.batch_id,
-        sequence: m.sequence,
-        sourceNetwork: m.source,
-        records: m.records,
-        bodySha256: m.body_sha256,
-        supersedes: superseded.length ? JSON.stringify(superseded) : null,
-      })
-      .where(eq(batchesIn.id, receiptId)),
-  );
-  // Other copies of this sequence waiting here are settled by this one.
-  if (superseded.length) {
-    statements.push(
-      s.db.orm
-        .update(batchesIn)
-        .set({ outcome: "superseded", reason: `superseded by receipt ${receiptId}` })
-        .where(and(eq(batchesIn.sequence, m.sequence), inArray(batchesIn.outcome, ["held", "quarantined"]), inArray(batchesIn.bodySha256, superseded))),
-    );
-  }
-  if (m.format >= 2 && "release" in m) statements.push(setState(s, STATE.inPeerRelease, m.release), setState(s, STATE.inPeerSchema, m.schema_version ?? ""));
-  if (chain) statements.push(setState(s, STATE.inPeerAuditSeq, chain.seq), setState(s, STATE.inPeerAuditHash, chain.hash));
-  const ignored = mergeIgnored(ignoredBefore, judged.ignored);
-  if (ignored) statements.push(setState(s, STATE.inIgnoredFields, ignored));
-  if (m.records > 0) statements.push(setState(s, STATE.inLastWithRecords, m.sequence));
-  const details = {
-    receipt: receiptId,
-    result: "applied",
-    sequence: m.sequence,
-    records: m.records,
-    counts: m.counts,
-    ack: m.ack,
-    ...(judged.dead.length ? { dead_letters: judged.dead.length } : {}),
-    ...(superseded.length ? { supersedes: superseded } : {}),
-  };
-  await writeWithAudit(s, [{ actorType: "system", action: "transfer.import", targetType: "batch", targetId: m.batch_id, details }], statements);
 }

@@ -10,7 +10,7 @@ import { sha256Hex } from "../lib/crypto.ts";
 import { newId } from "../lib/ids.ts";
 import { bounded } from "../lib/text.ts";
 import { writeWithAudit } from "../audit/audit.ts";
-import { maxFileBytes, processHeld, processReceipt, receiptFile, type ImportResult } from "./import.ts";
+import { maxFileBytes, processHeld, processReceipt, quarantined, quarantineEntry, receiptFile, type ImportResult } from "./import.ts";
 
 const RECEIPT_FILE = /^(rcv_[0-9A-Z]{26})\.batch$/;
 /** A name a person or a diode may reasonably give a batch: printable, no path, not too long. */
@@ -65,27 +65,10 @@ export async function queueUpload(s: Services, bytes: Uint8Array, source: string
 }
 
 async function setAside(s: Services, receiptId: string, fileName: string, size: number, reason: string): Promise<ImportResult> {
-  await writeWithAudit(
-    s,
-    [
-      {
-        actorType: "system",
-        action: "transfer.import",
-        outcome: "failure",
-        targetType: "batch",
-        targetId: receiptId,
-        details: { receipt: receiptId, result: "quarantined", reason },
-      },
-    ],
-    [
-      s.db.orm
-        .insert(batchesIn)
-        .values({ id: receiptId, fileName, fileSha256: "", bytes: size, outcome: "quarantined", reason, receivedAt: s.clock.now().toISOString() })
-        .onConflictDoNothing(),
-    ],
-  );
+  const receipt = { id: receiptId, fileName, fileSha256: "", bytes: size, outcome: "quarantined" as const, reason, receivedAt: s.clock.now().toISOString() };
+  await writeWithAudit(s, [quarantineEntry(receiptId, reason)], [s.db.orm.insert(batchesIn).values(receipt).onConflictDoNothing()]);
   s.logger.log("warn", "batch set aside", { receipt: receiptId, reason });
-  return { receipt_id: receiptId, id: receiptId, sequence: null, outcome: "quarantined", reason };
+  return quarantined(receiptId, reason);
 }
 
 /** A receipt for a file not read yet: judging it reads it once and records its SHA-256. */
