@@ -25,6 +25,11 @@ interface Planned {
   sha256: string;
 }
 
+/** A file that failed before it could be sent. */
+function notSent(e: { name: string; size: number }, error: PushFileResult["error"]): PushFileResult {
+  return { name: e.name, sequence: null, bytes: e.size, sha256: null, status: "failed", removed: false, error };
+}
+
 /** Uploads the folder's batch files to the destination's inbox, in ascending sequence order. */
 export async function push(options: PushOptions): Promise<PushSummary> {
   const { destination, folder, onEvent, signal } = options;
@@ -37,30 +42,14 @@ export async function push(options: PushOptions): Promise<PushSummary> {
   for (const e of entries) {
     throwIfAborted(signal);
     if (e.size > destination.maxFileBytes) {
-      files.push({
-        name: e.name,
-        sequence: null,
-        bytes: e.size,
-        sha256: null,
-        status: "failed",
-        removed: false,
-        error: { kind: "integrity", code: "too_large", message: `the file is ${e.size} bytes, over the ${destination.maxFileBytes}-byte batch limit` },
-      });
+      files.push(notSent(e, { kind: "integrity", code: "too_large", message: `the file is ${e.size} bytes, over the ${destination.maxFileBytes}-byte batch limit` }));
       continue;
     }
     let bytes: Uint8Array;
     try {
       bytes = await folder.read(e.name);
     } catch (err) {
-      files.push({
-        name: e.name,
-        sequence: null,
-        bytes: e.size,
-        sha256: null,
-        status: "failed",
-        removed: false,
-        error: { kind: "protocol", code: "unreadable", message: `cannot read the file: ${err instanceof Error ? err.message : String(err)}` },
-      });
+      files.push(notSent(e, { kind: "protocol", code: "unreadable", message: `cannot read the file: ${err instanceof Error ? err.message : String(err)}` }));
       continue;
     }
     const m = readManifestUnverified(bytes);
