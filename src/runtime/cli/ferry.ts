@@ -1,5 +1,5 @@
 /**
- * The courier CLI (issue 5, item 8): `npm run ferry -- <command>`, `npx airlock-ferry <command>`
+ * The courier CLI, which carries batch files across the gap: `npm run ferry -- <command>`, `npx airlock-ferry <command>`
  * (both through scripts/ferry.ts) or `airlock ferry <command>` in a release.
  * The operations are src/transfer/ferry/ (pull.ts, push.ts, carry.ts; shared with `npm start`'s automatic ferry);
  * this file parses arguments and reads tokens; ferry-output.ts renders progress (stderr) and the
