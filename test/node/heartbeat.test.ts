@@ -66,6 +66,8 @@ describe("heartbeat", () => {
     expect((await exportNow(master)).exported).toEqual([]);
     expect((await sent(master)).length).toBe(1);
     expect((await sent(replica)).length).toBe(1);
+    // The replica's heartbeat carried the ack of the master's: neither is left listed for long.
+    expect((await sent(master))[0].acknowledgedAt).toBe(clock.now().toISOString());
 
     // A peer silent for more than twice the interval is late.
     clock.advance(121 * MIN);
