@@ -131,6 +131,23 @@ export function requestsWaitSuite(h: RequestsHarness) {
       expect(waitGate.inFlight).toBe(base);
     });
 
+    it("the rate limiter counts a waiting read once, not once per look", async () => {
+      const { call, session, submit } = await setup();
+      const me = await session();
+      const { json } = await submit(me.auth);
+      const path = `/v1/requests/${json.id}/response`;
+      const remaining = (res: Response) => {
+        const m = /^"([^"]+)";r=(\d+);/.exec(res.headers.get("ratelimit") ?? "");
+        expect(m, "RateLimit header").not.toBeNull();
+        return { window: m![1], r: Number(m![2]) };
+      };
+      const before = remaining(await call(path, { auth: me.auth }));
+      remaining(await call(`${path}?wait=2`, { auth: me.auth })); // about 8 looks at the state row
+      const after = remaining(await call(path, { auth: me.auth }));
+      expect(after.window).toBe(before.window);
+      expect(before.r - after.r).toBe(2);
+    });
+
     it("wait must be a whole number of seconds from 0 to 60: anything else is the 400 validation problem", async () => {
       const { call, session, submit } = await setup();
       const me = await session();
