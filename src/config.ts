@@ -72,6 +72,7 @@ const Settings = z.object({
   AIRLOCK_BATCH_MAX_BYTES: range(4_096, 32 * 1024 * 1024).default(8 * 1024 * 1024),
   AIRLOCK_BATCH_TTL_HOURS: range(1, 24 * 90).default(72),
   AIRLOCK_ACK_WARN_MINUTES: range(1).default(60),
+  AIRLOCK_HEARTBEAT_MINUTES: range(0, 7 * 1440, { message: "expected 0 (off) to 10080 minutes" }).default(60),
   AIRLOCK_TRANSFER_INTERVAL_SECONDS: range(0.2, 3600, { fraction: true }).optional(),
   // The bootstrap admin; files and database.
   AIRLOCK_ADMIN_EMAIL: z.email("expected an e-mail address").optional(),
@@ -225,6 +226,8 @@ function transferConfig(c: Settings) {
     maxRawBytes: c.AIRLOCK_BATCH_MAX_BYTES,
     ttlMs: c.AIRLOCK_BATCH_TTL_HOURS * 3_600_000,
     ackWarnMs: c.AIRLOCK_ACK_WARN_MINUTES * 60_000,
+    /** An empty batch leaves when nothing else has for this long, so an idle link still shows it is alive; 0: never. */
+    heartbeatMs: c.AIRLOCK_HEARTBEAT_MINUTES * 60_000,
     /** Node/Deno: run import and export every N seconds instead of on their cron (local development). */
     intervalMs: c.AIRLOCK_TRANSFER_INTERVAL_SECONDS ? c.AIRLOCK_TRANSFER_INTERVAL_SECONDS * 1000 : undefined,
   };

@@ -42,6 +42,7 @@ export const CATALOG = {
   owned_by_other_network: { status: 409, title: "Data owned by the other network" },
   wrong_network: { status: 404, title: "Not available on this network" },
   rate_limited: { status: 429, title: "Too many requests" },
+  too_many_waits: { status: 429, title: "Too many waiting reads" },
   not_a_batch: { status: 400, title: "Not a batch file" },
   dead_letter_invalid: { status: 422, title: "The record still does not pass its schema" },
   not_supersedable: { status: 409, title: "This batch cannot be superseded" },

@@ -8,6 +8,7 @@ import type { Statement } from "../deps/db/database.ts";
 import type { ApplyContext } from "../transfer/contract.ts";
 import type { RequestStatusRecord, ResponseRecord } from "./records.ts";
 import { invalidateResponses } from "./response-cache.ts";
+import { wakeWaiters } from "./wait.ts";
 import { expectRole, j, latest, raw } from "./apply-sql.ts";
 
 /**
@@ -152,5 +153,6 @@ export async function afterApply(s: Services, applied: readonly AppliedRecord[])
     if (r.kind === "response" && typeof r.data.request_id === "string") ids.push(r.data.request_id);
     else if (r.kind === "request_status" && typeof r.data.id === "string") ids.push(r.data.id);
   }
+  if (ids.length) wakeWaiters();
   return { invalidated: await invalidateResponses(s, ids) };
 }

@@ -4,6 +4,7 @@ import type { RecordKind } from "../transfer/contract.ts";
 import { applyRequestStatuses, applyRequests, applyResponses, markExported } from "./apply.ts";
 import { RequestRecordSchema, RequestStatusRecordSchema, ResponseRecordSchema, type RequestRecord, type RequestStatusRecord, type ResponseRecord } from "./records.ts";
 import { invalidateResponses } from "./response-cache.ts";
+import { wakeWaiters } from "./wait.ts";
 
 export const requestKind: RecordKind<RequestRecord> = {
   kind: "request",
@@ -24,11 +25,13 @@ export const requestStatusKind: RecordKind<RequestStatusRecord> = {
   idOf: (d) => d.id,
   apply: applyRequestStatuses,
   // A status that arrived invalidates the cached response (the ETag check keeps reads right meanwhile).
-  afterApply: async (s, rows) =>
-    void (await invalidateResponses(
+  afterApply: async (s, rows) => {
+    wakeWaiters(); // a waiting read of a cancelled or rejected request ends too
+    await invalidateResponses(
       s,
       rows.map((r) => r.id),
-    )),
+    );
+  },
 };
 
 export const responseKind: RecordKind<ResponseRecord> = {
@@ -38,9 +41,11 @@ export const responseKind: RecordKind<ResponseRecord> = {
   schema: ResponseRecordSchema,
   idOf: (d) => d.request_id,
   apply: applyResponses,
-  afterApply: async (s, rows) =>
-    void (await invalidateResponses(
+  afterApply: async (s, rows) => {
+    wakeWaiters();
+    await invalidateResponses(
       s,
       rows.map((r) => r.request_id),
-    )),
+    );
+  },
 };

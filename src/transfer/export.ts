@@ -75,7 +75,8 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
     // Audit entries of transfers alone do not make a batch (each batch is audited: that would never stop).
     const work = rows.length > 0 || audits.some((a) => !a.action.startsWith("transfer."));
     const ackNeeded = num(state[STATE.inLastWithRecords]) > num(state[STATE.outLastAckSent]);
-    if (!work && !ackNeeded) break;
+    const last = await s.db.orm.select().from(batchesOut).orderBy(desc(batchesOut.sequence)).limit(1).get();
+    if (!work && !ackNeeded && !(await heartbeatDue(s, last?.createdAt, state[STATE.outIdleSince]))) break;
 
     const origin = toRecords(work ? rows : [], work ? audits : []);
     // A record that could never cross (too large for any batch, or not a valid envelope) is set
@@ -88,7 +89,6 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
       );
       continue;
     }
-    const last = await s.db.orm.select().from(batchesOut).orderBy(desc(batchesOut.sequence)).limit(1).get();
     const sequence = (last?.sequence ?? 0) + 1;
     const built = await buildBatch({
       records: group,
@@ -162,6 +162,23 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
     exported.push({ id: built.manifest.batch_id, sequence, records: group.length, bytes: built.file.length, file_name: fileName });
   }
   return { exported, resent };
+}
+
+/**
+ * An empty batch is due when nothing has left for the heartbeat interval. It carries no records,
+ * so the peer owes it no acknowledgement and does not answer it: heartbeats never echo.
+ */
+async function heartbeatDue(s: Services, lastSentAt: string | undefined, idleSince: string | undefined) {
+  const every = s.config.transfer.heartbeatMs;
+  if (!every) return false;
+  const now = s.clock.now();
+  const from = lastSentAt ?? idleSince;
+  if (!from) {
+    // Never sent anything: count from now, not from the epoch, so a new network does not beat at once.
+    await setState(s, STATE.outIdleSince, now.toISOString());
+    return false;
+  }
+  return now.getTime() - Date.parse(from) >= every;
 }
 
 /** Outgoing dead letters, and their outbox rows (or audit entries) taken out of the backlog, atomically. */

@@ -13,6 +13,8 @@ export const STATE = {
   inLastWithRecords: "in.last_with_records",
   /** The ack value of our latest exported batch. */
   outLastAckSent: "out.last_ack_sent",
+  /** Before the first batch: when export first found nothing to send (the heartbeat counts from it). */
+  outIdleSince: "out.idle_since",
   /** Request network: audit entries up to this seq have been exported. */
   outAuditSeq: "out.audit_seq",
   /** JSON array: body hashes the last applied batch superseded (the next prev_hash may name one). */

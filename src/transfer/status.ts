@@ -97,6 +97,22 @@ export async function transferStatus(s: Services) {
       schema_version: state[STATE.inPeerSchema] || null,
       batch_format: state[STATE.inPeerFormat] ? num(state[STATE.inPeerFormat]) : null,
       last_heard_at: lastImportAt,
+      ...heard(s, now, lastImportAt),
     },
+  };
+}
+
+/**
+ * The peer sends at least a heartbeat every interval (the same setting on both sides is assumed);
+ * late once twice that has passed without a batch, which leaves room for the courier's own cadence.
+ * Null when heartbeats are off or nothing was ever heard (a new link is not yet a dead one).
+ */
+function heard(s: Services, now: Date, lastHeardAt: string | null) {
+  const every = s.config.transfer.heartbeatMs;
+  const since = lastHeardAt ? Math.round((now.getTime() - Date.parse(lastHeardAt)) / 1000) : null;
+  return {
+    seconds_since_heard: since,
+    heartbeat_minutes: every / 60_000,
+    late: every && since !== null ? since * 1000 > 2 * every : null,
   };
 }

@@ -62,6 +62,12 @@ describe("configuration", () => {
     expect(p.join("\n")).toContain("UPSTASH_REDIS_REST_TOKEN: UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together");
   });
 
+  it("heartbeat: every 60 minutes by default, 0 turns it off, anything else is refused with its range", () => {
+    expect(loadConfig({ ...JWT, NETWORK_ROLE: "request" }).transfer.heartbeatMs).toBe(60 * 60_000);
+    expect(loadConfig({ ...JWT, NETWORK_ROLE: "request", AIRLOCK_HEARTBEAT_MINUTES: "0" }).transfer.heartbeatMs).toBe(0);
+    expect(problemsOf({ NETWORK_ROLE: "request", AIRLOCK_HEARTBEAT_MINUTES: "-5" })).toEqual(['AIRLOCK_HEARTBEAT_MINUTES: expected 0 (off) to 10080 minutes (got "-5")']);
+  });
+
   it("refuses a bootstrap admin on the request network", () => {
     expect(problemsOf({ NETWORK_ROLE: "request", AIRLOCK_ADMIN_EMAIL: "a@b.co", AIRLOCK_ADMIN_PASSWORD: "long-enough-password" })[0]).toMatch(
       /^AIRLOCK_ADMIN_EMAIL: the request network never creates users/,

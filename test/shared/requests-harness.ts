@@ -36,19 +36,23 @@ export type Json = Record<string, any>;
 export function requestsKit(h: RequestsHarness) {
   const setup = async (role: "request" | "response" = "request", settings: Record<string, string> = {}) => {
     const { app, services: s } = await h.network(role, settings);
-    const call = (path: string, init: { method?: string; auth?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
+    const call = (path: string, init: { method?: string; auth?: string; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {}) => {
       const headers: Record<string, string> = { ...init.headers };
       if (init.auth) headers.authorization = init.auth;
       if (init.body !== undefined) headers["content-type"] = "application/json";
-      return app.request(path, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) }, {});
+      return app.request(path, { method: init.method ?? "GET", headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal: init.signal }, {});
     };
     const session = (r: Role = "user") => seedSession(s, { role: r });
     const submit = async (auth: string, body: unknown = { topic: "weather", body: { q: "rain tomorrow?" } }, headers: Record<string, string> = {}) => {
       const res = await call("/v1/requests", { method: "POST", auth, body, headers });
       return { res, json: (await res.clone().json()) as Json };
     };
-    /** What the importer does when the master's answer arrives (statuses, response, then afterApply). */
-    const deliver = async (id: string, seq: number, o: { status?: "answered" | "rejected" | "received"; version?: number; response?: Partial<ResponseRecord> | null } = {}) => {
+    /** What the importer does when the master's answer arrives (statuses, response, then afterApply unless `elsewhere`: another process or isolate imported it). */
+    const deliver = async (
+      id: string,
+      seq: number,
+      o: { status?: "answered" | "rejected" | "received"; version?: number; response?: Partial<ResponseRecord> | null; elsewhere?: boolean } = {},
+    ) => {
       const status = o.status ?? "answered";
       const at = s.clock.now().toISOString();
       const ctx = { batchSequence: seq, receivedAt: s.clock.now().toISOString() };
@@ -68,6 +72,7 @@ export function requestsKit(h: RequestsHarness) {
               ...o.response,
             };
       await run(s, [...applyRequestStatuses(s, [statusRec], ctx), ...(resp ? applyResponses(s, [resp], ctx) : [])]);
+      if (o.elsewhere) return;
       await afterApply(s, [{ kind: "request_status", data: statusRec }, ...(resp ? [{ kind: "response", data: resp as unknown as Record<string, unknown> }] : [])]);
     };
     const adminAuth = async () => (await session("admin")).auth;

@@ -52,6 +52,19 @@ describe("end to end: request network in workerd, master on Node", () => {
     expect(first.headers.get("x-cache")).toBe("miss");
     expect((await call("w", `/v1/requests/${id}/response`, { token })).headers.get("x-cache")).toBe("hit");
 
+    // A waiting read on the Worker, held while the answer is made and carried: it answers within 1 s of the import.
+    const second = (await call("w", "/v1/requests", { method: "POST", token, body: { topic: "edge", body: { q: "and wait" } } })).body.id as string;
+    expect(await trip(worker, m)).toContain("applied");
+    const waiting = call("w", `/v1/requests/${second}/response?wait=20`, { token }).then((r) => ({ r, at: Date.now() }));
+    expect((await call("m", `/v1/requests/${second}/response`, { method: "POST", token: op, body: { body: { a: "worth the wait" } } })).status).toBe(201);
+    expect(await trip(m, worker)).toContain("applied");
+    const imported = Date.now();
+    const waited = await waiting;
+    expect(waited.r.status).toBe(200);
+    expect(waited.r.body).toMatchObject({ request_id: second, body: { a: "worth the wait" } });
+    console.log(`workerd link: answer ${waited.at - imported} ms after the carry ended (negative: before the courier had finished)`);
+    expect(waited.at - imported).toBeLessThan(1000);
+
     await call("m", `/v1/admin/users/${user.id}`, { method: "DELETE", token: admin });
     await trip(m, worker);
     expect((await call("w", "/v1/me", { token })).status).toBe(401);

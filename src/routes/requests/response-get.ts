@@ -7,6 +7,8 @@ import { estimateAnswer } from "../../requests/estimate.ts";
 import { etagOf, getResponse, noneMatch, publicResponse, responseStateOf } from "../../requests/responses.ts";
 import { readThrough } from "../../requests/response-cache.ts";
 import { RequestIdParam } from "../../requests/schemas.ts";
+import { MAX_WAIT_SECONDS, settled, waitForResponse, waitGate, type ResponseState } from "../../requests/wait.ts";
+import type { Services } from "../../services.ts";
 import { ResponseSchema } from "./schemas.ts";
 
 const CACHE_CONTROL = "private, no-cache";
@@ -23,12 +25,26 @@ const route = createRoute({
   description:
     `${guard.description} ` +
     "200 with the answer; 304 when `If-None-Match` matches the current `ETag` (the response version and the batch that delivered it). " +
-    "While pending: 409 `response_pending` with `request_status` and `Retry-After`. Rejected: 422 `request_rejected` with `reason`. Cancelled: 409 `request_cancelled`.",
-  request: { params: RequestIdParam, headers: z.object({ "if-none-match": z.string().optional() }) },
+    "While pending: 409 `response_pending` with `request_status` and `Retry-After`. Rejected: 422 `request_rejected` with `reason`. Cancelled: 409 `request_cancelled`. " +
+    "With `wait=N` a pending read is held until the response arrives or N seconds pass, then answered the same way; " +
+    "429 `too_many_waits` (with `Retry-After`) when this identity or this server already holds as many waiting reads as it allows.",
+  request: {
+    params: RequestIdParam,
+    query: z.object({
+      wait: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(MAX_WAIT_SECONDS)
+        .optional()
+        .openapi({ description: `Seconds (0–${MAX_WAIT_SECONDS}) to hold the request while no response has arrived; 0 or absent: answer at once` }),
+    }),
+    headers: z.object({ "if-none-match": z.string().optional() }),
+  },
   responses: {
     200: { description: "The answer", content: { "application/json": { schema: ResponseSchema } } },
     304: { description: "Not modified" },
-    ...problemResponses(401, 403, 404, 409, 422),
+    ...problemResponses(400, 401, 403, 404, 409, 422, 429),
   },
 });
 
@@ -38,8 +54,9 @@ export function registerRequestsResponseGet(app: App) {
     const p = principalOf(c);
     const id = c.req.valid("param").id;
     // The small row decides access, state and the ETag; the (possibly large) body comes from the cache or the database.
-    const row = await responseStateOf(s, id);
-    if (!row || !canSee(p, row)) throw new ApiError("not_found", { detail: "no such request" });
+    const found = await responseStateOf(s, id);
+    if (!found || !canSee(p, found)) throw new ApiError("not_found", { detail: "no such request" });
+    const row = await waitIfAsked(s, id, found, p.userId ?? "", c.req.valid("query").wait, c.req.raw.signal);
     const headers = { "Cache-Control": CACHE_CONTROL };
     if (row.kind === "rejection") {
       throw new ApiError("request_rejected", {
@@ -81,4 +98,21 @@ export function registerRequestsResponseGet(app: App) {
     c.header("X-Cache", outcome);
     return c.json(value as z.infer<typeof ResponseSchema>, 200);
   });
+}
+
+/** Holds a pending read for up to `seconds` (a slot per identity and per process); the state to answer from. */
+async function waitIfAsked(s: Services, id: string, row: ResponseState, identity: string, seconds: number | undefined, signal: AbortSignal) {
+  if (!seconds || settled(row)) return row;
+  const leave = waitGate.enter(identity);
+  if (!leave) {
+    throw new ApiError("too_many_waits", {
+      detail: "too many waiting reads are open; retry, or read without wait",
+      headers: { "Retry-After": "5", "Cache-Control": CACHE_CONTROL },
+    });
+  }
+  try {
+    return await waitForResponse(s, id, row, { ms: seconds * 1000, signal });
+  } finally {
+    leave();
+  }
 }
