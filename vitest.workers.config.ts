@@ -17,6 +17,7 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             AIRLOCK_COURIER_TOKEN: "test-courier-token-0123456789abcdef0123",
+            AIRLOCK_METRICS_TOKEN: "test-metrics-token-0123456789abcdef0123",
             AIRLOCK_MAX_BODY_BYTES: "4096",
             AIRLOCK_JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789",
             ...transferSettings(keys.request, keys.response),

@@ -1,8 +1,9 @@
 /**
  * What `npm test` needs from the system, checked before anything else runs (npm's `pretest`):
  * redis-server (tests start Redis servers of their own), Chromium (the browser checks), curl
- * and jq (the README's commands, run as written), openssl (the release signature) and Debian
- * python3's jwcrypto (opens a sealed batch independently of our code). Missing ones are installed with apt-get
+ * and jq (the README's commands, run as written), openssl (the release signature), promtool
+ * (Debian's prometheus: GET /metrics and the alerting rules), and Debian python3's jwcrypto (opens
+ * a sealed batch independently of our code) and prometheus_client (a strict OpenMetrics parser). Missing ones are installed with apt-get
  * when this runs as root where apt-get exists; otherwise it stops at once with the command to type.
  *
  *   npx tsx scripts/pretest.ts
@@ -33,7 +34,9 @@ export const NEEDS: readonly Need[] = [
   { command: "curl", pkg: "curl", why: "the README's commands" },
   { command: "jq", pkg: "jq", why: "the README's commands" },
   { command: "openssl", pkg: "openssl", why: "checks the release signature independently" },
+  { command: "promtool", pkg: "prometheus", why: "checks GET /metrics and the Prometheus rules" },
   { command: DEBIAN_PYTHON, pythonModule: "jwcrypto", pkg: "python3-jwcrypto", why: "opens a sealed batch with an independent JOSE library" },
+  { command: DEBIAN_PYTHON, pythonModule: "prometheus_client", pkg: "python3-prometheus-client", why: "parses OpenMetrics strictly (promtool reads the classic format only)" },
 ];
 
 type Env = Record<string, string | undefined>;

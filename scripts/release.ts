@@ -89,11 +89,15 @@ export async function buildRelease(opts: { out: string; keySource: string; now?:
   }
   for (const f of ["swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE"]) await copy(`lib/swagger-ui/${f}`, `node_modules/swagger-ui-dist/${f}`);
   for (const m of migrations) await copy(`migrations/${m}`, `migrations/${m}`);
-  for (const f of await readdir(join(ROOT, "deploy"))) {
+  // Sub-folders too (deploy/prometheus: the alerting rules for the enclave's Prometheus).
+  for (const e of await readdir(join(ROOT, "deploy"), { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const f = join(e.parentPath, e.name).slice(join(ROOT, "deploy").length + 1);
     if (f === "release-README.md") await copy("README.md", "deploy/release-README.md");
     else await copy(`deploy/${f}`, `deploy/${f}`);
   }
   await copy("docs/operations.md", "docs/operations.md");
+  await copy("docs/metrics.md", "docs/metrics.md");
   await copy("docs/transfer.md", "docs/transfer.md");
   const libsqlDirs = NATIVE_TARGETS.map((t) => packageDir(ROOT, `@libsql/${t}`)).filter(existsSync);
   add("THIRD-PARTY-NOTICES.md", thirdPartyNotices([...app.packages, ...libsqlDirs, packageDir(ROOT, "swagger-ui-dist")]));

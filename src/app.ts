@@ -10,6 +10,7 @@ import { registerHealth } from "./routes/health.ts";
 import { registerReady } from "./routes/ready.ts";
 import { registerMeta } from "./routes/meta.ts";
 import { registerDocs } from "./routes/docs.ts";
+import { registerMetrics } from "./routes/metrics.ts";
 import { authenticate } from "./middleware/auth.ts";
 import { rateLimit } from "./middleware/rate-limit.ts";
 import { registerAdminRateLimits } from "./routes/admin/rate-limits.ts";
@@ -75,6 +76,7 @@ export function createApp(services: Services) {
   registerReady(app);
   registerMeta(app);
   registerDocs(app);
+  registerMetrics(app);
 
   // Identity. Routes exist on both networks; writes to data the network does not own
   // answer `owned_by_other_network` (the services decide, so no route can forget).

@@ -59,6 +59,7 @@ const Settings = z.object({
   AIRLOCK_PROCESSOR_BACKOFF_SECONDS: range(1, 86_400).default(30),
   // The courier's token; accounts and tokens.
   AIRLOCK_COURIER_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
+  AIRLOCK_METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
   AIRLOCK_JWT_SECRET: z.string({ message: "required: a random secret of at least 32 characters that signs access tokens" }).min(32, "must be at least 32 characters"),
   AIRLOCK_JWT_PREVIOUS_SECRETS: list().refine((l) => l.every((x) => x.length >= 32), { message: "each previous secret must be at least 32 characters" }),
   AIRLOCK_ACCESS_TOKEN_TTL_SECONDS: range(60, 86_400).default(900),
@@ -174,6 +175,8 @@ function toConfig(c: Settings) {
         }
       : undefined,
     courierToken: c.AIRLOCK_COURIER_TOKEN,
+    /** Bearer token a Prometheus scraper sends to GET /metrics (it reads nothing else). */
+    metricsToken: c.AIRLOCK_METRICS_TOKEN,
     transfer: transferConfig(c),
     jwt: {
       secret: c.AIRLOCK_JWT_SECRET,

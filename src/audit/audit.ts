@@ -63,6 +63,8 @@ export function actorOf(c: Context<HonoEnv>): Pick<AuditInput, "actorType" | "ac
   const base = { requestId: c.get("requestId"), ip: c.get("services").runtime.clientIp(c) ?? null };
   if (!p) return { ...base, actorType: "anonymous", actorId: null };
   if (p.type === "courier") return { ...base, actorType: "courier", actorId: null };
+  // The metrics token only reads; should it ever be audited, it is no person.
+  if (p.type === "metrics") return { ...base, actorType: "system", actorId: "metrics-token" };
   return { ...base, actorType: p.type, actorId: p.type === "api_key" ? `${p.userId}/${p.apiKeyId}` : p.userId };
 }
 

@@ -12,12 +12,18 @@ export interface AccessPolicy {
   scope: ScopeRule;
   /** Whether the courier token is accepted (transfer routes only). */
   courierToken?: boolean;
+  /** Whether the metrics token is accepted (GET /metrics only). */
+  metricsToken?: boolean;
 }
 
 /** Whether `p` may do what `policy` guards: 401 without credentials, 403 for the wrong role, the courier token or a key without the scope. */
 export function checkAccess(policy: AccessPolicy, p: Principal | undefined): void {
   if (!p) throw new ApiError("unauthorized", { detail: "send an access token or API key", headers: { "WWW-Authenticate": 'Bearer realm="airlock"' } });
   if (p.type === "courier" && !policy.courierToken) throw new ApiError("forbidden", { detail: "the courier token may only move batches" });
+  if (p.type === "metrics") {
+    if (!policy.metricsToken) throw new ApiError("forbidden", { detail: "the metrics token may only read GET /metrics" });
+    return;
+  }
   if (!policy.roles.includes(p.role)) throw new ApiError("forbidden", { detail: `this needs one of the roles: ${policy.roles.join(", ")}` });
   if (p.type === "api_key") {
     const rule: ScopeRule | undefined = policy.scope;
@@ -28,6 +34,6 @@ export function checkAccess(policy: AccessPolicy, p: Principal | undefined): voi
 
 /** The Access line of an operation's description. */
 export function describeAccess(policy: AccessPolicy): string {
-  const who = [...policy.roles, ...(policy.courierToken ? ["the courier token"] : [])].join(", ");
+  const who = [...policy.roles, ...(policy.courierToken ? ["the courier token"] : []), ...(policy.metricsToken ? ["the metrics token"] : [])].join(", ");
   return `Access: ${who}; ${describeScopeRule(policy.scope)}.`;
 }

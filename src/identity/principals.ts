@@ -11,10 +11,10 @@ const enc = new TextEncoder();
 /** last_used_at is written at most this often per key, so a busy key doesn't write on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-async function courierMatches(s: Services, credential: string): Promise<boolean> {
-  if (!s.config.courierToken) return false;
+async function tokenMatches(configured: string | undefined, credential: string): Promise<boolean> {
+  if (!configured) return false;
   // Compare digests so the comparison takes the same time whatever the lengths.
-  const [a, b] = await Promise.all([sha256Hex(credential), sha256Hex(s.config.courierToken)]);
+  const [a, b] = await Promise.all([sha256Hex(credential), sha256Hex(configured)]);
   return timingSafeEqual(enc.encode(a), enc.encode(b));
 }
 
@@ -65,11 +65,10 @@ async function jwtPrincipal(s: Services, token: string): Promise<Principal> {
   return { type: "user", userId: claims.sub, role: user.role, sessionId: claims.sid, rateLimits: user.rateLimits };
 }
 
-/** Who a credential belongs to: an API key (ak_…), the courier token, or an access token; anything invalid is a 401. */
+/** Who a credential belongs to: an API key (ak_…), the courier token, the metrics token, or an access token; anything invalid is a 401. */
 export async function principalFor(s: Services, credential: string): Promise<Principal> {
-  return credential.startsWith(API_KEY_PREFIX)
-    ? await apiKeyPrincipal(s, credential)
-    : (await courierMatches(s, credential))
-      ? ({ type: "courier", userId: null, role: "courier" } as const)
-      : await jwtPrincipal(s, credential);
+  if (credential.startsWith(API_KEY_PREFIX)) return await apiKeyPrincipal(s, credential);
+  if (await tokenMatches(s.config.courierToken, credential)) return { type: "courier", userId: null, role: "courier" };
+  if (await tokenMatches(s.config.metricsToken, credential)) return { type: "metrics", userId: null, role: null };
+  return await jwtPrincipal(s, credential);
 }

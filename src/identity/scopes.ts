@@ -19,6 +19,7 @@ export const SCOPES = {
   "rate-limits:read": { roles: ["admin"], description: "Read a user's rate-limit state" },
   "rate-limits:write": { roles: ["admin"], description: "Reset a user's rate limits and lockouts" },
   "stats:read": { roles: ["admin"], description: "Read the network's statistics" },
+  "metrics:read": { roles: ["admin", "operator"], description: "Scrape GET /metrics (Prometheus)" },
   "transfer:read": { roles: ["admin", "courier"], description: "Read transfer status, the outbox and received batches" },
   "transfer:write": { roles: ["admin", "courier"], description: "Export, download, upload, import and retry batches" },
 } as const satisfies Record<string, { roles: readonly Role[]; description: string }>;

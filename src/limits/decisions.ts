@@ -1,5 +1,6 @@
 import type { Services } from "../services.ts";
 import { ApiError } from "../errors.ts";
+import { processMetrics } from "../metrics/process.ts";
 import { RateLimiterUnavailable, type LimitDecision, type WindowState } from "../deps/ratelimit/ratelimit.ts";
 
 // What a limiter answer means for a request: the failure policy, the RateLimit headers and the 429.
@@ -23,6 +24,7 @@ export async function guarded<T>(
     const counters = s.limiter.counters;
     if (mode === "open") counters.failed_open++;
     else counters.failed_closed++;
+    processMetrics(s).limiterErrors.inc({ on_error: mode });
     s.logger.log("error", mode === "open" ? "rate limiter unavailable: request let through without a limit" : "rate limiter unavailable: request refused", {
       what,
       reason: e.reason,

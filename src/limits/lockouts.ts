@@ -7,6 +7,7 @@ import { effectivePolicy, policyHeader } from "./policy.ts";
 import type { LimitDecision, QuotaWindow } from "../deps/ratelimit/ratelimit.ts";
 import { decisionHeaders, guarded, rateLimitedError } from "./decisions.ts";
 import { quotaOf } from "./quotas.ts";
+import { processMetrics } from "../metrics/process.ts";
 
 /** Failed logins are counted per account over this window; AIRLOCK_LOGIN_MAX_FAILURES of them lock the account. */
 export const FAILURE_WINDOW = { name: "login-failures", seconds: 900 } as const;
@@ -61,6 +62,7 @@ export class LoginGuard {
   private async count(identity: string, kind: "login_ip" | "login_account"): Promise<{ decision: LimitDecision; policy: string } | undefined> {
     const windows = this.windows(kind);
     const decision = await guarded(this.s, this.ctx.requestId, `${kind} limit`, () => this.s.limiter.limit(identity, quotaOf(windows)), this.s.config.rateLimits.loginOnError);
+    if (decision) processMetrics(this.s).limiterDecisions.inc({ limit: kind, decision: decision.allowed ? "allowed" : "limited" });
     return decision && { decision, policy: policyHeader(windows) };
   }
 

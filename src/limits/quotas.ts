@@ -43,6 +43,8 @@ export function keyLimits(s: Services, owner: { id: string; role: Role; rateLimi
 /** The identity and windows of a principal, from the overrides the auth middleware read with the account (no query here). */
 export function limitsFor(s: Services, p: Principal): ResolvedLimits {
   if (p.type === "courier") return { identity: "courier", windows: effectivePolicy(s.config.rateLimits.policies.courier, null) };
+  // A scraper reads what an operator may: it counts under the operator policy, as one identity.
+  if (p.type === "metrics") return { identity: "metrics", windows: effectivePolicy(s.config.rateLimits.policies.operator, null) };
   const owner = { id: p.userId, role: p.role, rateLimits: p.rateLimits };
   return p.type === "api_key" ? keyLimits(s, owner, { id: p.apiKeyId, rateLimits: p.keyRateLimits }) : userLimits(s, owner);
 }

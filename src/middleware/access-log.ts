@@ -1,14 +1,31 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
 import type { HonoEnv } from "../env.ts";
+import { methodLabel, processMetrics } from "../metrics/process.ts";
 
-/** One JSON line per request; errors (with stack) and slow requests are always kept. Redaction happens in the logger. */
+/**
+ * The route template that answered (`/v1/requests/{id}`), never the raw path, so metrics have one
+ * series per route; "unmatched" when no route did (404s of any path are one series).
+ */
+function routeTemplate(c: Context<HonoEnv>): string {
+  const route = matchedRoutes(c).findLast((r) => r.method !== "ALL");
+  return route ? route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}") : "unmatched";
+}
+
+/** One JSON line per request, and its count and latency in the metrics; errors (with stack) and slow requests are always kept. Redaction happens in the logger. */
 export function accessLog(): MiddlewareHandler<HonoEnv> {
   return async (c, next) => {
     const started = performance.now();
     await next();
-    const { logger, runtime } = c.get("services");
+    const s = c.get("services");
+    const { logger, runtime } = s;
     const status = c.res.status;
-    const duration_ms = Math.round((performance.now() - started) * 100) / 100;
+    const seconds = (performance.now() - started) / 1000;
+    const duration_ms = Math.round(seconds * 100_000) / 100;
+    const m = processMetrics(s);
+    const labels = { method: methodLabel(c.req.method), route: routeTemplate(c) };
+    m.requests.inc({ ...labels, status });
+    m.duration.observe(labels, seconds);
     const err = status >= 500 ? c.error : undefined;
     logger.log(status >= 500 ? "error" : "info", "request", {
       request_id: c.get("requestId"),

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { HonoEnv } from "../env.ts";
 import { policyHeader } from "../limits/policy.ts";
 import { limitsFor, quotaOf } from "../limits/quotas.ts";
+import { processMetrics } from "../metrics/process.ts";
 import { bindingWindow, decisionHeaders, guarded, rateLimitedError } from "../limits/decisions.ts";
 
 /**
@@ -43,6 +44,7 @@ export function rateLimit(): MiddlewareHandler<HonoEnv> {
       setHeaders(c, { "RateLimit-Policy": policy });
       return;
     }
+    processMetrics(s).limiterDecisions.inc({ limit: "identity", decision: decision.allowed ? "allowed" : "limited" });
     const now = s.clock.now().getTime();
     const headers: Record<string, string> = { "RateLimit-Policy": policy, ...decisionHeaders(decision, now, s.config.rateLimits.warnPercent) };
     if (!decision.allowed) {

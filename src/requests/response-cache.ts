@@ -1,6 +1,7 @@
 import type { Services } from "../services.ts";
 import type { Cache } from "../deps/cache/cache.ts";
 import { withTimeout } from "../lib/http.ts";
+import { processMetrics } from "../metrics/process.ts";
 
 /**
  * The response cache (cache-aside, docs/requests.md "Cache").
@@ -48,6 +49,7 @@ export async function guarded<T>(s: Services, op: string, fn: () => Promise<T>, 
   } catch (e) {
     const l = localCounters(s);
     l.errors++;
+    processMetrics(s).cacheErrors.inc({ op });
     const message = e instanceof Error ? e.message : String(e);
     l.lastError = { at: s.clock.now().toISOString(), op, message: message.slice(0, 300) };
     s.logger.log("warn", "cache error", { op, store: s.cache.kind, error: message.slice(0, 300) });
@@ -62,6 +64,12 @@ export type CacheOutcome = "hit" | "miss" | "stale" | "error";
  * is the current version tag from the database row.
  */
 export async function readThrough<T>(s: Services, o: { requestId: string; userId: string; etag: string; load: () => Promise<T> }): Promise<{ value: T; outcome: CacheOutcome }> {
+  const r = await cacheAside(s, o);
+  processMetrics(s).cacheReads.inc({ outcome: r.outcome });
+  return r;
+}
+
+async function cacheAside<T>(s: Services, o: { requestId: string; userId: string; etag: string; load: () => Promise<T> }): Promise<{ value: T; outcome: CacheOutcome }> {
   const key = entryKey(o.requestId);
   let cached: { etag: string; value: T } | null;
   try {

@@ -4,6 +4,8 @@ import { REQUEST_STATUSES } from "./records.ts";
 
 export const LATENCY_SAMPLE = 10_000;
 export const TOP_USERS = 20;
+/** Statuses a request waits in (for an export, an operator, the processor or its answer's way back). */
+const PENDING: readonly string[] = ["submitted", "exported", "received", "processing"];
 
 /** Nearest-rank percentile of sorted values. */
 export function percentile(sorted: number[], p: number): number | null {
@@ -82,4 +84,26 @@ export async function requestStats(s: Services, since: string) {
     answer_latency_seconds: percentiles(seconds(answer)),
     delivery_latency_seconds: delivery ? percentiles(seconds(delivery)) : null,
   };
+}
+
+/**
+ * What /metrics reads of the requests, in one query: counts by status, the pending ones (the
+ * queue depth), the oldest pending request's creation time, and pending requests whose last
+ * processor call failed.
+ */
+export async function requestGauges(s: Services) {
+  const rows = await s.db.orm.all<{ status: string; n: number; oldest: string | null; failing: number }>(
+    sql`SELECT status, count(*) AS n, min(created_at) AS oldest, sum(processor_error IS NOT NULL) AS failing FROM requests GROUP BY status`,
+  );
+  const by_status = Object.fromEntries(REQUEST_STATUSES.map((st) => [st, 0])) as Record<string, number>;
+  let oldest: string | null = null;
+  let failing = 0;
+  for (const r of rows) {
+    by_status[r.status] = Number(r.n);
+    if (!PENDING.includes(r.status)) continue;
+    if (r.oldest && (!oldest || r.oldest < oldest)) oldest = r.oldest;
+    failing += Number(r.failing ?? 0);
+  }
+  const pending = PENDING.reduce((a, st) => a + by_status[st], 0);
+  return { by_status, pending, oldest_pending_at: oldest, processor_failing: failing };
 }

@@ -62,6 +62,7 @@ export async function transferStatus(s: Services) {
       last_exported_at: lastOut?.createdAt ?? null,
       last_acknowledged: lastAcked?.seq ?? 0,
       unacknowledged: unacked.length,
+      oldest_unacknowledged_at: unacked[0]?.createdAt ?? null,
       flagged: unacked
         .filter((b) => b.createdAt <= cutoff)
         .map((b) => ({

@@ -16,6 +16,7 @@ export const TEST_ENV = {
   AIRLOCK_MAX_BODY_BYTES: "4096",
   AIRLOCK_JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789",
   AIRLOCK_COURIER_TOKEN: "test-courier-token-0123456789abcdef0123",
+  AIRLOCK_METRICS_TOKEN: "test-metrics-token-0123456789abcdef0123",
 };
 
 const dirs: string[] = [];

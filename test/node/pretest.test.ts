@@ -40,7 +40,7 @@ function pretest(env: Record<string, string>) {
 
 describe("npm test's pretest (scripts/pretest.ts)", () => {
   it("stops at once with the exact command when Chromium is missing and installing is off", async () => {
-    const path = await fakes(["redis-server", "curl", "jq", "openssl", "apt-get"]);
+    const path = await fakes(["redis-server", "curl", "jq", "openssl", "promtool", "apt-get"]);
     const r = pretest({ PATH: path, PRETEST_INSTALL: "0" });
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(`npm test needs chromium (the browser checks), not found on the PATH; PRETEST_INSTALL=0, so nothing was installed. Type:${command("chromium")}`);
@@ -51,15 +51,15 @@ describe("npm test's pretest (scripts/pretest.ts)", () => {
     const r = pretest({ PATH: await fakes([]) });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(
-      "npm test needs redis-server (Redis servers of the tests' own), chromium (the browser checks), curl (the README's commands), jq (the README's commands), openssl (checks the release signature independently)",
+      "npm test needs redis-server (Redis servers of the tests' own), chromium (the browser checks), curl (the README's commands), jq (the README's commands), openssl (checks the release signature independently), promtool (checks GET /metrics and the Prometheus rules)",
     );
-    expect(r.stderr).toContain(`apt-get is not available here. On Debian or Ubuntu, type:${command("redis-server chromium curl jq openssl")}`);
+    expect(r.stderr).toContain(`apt-get is not available here. On Debian or Ubuntu, type:${command("redis-server chromium curl jq openssl prometheus")}`);
   });
 
   it("passes silently when everything is there; CHROMIUM_PATH may point outside the PATH", async () => {
-    expect(pretest({ PATH: await fakes(["redis-server", "chromium", "curl", "jq", "openssl"]) })).toEqual({ status: 0, stderr: "", stdout: "" });
+    expect(pretest({ PATH: await fakes(["redis-server", "chromium", "curl", "jq", "openssl", "promtool"]) })).toEqual({ status: 0, stderr: "", stdout: "" });
     const elsewhere = await fakes(["my-chromium"]);
-    const path = await fakes(["redis-server", "curl", "jq", "openssl"]);
+    const path = await fakes(["redis-server", "curl", "jq", "openssl", "promtool"]);
     expect(pretest({ PATH: path, CHROMIUM_PATH: join(elsewhere, "my-chromium") })).toEqual({ status: 0, stderr: "", stdout: "" });
     const wrong = pretest({ PATH: path, CHROMIUM_PATH: join(elsewhere, "nothing-here") });
     expect(wrong.status).toBe(1);
@@ -67,7 +67,7 @@ describe("npm test's pretest (scripts/pretest.ts)", () => {
   });
 
   it("installs what is missing with apt-get, non-interactively, and then passes", async () => {
-    const path = await fakes(["redis-server", "curl", "openssl"]);
+    const path = await fakes(["redis-server", "curl", "openssl", "promtool"]);
     const log = join(path, "apt.log");
     await fakeAptGet(path, log);
     const r = pretest({ PATH: path, PRETEST_INSTALL: "1" });
@@ -84,7 +84,7 @@ describe("npm test's pretest (scripts/pretest.ts)", () => {
   });
 
   it("when apt-get fails, stops with the command to type", async () => {
-    const path = await fakes(["redis-server", "chromium", "curl", "openssl"]);
+    const path = await fakes(["redis-server", "chromium", "curl", "openssl", "promtool"]);
     const log = join(path, "apt.log");
     await fakeAptGet(path, log, 100);
     const r = pretest({ PATH: path, PRETEST_INSTALL: "1" });

@@ -57,7 +57,7 @@ export async function scopedKeyColumn(app: AirlockApp, s: Services, r: MatrixRou
   }
 }
 
-/** Every guarded operation of the document is exactly one matrix row, with the same roles, courier token and scope. */
+/** Every guarded operation of the document is exactly one matrix row, with the same roles, courier and metrics tokens and scope. */
 export async function matrixMatchesDocument(app: AirlockApp, s: Services) {
   type Op = { security?: unknown; description?: string; "x-airlock-scope"?: string };
   const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, Op>> };
@@ -82,8 +82,9 @@ export async function matrixMatchesDocument(app: AirlockApp, s: Services) {
     covered.add(name);
     expect(op["x-airlock-scope"], name).toBe(r.scope);
     const who = op.description!.match(/^Access: ([^;]+);/)![1].split(", ");
-    expect(who.filter((w) => w !== "the courier token").sort(), name).toEqual([...r.roles].sort());
+    expect(who.filter((w) => w !== "the courier token" && w !== "the metrics token").sort(), name).toEqual([...r.roles].sort());
     expect(who.includes("the courier token"), name).toBe(Boolean(r.courierToken));
+    expect(who.includes("the metrics token"), name).toBe(Boolean(r.metricsToken));
   }
   expect(ops.map((o) => o.name).filter((n) => !covered.has(n))).toEqual([]);
   for (const op of ops) expect(isScope(op.op["x-airlock-scope"]!) || [ANY_KEY, SESSION_ONLY].includes(op.op["x-airlock-scope"]!), op.name).toBe(true);

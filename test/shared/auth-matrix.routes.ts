@@ -16,6 +16,8 @@ export interface MatrixRoute {
   roles: readonly Role[];
   /** Whether the network's courier token is accepted (transfer routes); elsewhere it is 403. */
   courierToken?: boolean;
+  /** Whether the metrics token is accepted (GET /metrics); elsewhere it is 403. */
+  metricsToken?: boolean;
   /** What an API key needs here (src/identity/scopes.ts), as the OpenAPI document must say too. */
   scope: ScopeRule;
   /** Status for an allowed caller, per network (and the problem code when it is a problem). */
@@ -157,4 +159,6 @@ export const MATRIX: MatrixRoute[] = [
   // Transfer: admins, couriers and the courier token.
   ...TRANSFER.map((r) => ({ ...r, roles: COURIERS, courierToken: true })),
   { method: "GET", path: "/v1/admin/stats", scope: "stats:read", roles: ["admin"], ok: () => 200 },
+  // Prometheus scrapes both networks: admins, operators and the metrics token.
+  { method: "GET", path: "/metrics", scope: "metrics:read", roles: ANSWERERS, metricsToken: true, ok: () => 200 },
 ];

@@ -49,6 +49,12 @@ export function authMatrixSuite(h: Harness, networks: Network[] = ["request", "r
                 expect(v, `${label}: courier token`),
               );
           }
+          // The metrics token scrapes GET /metrics and nothing else.
+          {
+            const { res, path } = await call(app, r, ctx, { authorization: `Bearer ${s.config.metricsToken}` });
+            if (r.metricsToken) expect(res.status, `${label} with the metrics token`).toBe(r.ok(network));
+            else await expectProblem(res, { ...FORBIDDEN, instance: path, detail: "the metrics token may only read GET /metrics" }, (v) => expect(v, `${label}: metrics token`));
+          }
           for (const role of ALL) {
             const who = await seedSession(s, { role });
             const roleCtx: Ctx = { s, caller: who.user };

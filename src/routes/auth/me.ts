@@ -24,7 +24,7 @@ const route = createRoute({
 export function registerMe(app: App) {
   app.openapi(route, async (c) => {
     const p = principalOf(c);
-    if (p.type === "courier") throw new ApiError("forbidden", { detail: "the courier token is not a user" });
+    if (p.type === "courier" || p.type === "metrics") throw new ApiError("forbidden", { detail: `the ${p.type} token is not a user` });
     const user = await getUser(c.get("services"), p.userId);
     if (!user) throw new ApiError("not_found");
     const auth = p.type === "api_key" ? { type: "api_key" as const, api_key_id: p.apiKeyId, scopes: p.scopes } : { type: "user" as const };
