@@ -6,6 +6,7 @@ import { housekeeping } from "./housekeeping.ts";
 import { runProcessor } from "../requests/processor.ts";
 import { cacheMaintenance, requestRetention } from "../requests/jobs.ts";
 import { transferExport, transferImport } from "./transfer.ts";
+import { runWebhookDeliveries } from "../webhooks/deliver.ts";
 
 type Job = JobDefinition<Services> & {
   roles: Array<"request" | "response">;
@@ -29,6 +30,16 @@ const TABLE: Job[] = [
     leaseMs: 5 * 60_000,
     transferCadence: true,
     run: transferImport,
+  },
+  {
+    // Right after the import, which queues the deliveries of what it changed.
+    name: "webhook-delivery",
+    cron: "*/5 * * * *",
+    description: "Send due webhook messages, signed, and schedule retries (request network)",
+    roles: ["request"],
+    leaseMs: 5 * 60_000,
+    transferCadence: true,
+    run: (s) => runWebhookDeliveries(s),
   },
   {
     // Between import and export: requests just received are answered and the answers leave with this trigger's export.
