@@ -24,6 +24,8 @@ CREATE TABLE `webhook_endpoints` (
 	`events` text NOT NULL,
 	`include_answer` integer DEFAULT 0 NOT NULL,
 	`secret` text NOT NULL,
+	`previous_secret` text,
+	`previous_secret_expires_at` text,
 	`status` text NOT NULL,
 	`disabled_reason` text,
 	`disabled_at` text,

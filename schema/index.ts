@@ -348,6 +348,9 @@ export const webhookEndpoints = sqliteTable(
     /** 1: request.answered carries the answer itself (opt-in); 0: thin payloads. */
     includeAnswer: integer("include_answer").notNull().default(0),
     secret: text("secret").notNull(),
+    /** While a rotation overlaps: the old secret, which signs too until `previous_secret_expires_at`. */
+    previousSecret: text("previous_secret"),
+    previousSecretExpiresAt: text("previous_secret_expires_at"),
     status: text("status", { enum: ["active", "disabled"] }).notNull(),
     disabledReason: text("disabled_reason"),
     disabledAt: text("disabled_at"),

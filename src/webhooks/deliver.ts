@@ -11,7 +11,7 @@ import { refusedTarget } from "./target-guard.ts";
 import { disableStatements } from "./disable.ts";
 import { retryDelayMs, MAX_ATTEMPTS, retryAfterMs } from "./schedule.ts";
 import type { DeliveryRow } from "./deliveries.ts";
-import type { EndpointRow } from "./endpoints.ts";
+import { signingSecrets, type EndpointRow } from "./endpoints.ts";
 
 /** Messages sent per run, and at once. */
 export const RUN_LIMIT = 100;
@@ -45,7 +45,8 @@ async function attempt(s: Services, d: DeliveryRow, e: EndpointRow): Promise<Out
         "user-agent": "Airlock-Webhooks",
         "webhook-id": d.id,
         "webhook-timestamp": String(timestamp),
-        "webhook-signature": await sign(e.secret, d.id, timestamp, body),
+        // Space-separated signatures: receivers accept any one (both secrets during a rotation).
+        "webhook-signature": (await Promise.all(signingSecrets(e, s.clock.now()).map((k) => sign(k, d.id, timestamp, body)))).join(" "),
       },
       body,
       signal: AbortSignal.timeout(s.config.webhooks.timeoutMs),

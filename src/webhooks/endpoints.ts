@@ -37,6 +37,8 @@ export async function createEndpoint(s: Services, userId: string, input: Endpoin
     events: JSON.stringify([...new Set(input.events)]),
     includeAnswer: input.include_answer ? 1 : 0,
     secret,
+    previousSecret: null,
+    previousSecretExpiresAt: null,
     status: "active",
     disabledReason: null,
     disabledAt: null,
@@ -68,6 +70,33 @@ export async function deleteEndpoint(s: Services, row: EndpointRow): Promise<voi
   ]);
 }
 
+/** Longest overlap of a rotation, and the default. */
+export const MAX_OVERLAP_SECONDS = 7 * 86_400;
+export const DEFAULT_OVERLAP_SECONDS = 86_400;
+
+/**
+ * A new secret; the current one keeps signing too (two signatures per attempt) until the
+ * overlap ends, so receivers can switch without dropping a message.
+ */
+export async function rotateSecret(s: Services, row: EndpointRow, overlapSeconds: number): Promise<{ row: EndpointRow; secret: string }> {
+  const now = s.clock.now();
+  const secret = newSecret();
+  const next = {
+    secret,
+    previousSecret: overlapSeconds > 0 ? row.secret : null,
+    previousSecretExpiresAt: overlapSeconds > 0 ? new Date(now.getTime() + overlapSeconds * 1000).toISOString() : null,
+    updatedAt: now.toISOString(),
+  };
+  await s.db.orm.update(webhookEndpoints).set(next).where(eq(webhookEndpoints.id, row.id));
+  return { row: { ...row, ...next }, secret };
+}
+
+/** The secrets that sign now: the current one, and the previous one while a rotation overlaps. */
+export function signingSecrets(row: EndpointRow, now: Date): string[] {
+  const overlap = row.previousSecret && row.previousSecretExpiresAt && Date.parse(row.previousSecretExpiresAt) > now.getTime();
+  return overlap ? [row.secret, row.previousSecret as string] : [row.secret];
+}
+
 /** What the API shows of an endpoint: never its secret. */
 export function publicEndpoint(row: EndpointRow) {
   return {
@@ -78,6 +107,7 @@ export function publicEndpoint(row: EndpointRow) {
     status: row.status,
     disabled_reason: row.disabledReason,
     disabled_at: row.disabledAt,
+    previous_secret_expires_at: row.previousSecretExpiresAt,
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   };

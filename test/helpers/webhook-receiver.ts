@@ -39,9 +39,9 @@ afterAll(() => {
   }
 });
 
-/** `secrets` maps a path to the secret of the endpoint registered there; `reply` decides each answer. */
+/** `secrets` maps a path to the secret(s) every delivery there must verify with; `reply` decides each answer. */
 export async function startReceiver(clock: Clock, reply: (r: Received, all: Received[]) => Reply = () => ({ status: 200 })) {
-  const secrets = new Map<string, string>();
+  const secrets = new Map<string, string | string[]>();
   const received: Received[] = [];
   const server = createServer(async (req, res) => {
     const body = await read(req);
@@ -49,7 +49,7 @@ export async function startReceiver(clock: Clock, reply: (r: Received, all: Rece
     let verifyError: string | null = null;
     const spy = vi.spyOn(Date, "now").mockReturnValue(clock.now().getTime());
     try {
-      new Webhook(secrets.get(path) ?? "whsec_AAAA").verify(body, req.headers as Record<string, string>);
+      for (const secret of [secrets.get(path) ?? "whsec_AAAA"].flat()) new Webhook(secret).verify(body, req.headers as Record<string, string>);
     } catch (e) {
       verifyError = (e as Error).message;
     } finally {

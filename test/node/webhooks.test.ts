@@ -158,6 +158,39 @@ describe("webhooks", () => {
     expect(row).toMatchObject({ status: "disabled", disabledReason: expect.stringMatching(/^a message failed 11 times over about three days/) });
   });
 
+  it("secret rotation overlaps: both secrets sign until the overlap ends, then only the new one", async () => {
+    const { net, clock, call, token } = await replicaOnly();
+    const rx = await startReceiver(clock);
+    const e = await register(call, token, { url: rx.url("/r"), events: ["request.cancelled"] });
+    const rotated = await call(`/v1/webhooks/${e.id}/rotate-secret`, { token, body: { overlap_seconds: 3600 } });
+    expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+    expect(rotated.body.secret).toMatch(/^whsec_/);
+    expect(rotated.body.secret).not.toBe(e.secret);
+    expect(rotated.body.previous_secret_expires_at).toBe(new Date(clock.now().getTime() + 3_600_000).toISOString());
+    expect(JSON.stringify((await call(`/v1/webhooks/${e.id}`, { token })).body)).not.toContain("whsec_");
+    // During the overlap a receiver holding either secret verifies the message.
+    rx.secrets.set("/r", [e.secret, rotated.body.secret]);
+    await submitAndCancel(call, token);
+    await runWebhookDeliveries(net.services);
+    expect(rx.received.map((r) => r.verifyError)).toEqual([null]);
+    // After it, the old secret no longer signs.
+    clock.advance(3_601_000);
+    const me = await seedSession(net.services, { role: "user" });
+    const later = await register(call, me.tokens.access_token, { url: rx.url("/later"), events: ["request.cancelled"] });
+    const rotatedLater = await call(`/v1/webhooks/${later.id}/rotate-secret`, { token: me.tokens.access_token, body: {} });
+    expect(rotatedLater.body.previous_secret_expires_at).toBe(new Date(clock.now().getTime() + 86_400_000).toISOString());
+    const again = await call(`/v1/webhooks/${e.id}/deliveries`, { token: me.tokens.access_token });
+    expect(again.status).toBe(404); // another user's endpoint
+    rx.secrets.set("/r", e.secret);
+    await net.services.db.orm.update(webhookDeliveries).set({ status: "pending", nextAttemptAt: clock.now().toISOString() }).where(eq(webhookDeliveries.endpointId, e.id));
+    await runWebhookDeliveries(net.services);
+    expect(rx.received[1].verifyError).toMatch(/No matching signature found/);
+    rx.secrets.set("/r", rotated.body.secret);
+    await net.services.db.orm.update(webhookDeliveries).set({ status: "pending", nextAttemptAt: clock.now().toISOString() }).where(eq(webhookDeliveries.endpointId, e.id));
+    await runWebhookDeliveries(net.services);
+    expect(rx.received[2].verifyError).toBeNull();
+  });
+
   it("a slow receiver times out; Retry-After is honoured", async () => {
     const { net, clock, call, token } = await replicaOnly({ ...ALLOW, AIRLOCK_WEBHOOKS_TIMEOUT_MS: "300" });
     const rx = await startReceiver(clock, (r) => (r.path === "/slow" ? { status: 200, delayMs: 2_000 } : { status: 503, headers: { "retry-after": "3600" } }));

@@ -62,6 +62,7 @@ const WEBHOOKS: Array<Omit<MatrixRoute, "roles">> = [
     path: async (c) => `/v1/webhooks/${await hook(c)}/deliveries/msg_00000000000000000000000000000000/redeliver`,
     ok: onRequestNetwork({ status: 404, code: "not_found" }),
   },
+  { scope: "webhooks:write", method: "POST", path: async (c) => `/v1/webhooks/${await hook(c)}/rotate-secret`, body: () => ({}), ok: onRequestNetwork(200) },
 ];
 
 /** The one route table every security test walks. Later issues add their routes here. */

@@ -5,6 +5,7 @@ import { registerWebhooksGet } from "./get.ts";
 import { registerWebhooksDelete } from "./delete.ts";
 import { registerWebhookDeliveriesList } from "./deliveries-list.ts";
 import { registerWebhookRedeliver } from "./redeliver.ts";
+import { registerWebhookRotateSecret } from "./rotate-secret.ts";
 
 /** Webhook endpoints and their delivery logs (request network): one route per file, registered here. */
 export function registerWebhookRoutes(app: App) {
@@ -14,4 +15,5 @@ export function registerWebhookRoutes(app: App) {
   registerWebhooksDelete(app);
   registerWebhookDeliveriesList(app);
   registerWebhookRedeliver(app);
+  registerWebhookRotateSecret(app);
 }

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { EVENTS } from "../../webhooks/events.ts";
+import { DEFAULT_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS } from "../../webhooks/endpoints.ts";
 
 export const WebhookIdParam = z.object({
   id: z
@@ -39,10 +40,24 @@ export const WebhookSchema = z
     status: z.enum(["active", "disabled"]),
     disabled_reason: z.string().nullable().openapi({ description: "Why the endpoint was disabled (410 Gone, or persistent failure)" }),
     disabled_at: z.string().nullable(),
+    previous_secret_expires_at: z.string().nullable().openapi({ description: "While a rotation overlaps: until when the previous secret signs too" }),
     created_at: z.string(),
     updated_at: z.string(),
   })
   .openapi("Webhook");
+
+export const RotateSecretSchema = z
+  .object({
+    overlap_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_OVERLAP_SECONDS)
+      .default(DEFAULT_OVERLAP_SECONDS)
+      .openapi({ description: "How long the previous secret keeps signing too (two signatures per attempt); 0 ends it at once" }),
+  })
+  .strict()
+  .openapi("RotateWebhookSecret");
 
 export const CreatedWebhookSchema = WebhookSchema.extend({
   secret: z.string().openapi({ description: "The signing secret (whsec_…); shown only in this response" }),
