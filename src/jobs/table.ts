@@ -7,6 +7,7 @@ import { runProcessor } from "../requests/processor.ts";
 import { cacheMaintenance, requestRetention } from "../requests/jobs.ts";
 import { transferExport, transferImport } from "./transfer.ts";
 import { runWebhookDeliveries } from "../webhooks/deliver.ts";
+import { pruneDeliveries } from "../webhooks/retention.ts";
 
 type Job = JobDefinition<Services> & {
   roles: Array<"request" | "response">;
@@ -68,6 +69,14 @@ const TABLE: Job[] = [
     roles: ["request", "response"],
     leaseMs: 10 * 60_000,
     run: requestRetention,
+  },
+  {
+    name: "webhook-retention",
+    cron: "17 3 * * *",
+    description: "Delete delivered and failed webhook messages older than 30 days (request network)",
+    roles: ["request"],
+    leaseMs: 10 * 60_000,
+    run: pruneDeliveries,
   },
   {
     name: "housekeeping",

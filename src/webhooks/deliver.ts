@@ -2,7 +2,7 @@
 // records each outcome. At least once: a message is marked delivered only after a 2xx, so a crash
 // between the two sends it again with the same `webhook-id`.
 import { and, asc, eq, lte } from "drizzle-orm";
-import { responses, webhookDeliveries, webhookEndpoints } from "../../schema/index.ts";
+import { responses, users, webhookDeliveries, webhookEndpoints } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import type { Statement } from "../deps/db/database.ts";
 import { bounded } from "../lib/text.ts";
@@ -107,7 +107,7 @@ function record(s: Services, d: DeliveryRow, e: EndpointRow, o: Outcome): { stat
   };
 }
 
-/** The job: every due message of an active endpoint, oldest first. */
+/** The job: every due message of an active endpoint of an active account, oldest first. */
 export async function runWebhookDeliveries(s: Services): Promise<Record<string, number>> {
   if (s.config.role !== "request") return {};
   const now = s.clock.now().toISOString();
@@ -115,7 +115,9 @@ export async function runWebhookDeliveries(s: Services): Promise<Record<string, 
     .select({ d: webhookDeliveries, e: webhookEndpoints })
     .from(webhookDeliveries)
     .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
-    .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, now), eq(webhookEndpoints.status, "active")))
+    // A disabled account's endpoints receive nothing (their messages wait, in case it comes back).
+    .innerJoin(users, eq(users.id, webhookEndpoints.userId))
+    .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, now), eq(webhookEndpoints.status, "active"), eq(users.status, "active")))
     .orderBy(asc(webhookDeliveries.nextAttemptAt))
     .limit(RUN_LIMIT)
     .all();

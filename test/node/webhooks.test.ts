@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { eq } from "drizzle-orm";
-import { webhookDeliveries, webhookEndpoints } from "../../schema/index.ts";
+import { users, webhookDeliveries, webhookEndpoints } from "../../schema/index.ts";
 import { ManualClock } from "../../src/deps/clock.ts";
 import { runWebhookDeliveries } from "../../src/webhooks/deliver.ts";
+import { pruneDeliveries } from "../../src/webhooks/retention.ts";
 import { MAX_ATTEMPTS, retryAfterMs, retryDelayMs } from "../../src/webhooks/schedule.ts";
 import { isPrivateAddress } from "../../src/webhooks/target-guard.ts";
 import { newSecret, sign } from "../../src/webhooks/signing.ts";
@@ -189,6 +190,22 @@ describe("webhooks", () => {
     await net.services.db.orm.update(webhookDeliveries).set({ status: "pending", nextAttemptAt: clock.now().toISOString() }).where(eq(webhookDeliveries.endpointId, e.id));
     await runWebhookDeliveries(net.services);
     expect(rx.received[2].verifyError).toBeNull();
+  });
+
+  it("a disabled account's endpoints receive nothing; finished messages leave the log after 30 days", async () => {
+    const { net, clock, me, call, token } = await replicaOnly();
+    const rx = await startReceiver(clock);
+    const e = await register(call, token, { url: rx.url("/d"), events: ["request.cancelled"] });
+    await submitAndCancel(call, token);
+    await net.services.db.orm.update(users).set({ status: "disabled" }).where(eq(users.id, me.user.id));
+    expect(await runWebhookDeliveries(net.services)).toEqual({});
+    await net.services.db.orm.update(users).set({ status: "active" }).where(eq(users.id, me.user.id));
+    expect(await runWebhookDeliveries(net.services)).toMatchObject({ delivered: 1 });
+    clock.advance(29 * 86_400_000);
+    expect(await pruneDeliveries(net.services)).toEqual({ deleted_webhook_deliveries: 0 });
+    clock.advance(2 * 86_400_000);
+    expect(await pruneDeliveries(net.services)).toEqual({ deleted_webhook_deliveries: 1 });
+    expect(await deliveriesOf(net, e.id)).toEqual([]);
   });
 
   it("a slow receiver times out; Retry-After is honoured", async () => {
