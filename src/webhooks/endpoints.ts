@@ -70,6 +70,25 @@ export async function deleteEndpoint(s: Services, row: EndpointRow): Promise<voi
   ]);
 }
 
+export interface EndpointChange {
+  url?: string;
+  events?: WebhookEvent[];
+  include_answer?: boolean;
+  /** true: a disabled endpoint receives again (messages still pending resume at the next run). */
+  enabled?: true;
+}
+
+export async function updateEndpoint(s: Services, row: EndpointRow, change: EndpointChange): Promise<EndpointRow> {
+  const now = s.clock.now().toISOString();
+  const next: Partial<EndpointRow> = { updatedAt: now };
+  if (change.url !== undefined) next.url = change.url;
+  if (change.events !== undefined) next.events = JSON.stringify([...new Set(change.events)]);
+  if (change.include_answer !== undefined) next.includeAnswer = change.include_answer ? 1 : 0;
+  if (change.enabled) Object.assign(next, { status: "active", disabledReason: null, disabledAt: null });
+  await s.db.orm.update(webhookEndpoints).set(next).where(eq(webhookEndpoints.id, row.id));
+  return { ...row, ...next };
+}
+
 /** Longest overlap of a rotation, and the default. */
 export const MAX_OVERLAP_SECONDS = 7 * 86_400;
 export const DEFAULT_OVERLAP_SECONDS = 86_400;

@@ -5,6 +5,7 @@ import { users, webhookDeliveries, webhookEndpoints } from "../../schema/index.t
 import { ManualClock } from "../../src/deps/clock.ts";
 import { runWebhookDeliveries } from "../../src/webhooks/deliver.ts";
 import { pruneDeliveries } from "../../src/webhooks/retention.ts";
+import { redactString } from "../../src/lib/redact.ts";
 import { MAX_ATTEMPTS, retryAfterMs, retryDelayMs } from "../../src/webhooks/schedule.ts";
 import { isPrivateAddress } from "../../src/webhooks/target-guard.ts";
 import { newSecret, sign } from "../../src/webhooks/signing.ts";
@@ -135,6 +136,16 @@ describe("webhooks", () => {
     expect(rx.received.filter((r) => r.path === "/gone")).toHaveLength(1);
     const d = (await deliveriesOf(net, gone.id))[0];
     expect((await call(`/v1/webhooks/${gone.id}/deliveries/${d.id}/redeliver`, { token, body: {} })).body.code).toBe("conflict");
+    // Events while it was disabled were not queued for it; re-enabled (the receiver fixed), the refused message can be redelivered.
+    expect(await deliveriesOf(net, gone.id)).toHaveLength(1);
+    const back = await call(`/v1/webhooks/${gone.id}`, { token, method: "PATCH", body: { enabled: true, url: rx.url("/back") } });
+    expect(back.body).toMatchObject({ status: "active", disabled_reason: null, url: rx.url("/back") });
+    rx.secrets.set("/back", gone.secret);
+    expect(await runWebhookDeliveries(net.services)).toEqual({});
+    expect((await call(`/v1/webhooks/${gone.id}/deliveries/${d.id}/redeliver`, { token, body: {} })).status).toBe(202);
+    expect(await runWebhookDeliveries(net.services)).toMatchObject({ delivered: 1 });
+    expect(rx.received.filter((r) => r.path === "/back").map((r) => [r.body.type, r.verifyError])).toEqual([["request.cancelled", null]]);
+    expect((await call(`/v1/webhooks/${gone.id}`, { token, method: "PATCH", body: { enabled: false } })).body.code).toBe("validation_failed");
   });
 
   it("persistent failure: after the whole schedule (about three days) the message fails and the endpoint is disabled", async () => {
@@ -241,7 +252,9 @@ describe("webhooks", () => {
     expect((await call("/v1/webhooks", { token, body: { url: "https://example.com", events: [] } })).body.code).toBe("validation_failed");
     expect((await call("/v1/webhooks", { token, body: { url: "https://example.com", events: ["request.nope"] } })).body.code).toBe("validation_failed");
     expect((await call("/v1/webhooks", { token, body: { url: "https://example.com", events: ["request.answered"], secret: "mine" } })).body.code).toBe("validation_failed");
+    expect((await call("/v1/webhooks", { token, body: { url: "https://u:p@example.com", events: ["request.answered"] } })).body.code).toBe("validation_failed");
     const mine = await register(call, token, { url: "https://example.com/a", events: ["request.answered"] });
+    expect(redactString(`the secret ${mine.secret}`)).toBe("the secret whsec_[redacted]");
     const other = await seedSession(net.services, { role: "user" });
     expect((await call(`/v1/webhooks/${mine.id}`, { token: other.tokens.access_token })).status).toBe(404);
     expect((await call(`/v1/webhooks/${mine.id}`, { token: other.tokens.access_token, method: "DELETE" })).status).toBe(404);

@@ -54,6 +54,7 @@ const WEBHOOKS: Array<Omit<MatrixRoute, "roles">> = [
   },
   { scope: "webhooks:read", method: "GET", path: "/v1/webhooks", ok: onRequestNetwork(200) },
   { scope: "webhooks:read", method: "GET", path: async (c) => `/v1/webhooks/${await hook(c)}`, ok: onRequestNetwork(200) },
+  { scope: "webhooks:write", method: "PATCH", path: async (c) => `/v1/webhooks/${await hook(c)}`, body: () => ({ include_answer: true }), ok: onRequestNetwork(200) },
   { scope: "webhooks:write", method: "DELETE", path: async (c) => `/v1/webhooks/${await hook(c)}`, ok: onRequestNetwork(200) },
   { scope: "webhooks:read", method: "GET", path: async (c) => `/v1/webhooks/${await hook(c)}/deliveries`, ok: onRequestNetwork(200) },
   {

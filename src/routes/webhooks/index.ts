@@ -3,6 +3,7 @@ import { registerWebhooksCreate } from "./create.ts";
 import { registerWebhooksList } from "./list.ts";
 import { registerWebhooksGet } from "./get.ts";
 import { registerWebhooksDelete } from "./delete.ts";
+import { registerWebhooksUpdate } from "./update.ts";
 import { registerWebhookDeliveriesList } from "./deliveries-list.ts";
 import { registerWebhookRedeliver } from "./redeliver.ts";
 import { registerWebhookRotateSecret } from "./rotate-secret.ts";
@@ -12,6 +13,7 @@ export function registerWebhookRoutes(app: App) {
   registerWebhooksCreate(app);
   registerWebhooksList(app);
   registerWebhooksGet(app);
+  registerWebhooksUpdate(app);
   registerWebhooksDelete(app);
   registerWebhookDeliveriesList(app);
   registerWebhookRedeliver(app);

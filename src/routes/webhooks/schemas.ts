@@ -20,6 +20,8 @@ export const CreateWebhookSchema = z
     url: z
       .url({ protocol: /^https?$/, message: "expected an http(s):// URL" })
       .max(2000)
+      // fetch refuses URLs with credentials; refusing them here says so at once.
+      .refine((u) => !/^[a-z]+:\/\/[^/?#]*@/i.test(u), "a URL with a user name or password is not accepted")
       .openapi({ description: "Where deliveries are POSTed. On Node/Deno private, loopback and link-local targets are refused unless the administrator allows them." }),
     events: z
       .array(z.enum(EVENTS))
@@ -30,6 +32,16 @@ export const CreateWebhookSchema = z
   })
   .strict()
   .openapi("CreateWebhook");
+
+export const UpdateWebhookSchema = z
+  .object({
+    url: CreateWebhookSchema.shape.url.optional(),
+    events: CreateWebhookSchema.shape.events.optional(),
+    include_answer: z.boolean().optional(),
+    enabled: z.literal(true).optional().openapi({ description: "Re-enable a disabled endpoint (events while it was disabled were not queued for it; redeliver what it missed)" }),
+  })
+  .strict()
+  .openapi("UpdateWebhook");
 
 export const WebhookSchema = z
   .object({
