@@ -29,8 +29,13 @@ export default defineConfig(async () => {
       include: ["test/workers/**/*.test.ts"],
       setupFiles: ["./test/workers/apply-migrations.ts"],
       // Node side: real Redis behind the Upstash-compatible endpoint, handed to the tests with inject().
-      // And a master (response network) on Node for the end-to-end test.
-      globalSetup: ["./test/workers/rate-limit.global-setup.ts", "./test/workers/requests.global-setup.ts", "./test/workers/request-answer-loop.global-setup.ts"],
+      // And a master (response network) on Node for the end-to-end test, and a webhook receiver.
+      globalSetup: [
+        "./test/workers/rate-limit.global-setup.ts",
+        "./test/workers/requests.global-setup.ts",
+        "./test/workers/request-answer-loop.global-setup.ts",
+        "./test/workers/webhooks.global-setup.ts",
+      ],
       testTimeout: 30_000,
     },
   };

@@ -332,3 +332,61 @@ export const deadLetters = sqliteTable(
   },
   (t) => [index("dead_letters_side_status").on(t.side, t.status, t.createdAt)],
 );
+
+/**
+ * Request network: a user's webhook endpoints (docs/webhooks.md). The secret signs deliveries, so
+ * it is kept recoverable; it is returned only when created and never crosses the gap (no record kind).
+ */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull(),
+    url: text("url").notNull(),
+    /** JSON array of event names. */
+    events: text("events").notNull(),
+    /** 1: request.answered carries the answer itself (opt-in); 0: thin payloads. */
+    includeAnswer: integer("include_answer").notNull().default(0),
+    secret: text("secret").notNull(),
+    /** While a rotation overlaps: the old secret, which signs too until `previous_secret_expires_at`. */
+    previousSecret: text("previous_secret"),
+    previousSecretExpiresAt: text("previous_secret_expires_at"),
+    status: text("status", { enum: ["active", "disabled"] }).notNull(),
+    disabledReason: text("disabled_reason"),
+    disabledAt: text("disabled_at"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("webhook_endpoints_user").on(t.userId, t.createdAt)],
+);
+
+/**
+ * One message per endpoint and event; its id is the `webhook-id` every attempt carries, so a
+ * receiver drops duplicates. Written in the same atomic batch as the change it announces.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    endpointId: text("endpoint_id").notNull(),
+    event: text("event").notNull(),
+    /** The request it is about (null for endpoint.disabled). */
+    requestId: text("request_id"),
+    /** The signed body's JSON (fixed when written, so every attempt sends the same). */
+    payload: text("payload").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: text("next_attempt_at"),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    deliveredAt: text("delivered_at"),
+  },
+  (t) => [
+    index("webhook_deliveries_due").on(t.status, t.nextAttemptAt),
+    index("webhook_deliveries_endpoint").on(t.endpointId, t.createdAt, t.id),
+    // Once per endpoint, event and request, whatever replays an import may bring.
+    uniqueIndex("webhook_deliveries_once").on(t.endpointId, t.event, t.requestId),
+  ],
+);

@@ -27,6 +27,7 @@ import { registerApiKeysList } from "./routes/api-keys/list.ts";
 import { registerApiKeysDelete } from "./routes/api-keys/delete.ts";
 import { registerRequestRoutes } from "./routes/requests/index.ts";
 import { registerQueueRoutes } from "./routes/queue/index.ts";
+import { registerWebhookRoutes } from "./routes/webhooks/index.ts";
 import { registerCacheAdminRoutes } from "./routes/admin/cache/index.ts";
 import { registerAdminStats } from "./routes/admin/stats.ts";
 import { registerTransferStatus } from "./routes/transfer/status.ts";
@@ -95,6 +96,7 @@ export function createApp(services: Services) {
   // Requests and responses, the operators' queue, cache administration, statistics.
   registerRequestRoutes(app);
   registerQueueRoutes(app);
+  registerWebhookRoutes(app);
   registerCacheAdminRoutes(app);
   registerAdminStats(app);
 

@@ -57,6 +57,9 @@ const Settings = z.object({
   AIRLOCK_PROCESSOR_TIMEOUT_MS: range(100, 300_000).default(10_000),
   AIRLOCK_PROCESSOR_MAX_ATTEMPTS: range(1, 100).default(5),
   AIRLOCK_PROCESSOR_BACKOFF_SECONDS: range(1, 86_400).default(30),
+  // Webhooks (request network, docs/webhooks.md).
+  AIRLOCK_WEBHOOKS_ALLOW_PRIVATE: bool(false),
+  AIRLOCK_WEBHOOKS_TIMEOUT_MS: range(100, 60_000).default(15_000),
   // The courier's token; accounts and tokens.
   AIRLOCK_COURIER_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
   AIRLOCK_METRICS_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
@@ -174,6 +177,11 @@ function toConfig(c: Settings) {
           backoffSeconds: c.AIRLOCK_PROCESSOR_BACKOFF_SECONDS,
         }
       : undefined,
+    webhooks: {
+      /** Node/Deno: deliver to private, loopback and link-local addresses too (workerd: Cloudflare refuses them regardless). */
+      allowPrivate: c.AIRLOCK_WEBHOOKS_ALLOW_PRIVATE,
+      timeoutMs: c.AIRLOCK_WEBHOOKS_TIMEOUT_MS,
+    },
     courierToken: c.AIRLOCK_COURIER_TOKEN,
     /** Bearer token a Prometheus scraper sends to GET /metrics (it reads nothing else). */
     metricsToken: c.AIRLOCK_METRICS_TOKEN,

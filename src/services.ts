@@ -17,6 +17,11 @@ export interface RuntimeAdapter {
   readonly docsAssetBase: string;
   /** Serves a docs static file when the runtime has it locally. */
   docsAsset?(file: string): Promise<Response | null>;
+  /**
+   * The addresses a host name resolves to, for the webhook guard (Node/Deno). Absent on workerd,
+   * where Cloudflare itself refuses private, loopback and link-local targets.
+   */
+  resolveHost?(hostname: string): Promise<string[]>;
 }
 
 /** Every outside dependency, built once per process (or isolate) and read with `c.get("services")`. */

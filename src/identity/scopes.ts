@@ -10,6 +10,9 @@ import type { Role } from "./roles.ts";
 export const SCOPES = {
   "requests:read": { roles: ["admin", "operator", "user"], description: "Read your requests and their answers; answerers also read the queue" },
   "requests:write": { roles: ["admin", "operator", "user"], description: "Submit and cancel requests; answerers also claim, answer and reject" },
+  // Keys may manage webhooks: an endpoint is no credential, and a receiver is usually set up by automation.
+  "webhooks:read": { roles: ["admin", "operator", "user"], description: "Read your webhook endpoints and their delivery logs" },
+  "webhooks:write": { roles: ["admin", "operator", "user"], description: "Register and remove webhook endpoints, redeliver messages" },
   "users:read": { roles: ["admin"], description: "List and read user accounts" },
   // Whoever may create an admin with a known password is an admin: grant with care.
   "users:write": { roles: ["admin"], description: "Create, change and disable user accounts (as powerful as an admin's password)" },

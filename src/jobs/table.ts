@@ -6,6 +6,8 @@ import { housekeeping } from "./housekeeping.ts";
 import { runProcessor } from "../requests/processor.ts";
 import { cacheMaintenance, requestRetention } from "../requests/jobs.ts";
 import { transferExport, transferImport } from "./transfer.ts";
+import { runWebhookDeliveries } from "../webhooks/deliver.ts";
+import { pruneDeliveries } from "../webhooks/retention.ts";
 
 type Job = JobDefinition<Services> & {
   roles: Array<"request" | "response">;
@@ -29,6 +31,16 @@ const TABLE: Job[] = [
     leaseMs: 5 * 60_000,
     transferCadence: true,
     run: transferImport,
+  },
+  {
+    // Right after the import, which queues the deliveries of what it changed.
+    name: "webhook-delivery",
+    cron: "*/5 * * * *",
+    description: "Send due webhook messages, signed, and schedule retries (request network)",
+    roles: ["request"],
+    leaseMs: 5 * 60_000,
+    transferCadence: true,
+    run: (s) => runWebhookDeliveries(s),
   },
   {
     // Between import and export: requests just received are answered and the answers leave with this trigger's export.
@@ -57,6 +69,14 @@ const TABLE: Job[] = [
     roles: ["request", "response"],
     leaseMs: 10 * 60_000,
     run: requestRetention,
+  },
+  {
+    name: "webhook-retention",
+    cron: "17 3 * * *",
+    description: "Delete delivered and failed webhook messages older than 30 days (request network)",
+    roles: ["request"],
+    leaseMs: 10 * 60_000,
+    run: pruneDeliveries,
   },
   {
     name: "housekeeping",

@@ -15,4 +15,4 @@ export function ulid(now = Date.now()): string {
   return time + r;
 }
 
-export const newId = (prefix: "usr" | "key" | "req" | "aud" | "rt" | "fam" | "rcv" | "rpt" | "dlt", now?: number) => `${prefix}_${ulid(now)}`;
+export const newId = (prefix: "usr" | "key" | "req" | "aud" | "rt" | "fam" | "rcv" | "rpt" | "dlt" | "whk", now?: number) => `${prefix}_${ulid(now)}`;

@@ -4,11 +4,12 @@ const SECRET_KEY = /pass(word)?|secret|token|authorization|api[-_]?key|cookie|pr
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const API_KEY = /\bak_[A-Za-z0-9_-]{8,}/g;
+const WEBHOOK_SECRET = /\bwhsec_[A-Za-z0-9+/=]{8,}/g;
 
 export const REDACTED = "[redacted]";
 
 export function redactString(s: string): string {
-  return s.replace(EMAIL, "[email]").replace(BEARER, "$1 [redacted]").replace(API_KEY, "ak_[redacted]");
+  return s.replace(EMAIL, "[email]").replace(BEARER, "$1 [redacted]").replace(API_KEY, "ak_[redacted]").replace(WEBHOOK_SECRET, "whsec_[redacted]");
 }
 
 export function redact(value: unknown, depth = 0): unknown {

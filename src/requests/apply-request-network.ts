@@ -10,6 +10,7 @@ import type { RequestStatusRecord, ResponseRecord } from "./records.ts";
 import { invalidateResponses } from "./response-cache.ts";
 import { wakeWaiters } from "./wait.ts";
 import { expectRole, j, latest, raw } from "./apply-sql.ts";
+import { queueRequestEvent } from "../webhooks/events.ts";
 
 /**
  * Replica side. A newer status replaces the master-owned status (except that a
@@ -47,6 +48,23 @@ export function applyRequestStatuses(s: Services, records: readonly RequestStatu
         WHERE q.id = ${j("id")} AND ${j("version")} > q.master_version
         ON CONFLICT DO NOTHING`,
       ),
+    );
+    // Webhooks, before the UPDATE below moves master_version: the master received the request
+    // (its events say so, even when a later status of the same batch replaced it), or cancelled it.
+    out.push(
+      queueRequestEvent(s, {
+        from: sql`json_each(${json}) AS r CROSS JOIN requests AS q`,
+        where: sql`q.id = ${j("id")} AND ${j("version")} > q.master_version AND q.status IN ('submitted', 'exported')
+          AND EXISTS (SELECT 1 FROM json_each(json_extract(r.value, '$.events')) AS e WHERE json_extract(e.value, '$.status') = 'received')`,
+        event: sql`'request.received'`,
+        status: sql`'received'`,
+      }),
+      queueRequestEvent(s, {
+        from: sql`json_each(${json}) AS r CROSS JOIN requests AS q`,
+        where: sql`q.id = ${j("id")} AND ${j("version")} > q.master_version AND ${j("status")} = 'cancelled' AND q.status <> 'cancelled'`,
+        event: sql`'request.cancelled'`,
+        status: sql`'cancelled'`,
+      }),
     );
     out.push(
       raw(
@@ -87,6 +105,15 @@ export function applyResponses(s: Services, records: readonly ResponseRecord[], 
         WHERE q.id = ${j("request_id")} AND ${j("version")} > COALESCE(p.version, 0)
         ON CONFLICT(request_id, status, network) DO UPDATE SET at = excluded.at, batch_sequence = excluded.batch_sequence, detail = excluded.detail`,
       ),
+    );
+    // Webhooks, before the response is stored: a first answer or rejection (a correction of the same kind is not a new event).
+    out.push(
+      queueRequestEvent(s, {
+        from: sql`json_each(${json}) AS r CROSS JOIN requests AS q LEFT JOIN responses AS p ON p.request_id = q.id`,
+        where: sql`q.id = ${j("request_id")} AND ${j("version")} > COALESCE(p.version, 0) AND (p.kind IS NULL OR p.kind <> ${j("kind")})`,
+        event: sql`CASE ${j("kind")} WHEN 'answer' THEN 'request.answered' ELSE 'request.rejected' END`,
+        status: sql`CASE ${j("kind")} WHEN 'answer' THEN 'answered' ELSE 'rejected' END`,
+      }),
     );
     out.push(
       raw(

@@ -13,6 +13,7 @@ import { keyset, type Page, type PageRequest } from "../lib/pagination.ts";
 import { assertJsonValue } from "./record-check.ts";
 import { abandonIdempotent, beginIdempotent, completeIdempotentStatement, fingerprintOf } from "./idempotency.ts";
 import { estimateAnswer, type Estimate } from "./estimate.ts";
+import { queueCancelled } from "../webhooks/events.ts";
 
 export type EventRow = typeof requestEvents.$inferSelect;
 
@@ -211,6 +212,7 @@ export async function cancelRequest(s: Services, r: RequestRow): Promise<Request
       ...guard(s.db, sql`exists (select 1 from requests where id = ${r.id} and replica_version = ${r.replicaVersion} and master_version = ${r.masterVersion})`),
       s.db.orm.update(requests).set({ status: next.status, cancelledAt: now, updatedAt: now, replicaVersion: next.replicaVersion }).where(eq(requests.id, r.id)),
       eventStatement(s, { requestId: r.id, status: "cancelled", at: now, network: s.config.networkId }),
+      queueCancelled(s, r.id),
       toOutbox,
     ]);
   } catch (e) {

@@ -3,6 +3,7 @@ import type { Services } from "../../src/services.ts";
 import { ANY_KEY, SESSION_ONLY, type ScopeRule } from "../../src/identity/scopes.ts";
 import { seedApiKey, seedUser } from "../helpers/identity-fixtures.ts";
 import { seedRequest } from "../helpers/requests-fixtures.ts";
+import { seedEndpoint } from "../helpers/webhooks-fixtures.ts";
 
 export type Network = "request" | "response";
 export interface Ctx {
@@ -41,6 +42,30 @@ const TRANSFER: Array<Omit<MatrixRoute, "roles">> = [
   { scope: "transfer:read", method: "GET", path: "/v1/transfer/batches", ok: () => 200 },
   { scope: "transfer:write", method: "POST", path: "/v1/transfer/batches/rcv_00000000000000000000000000/retry", ok: () => ({ status: 404, code: "not_found" }) },
   { scope: "transfer:read", method: "GET", path: "/v1/transfer/dead-letters", ok: () => 200 },
+];
+
+const onRequestNetwork = (status: number | { status: number; code: string }) => (n: Network) => (n === "request" ? status : { status: 404, code: "wrong_network" });
+const hook = async (c: Ctx) => (await seedEndpoint(c.s, c.caller.id)).id;
+const WEBHOOKS: Array<Omit<MatrixRoute, "roles">> = [
+  {
+    scope: "webhooks:write",
+    method: "POST",
+    path: "/v1/webhooks",
+    body: () => ({ url: "https://example.com/hook", events: ["request.answered"] }),
+    ok: onRequestNetwork(201),
+  },
+  { scope: "webhooks:read", method: "GET", path: "/v1/webhooks", ok: onRequestNetwork(200) },
+  { scope: "webhooks:read", method: "GET", path: async (c) => `/v1/webhooks/${await hook(c)}`, ok: onRequestNetwork(200) },
+  { scope: "webhooks:write", method: "PATCH", path: async (c) => `/v1/webhooks/${await hook(c)}`, body: () => ({ include_answer: true }), ok: onRequestNetwork(200) },
+  { scope: "webhooks:write", method: "DELETE", path: async (c) => `/v1/webhooks/${await hook(c)}`, ok: onRequestNetwork(200) },
+  { scope: "webhooks:read", method: "GET", path: async (c) => `/v1/webhooks/${await hook(c)}/deliveries`, ok: onRequestNetwork(200) },
+  {
+    scope: "webhooks:write",
+    method: "POST",
+    path: async (c) => `/v1/webhooks/${await hook(c)}/deliveries/msg_00000000000000000000000000000000/redeliver`,
+    ok: onRequestNetwork({ status: 404, code: "not_found" }),
+  },
+  { scope: "webhooks:write", method: "POST", path: async (c) => `/v1/webhooks/${await hook(c)}/rotate-secret`, body: () => ({}), ok: onRequestNetwork(200) },
 ];
 
 /** The one route table every security test walks. Later issues add their routes here. */
@@ -149,6 +174,8 @@ export const MATRIX: MatrixRoute[] = [
     roles: ANSWERERS,
     ok: (n) => (n === "response" ? 201 : { status: 409, code: "owned_by_other_network" }),
   },
+  // Webhooks: the request network's; API keys with the webhooks scopes may manage them.
+  ...WEBHOOKS.map((r) => ({ ...r, roles: SUBMITTERS })),
   { method: "GET", path: "/v1/admin/cache/stats", scope: "cache:read", roles: ["admin"], ok: () => 200 },
   { method: "GET", path: "/v1/admin/cache/health", scope: "cache:read", roles: ["admin"], ok: () => 200 },
   { method: "DELETE", path: "/v1/admin/cache", scope: "cache:write", roles: ["admin"], ok: () => 200 },

@@ -1,6 +1,7 @@
 // The services of a network on Node or Deno (they share everything but the HTTP server: both have
 // node:fs and libSQL): a libSQL database, the batch store on disk, the docs' files from disk.
 import { mkdir, writeFile } from "node:fs/promises";
+import { resolveHost } from "./resolve-host.ts";
 import { dirname, join } from "node:path";
 import type { Context } from "hono";
 import type { Config } from "../../config.ts";
@@ -17,7 +18,7 @@ import { docsAsset, readMigrations } from "./files.ts";
 
 /** Node and Deno differ only in how they learn the client's address; both serve the docs' files from disk. */
 export function onPremRuntime(name: "node" | "deno", clientIp: (c: Context) => string | undefined): RuntimeAdapter {
-  return { name, clientIp, docsAssetBase: "/docs/assets", docsAsset };
+  return { name, clientIp, docsAssetBase: "/docs/assets", docsAsset, resolveHost };
 }
 
 export interface OnPremOptions {
