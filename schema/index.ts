@@ -390,3 +390,29 @@ export const webhookDeliveries = sqliteTable(
     uniqueIndex("webhook_deliveries_once").on(t.endpointId, t.event, t.requestId),
   ],
 );
+
+/** Operator alerts evaluated by the alerts job: one row per condition ever seen firing (docs/alerts.md). */
+export const alerts = sqliteTable("alerts", {
+  name: text("name").primaryKey(),
+  state: text("state", { enum: ["firing", "resolved"] }).notNull(),
+  /** When it entered its current state. */
+  since: text("since").notNull(),
+  lastEvaluated: text("last_evaluated").notNull(),
+  /** What was seen at the transition, as bounded JSON. */
+  details: text("details"),
+});
+
+/** Each firing/resolved transition, in order: what a delivery job sends to the operators' endpoints. */
+export const alertEvents = sqliteTable(
+  "alert_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    alert: text("alert").notNull(),
+    state: text("state", { enum: ["firing", "resolved"] }).notNull(),
+    at: text("at").notNull(),
+    details: text("details"),
+    /** Set by the delivery job once sent; null while waiting. */
+    deliveredAt: text("delivered_at"),
+  },
+  (t) => [index("alert_events_alert_at").on(t.alert, t.at), index("alert_events_undelivered").on(t.deliveredAt, t.id)],
+);

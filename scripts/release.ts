@@ -98,6 +98,7 @@ export async function buildRelease(opts: { out: string; keySource: string; now?:
   }
   await copy("docs/operations.md", "docs/operations.md");
   await copy("docs/metrics.md", "docs/metrics.md");
+  await copy("docs/alerts.md", "docs/alerts.md");
   await copy("docs/transfer.md", "docs/transfer.md");
   const libsqlDirs = NATIVE_TARGETS.map((t) => packageDir(ROOT, `@libsql/${t}`)).filter(existsSync);
   add("THIRD-PARTY-NOTICES.md", thirdPartyNotices([...app.packages, ...libsqlDirs, packageDir(ROOT, "swagger-ui-dist")]));

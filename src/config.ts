@@ -78,6 +78,14 @@ const Settings = z.object({
   AIRLOCK_ACK_WARN_MINUTES: range(1).default(60),
   AIRLOCK_HEARTBEAT_MINUTES: range(0, 7 * 1440, { message: "expected 0 (off) to 10080 minutes" }).default(60),
   AIRLOCK_TRANSFER_INTERVAL_SECONDS: range(0.2, 3600, { fraction: true }).optional(),
+  // Operator alerts (docs/alerts.md): minutes, 0 turns a condition off.
+  AIRLOCK_ALERT_NO_IMPORT_MINUTES: range(0).optional(),
+  AIRLOCK_ALERT_UNACKED_MINUTES: range(0).default(60),
+  AIRLOCK_ALERT_HELD_MINUTES: range(0).default(15),
+  AIRLOCK_ALERT_PENDING_REQUEST_MINUTES: range(0).default(360),
+  AIRLOCK_ALERT_LINK_ERRORS: bool(true),
+  AIRLOCK_ALERT_PROCESSOR_FAILING: bool(true),
+  AIRLOCK_ALERT_BACKEND_ERRORS: bool(true),
   // The bootstrap admin; files and database.
   AIRLOCK_ADMIN_EMAIL: z.email("expected an e-mail address").optional(),
   AIRLOCK_ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
@@ -186,6 +194,7 @@ function toConfig(c: Settings) {
     /** Bearer token a Prometheus scraper sends to GET /metrics (it reads nothing else). */
     metricsToken: c.AIRLOCK_METRICS_TOKEN,
     transfer: transferConfig(c),
+    alerts: alertsConfig(c),
     jwt: {
       secret: c.AIRLOCK_JWT_SECRET,
       previousSecrets: c.AIRLOCK_JWT_PREVIOUS_SECRETS,
@@ -241,6 +250,22 @@ function transferConfig(c: Settings) {
     heartbeatMs: c.AIRLOCK_HEARTBEAT_MINUTES * 60_000,
     /** Node/Deno: run import and export every N seconds instead of on their cron (local development). */
     intervalMs: c.AIRLOCK_TRANSFER_INTERVAL_SECONDS ? c.AIRLOCK_TRANSFER_INTERVAL_SECONDS * 1000 : undefined,
+  };
+}
+
+/** Alert thresholds in ms (0: off). No import: twice the heartbeat, so an idle link with a running courier stays quiet. */
+function alertsConfig(c: Settings) {
+  const min = (m: number) => m * 60_000;
+  return {
+    noImportMs: min(c.AIRLOCK_ALERT_NO_IMPORT_MINUTES ?? 2 * c.AIRLOCK_HEARTBEAT_MINUTES),
+    unackedMs: min(c.AIRLOCK_ALERT_UNACKED_MINUTES),
+    heldMs: min(c.AIRLOCK_ALERT_HELD_MINUTES),
+    pendingRequestMs: min(c.AIRLOCK_ALERT_PENDING_REQUEST_MINUTES),
+    /** Quarantined batches and open dead letters. */
+    linkErrors: c.AIRLOCK_ALERT_LINK_ERRORS,
+    processorFailing: c.AIRLOCK_ALERT_PROCESSOR_FAILING,
+    /** Rate limiter and cache backend errors (this process's counters). */
+    backendErrors: c.AIRLOCK_ALERT_BACKEND_ERRORS,
   };
 }
 

@@ -8,6 +8,7 @@ import { cacheMaintenance, requestRetention } from "../requests/jobs.ts";
 import { transferExport, transferImport } from "./transfer.ts";
 import { runWebhookDeliveries } from "../webhooks/deliver.ts";
 import { pruneDeliveries } from "../webhooks/retention.ts";
+import { evaluateAlerts } from "../alerts/evaluate.ts";
 
 type Job = JobDefinition<Services> & {
   roles: Array<"request" | "response">;
@@ -60,6 +61,15 @@ const TABLE: Job[] = [
     leaseMs: 5 * 60_000,
     transferCadence: true,
     run: transferExport,
+  },
+  {
+    // Last on the 5-minute trigger: it sees what this trigger's import and export did.
+    name: "alerts",
+    cron: "*/5 * * * *",
+    description: "Evaluate the alert conditions (docs/alerts.md) and record each firing or resolved alert as an event",
+    roles: ["request", "response"],
+    leaseMs: 5 * 60_000,
+    run: evaluateAlerts,
   },
   {
     // Daily, on housekeeping's trigger (one cron string fewer), before it.

@@ -2,6 +2,7 @@ import type { Family, Sample } from "../lib/metrics.ts";
 import type { Services } from "../services.ts";
 import { requestGauges } from "../requests/stats.ts";
 import { transferStatus } from "../transfer/status.ts";
+import { ALERT_NAMES } from "../alerts/store.ts";
 
 const gauge = (name: string, help: string, samples: Sample[]): Family => ({ name, type: "gauge", help, samples });
 const one = (value: number): Sample[] => [{ value }];
@@ -48,5 +49,10 @@ export async function databaseGauges(s: Services): Promise<Family[]> {
     gauge("airlock_queue_depth", "Pending requests (submitted, exported, received or processing)", one(q.pending)),
     gauge("airlock_oldest_pending_request_age_seconds", "Age of the oldest pending request (0: none)", one(ageOf(q.oldest_pending_at))),
     gauge("airlock_processor_failing_requests", "Pending requests whose last processor call failed (response network)", one(q.processor_failing)),
+    gauge(
+      "airlock_alerts_active",
+      "Airlock's own alerts (docs/alerts.md): 1 while firing, as of the alerts job's last run",
+      ALERT_NAMES.map((alert) => ({ labels: { alert }, value: t.alerts.some((a) => a.name === alert) ? 1 : 0 })),
+    ),
   ];
 }

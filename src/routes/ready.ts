@@ -3,9 +3,18 @@ import { publicAccess, type App } from "../http/router.ts";
 import { ApiError, problemResponses } from "../errors.ts";
 import { ping } from "../deps/db/database.ts";
 import { withTimeout } from "../lib/http.ts";
+import { activeAlerts } from "../alerts/store.ts";
 
 const Check = z.object({ ok: z.boolean(), latency_ms: z.number(), error: z.string().optional() });
-export const ReadySchema = z.object({ status: z.literal("ready"), checks: z.object({ database: Check, cache: Check, batch_store: Check }) }).openapi("Ready");
+const Warning = z.object({ alert: z.string(), since: z.string() });
+export const ReadySchema = z
+  .object({
+    status: z.literal("ready"),
+    checks: z.object({ database: Check, cache: Check, batch_store: Check }),
+    /** Alerts firing (docs/alerts.md): worth a look, never a reason to take the network out of service. */
+    warnings: z.array(Warning),
+  })
+  .openapi("Ready");
 export type ReadyResponse = z.infer<typeof ReadySchema>;
 
 const route = createRoute({
@@ -51,6 +60,12 @@ export function registerReady(app: App) {
         extra: { checks: Object.fromEntries(Object.entries(checks).map(([k, v]) => [k, { ok: v.ok, latency_ms: v.latency_ms }])) },
       });
     }
-    return c.json({ status: "ready" as const, checks }, 200);
+    // The database answered; should reading the alerts still fail, readiness does not depend on it.
+    const firing = await activeAlerts(s).catch((e) => {
+      s.logger.log("error", "reading alerts failed", { error: e instanceof Error ? e.message : String(e) });
+      return [];
+    });
+    const warnings = firing.map((a) => ({ alert: a.name, since: a.since }));
+    return c.json({ status: "ready" as const, checks, warnings }, 200);
   });
 }

@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, gt, isNotNull, isNull } from "drizzle-orm";
 import { auditLog, batchesIn, batchesOut, deadLetters, outbox } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import { STATE, num, readState } from "./state.ts";
+import { activeAlerts } from "../alerts/store.ts";
 
 /** Per direction: what left, what was acknowledged, what arrived, what waits and why. */
 export async function transferStatus(s: Services) {
@@ -100,6 +101,8 @@ export async function transferStatus(s: Services) {
       last_heard_at: lastImportAt,
       ...heard(s, now, lastImportAt),
     },
+    /** Alerts firing as of the alerts job's last run (docs/alerts.md). */
+    alerts: await activeAlerts(s),
   };
 }
 
