@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { bool, list, range } from "./lib/setting-fields.ts";
 import { DEFAULT_POLICIES, parseRateLimitsSetting, type Policy, type PolicyName } from "./limits/policy.ts";
 
 /**
@@ -8,27 +9,6 @@ import { DEFAULT_POLICIES, parseRateLimitsSetting, type Policy, type PolicyName 
  * misspelt security setting is never silently ignored.
  */
 
-/** A whole number from min to max (no max: min or more); out of range, the message says the range unless `message` says it better. */
-function range(min: number, max?: number, opts: { message?: string; fraction?: boolean } = {}) {
-  const message = opts.message ?? (max === undefined ? `expected ${min} or more` : `expected ${min} to ${max}`);
-  const n = opts.fraction ? z.coerce.number() : z.coerce.number().int();
-  return max === undefined ? n.min(min, message) : n.min(min, message).max(max, message);
-}
-const bool = (def: boolean) =>
-  z
-    .enum(["1", "0", "true", "false", "yes", "no"], { message: "expected 1/0/true/false/yes/no" })
-    .default(def ? "1" : "0")
-    .transform((v) => v === "1" || v === "true" || v === "yes");
-const list = () =>
-  z
-    .string()
-    .default("")
-    .transform((s) =>
-      s
-        .split(",")
-        .map((x) => x.trim())
-        .filter(Boolean),
-    );
 const networkId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "expected lowercase letters, digits and dashes")
