@@ -334,7 +334,8 @@ export const deadLetters = sqliteTable(
 );
 
 /**
- * Request network: a user's webhook endpoints (docs/webhooks.md). The secret signs deliveries, so
+ * A user's webhook endpoints (docs/webhooks.md): request events on the request network, alert
+ * events for operators and admins on both. The secret signs deliveries, so
  * it is kept recoverable; it is returned only when created and never crosses the gap (no record kind).
  */
 export const webhookEndpoints = sqliteTable(
@@ -370,8 +371,10 @@ export const webhookDeliveries = sqliteTable(
     id: text("id").primaryKey(),
     endpointId: text("endpoint_id").notNull(),
     event: text("event").notNull(),
-    /** The request it is about (null for endpoint.disabled). */
+    /** The request it is about (null for endpoint.disabled and alert events). */
     requestId: text("request_id"),
+    /** The alert_events row an alert.firing/alert.resolved message announces (null otherwise). */
+    alertEventId: integer("alert_event_id"),
     /** The signed body's JSON (fixed when written, so every attempt sends the same). */
     payload: text("payload").notNull(),
     status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull(),
@@ -388,6 +391,8 @@ export const webhookDeliveries = sqliteTable(
     index("webhook_deliveries_endpoint").on(t.endpointId, t.createdAt, t.id),
     // Once per endpoint, event and request, whatever replays an import may bring.
     uniqueIndex("webhook_deliveries_once").on(t.endpointId, t.event, t.requestId),
+    // Alert messages have no request (and NULLs never collide): once per endpoint and alert event.
+    uniqueIndex("webhook_deliveries_alert_once").on(t.endpointId, t.alertEventId),
   ],
 );
 

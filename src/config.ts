@@ -37,7 +37,7 @@ const Settings = z.object({
   AIRLOCK_PROCESSOR_TIMEOUT_MS: range(100, 300_000).default(10_000),
   AIRLOCK_PROCESSOR_MAX_ATTEMPTS: range(1, 100).default(5),
   AIRLOCK_PROCESSOR_BACKOFF_SECONDS: range(1, 86_400).default(30),
-  // Webhooks (request network, docs/webhooks.md).
+  // Webhooks (both networks, docs/webhooks.md).
   AIRLOCK_WEBHOOKS_ALLOW_PRIVATE: bool(false),
   AIRLOCK_WEBHOOKS_TIMEOUT_MS: range(100, 60_000).default(15_000),
   // The courier's token; accounts and tokens.

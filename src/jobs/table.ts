@@ -37,8 +37,8 @@ const TABLE: Job[] = [
     // Right after the import, which queues the deliveries of what it changed.
     name: "webhook-delivery",
     cron: "*/5 * * * *",
-    description: "Send due webhook messages, signed, and schedule retries (request network)",
-    roles: ["request"],
+    description: "Queue alert events for operators' endpoints, send due webhook messages, signed, and schedule retries",
+    roles: ["request", "response"],
     leaseMs: 5 * 60_000,
     transferCadence: true,
     run: (s) => runWebhookDeliveries(s),
@@ -83,8 +83,8 @@ const TABLE: Job[] = [
   {
     name: "webhook-retention",
     cron: "17 3 * * *",
-    description: "Delete delivered and failed webhook messages older than 30 days (request network)",
-    roles: ["request"],
+    description: "Delete delivered and failed webhook messages older than 30 days",
+    roles: ["request", "response"],
     leaseMs: 10 * 60_000,
     run: pruneDeliveries,
   },

@@ -20,6 +20,11 @@ function build() {
       "limit",
       "decision",
     ]),
+    webhookDeliveries: r.counter(
+      "airlock_webhook_deliveries",
+      "Webhook delivery attempts by outcome: delivered, retry (scheduled again), failed (given up); disabled counts endpoints disabled",
+      ["outcome"],
+    ),
     limiterErrors: r.counter("airlock_rate_limiter_errors", "Rate limiter backend failures, by the policy applied: open (let through) or closed (refused)", ["on_error"]),
   };
 }

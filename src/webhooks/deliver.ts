@@ -1,4 +1,4 @@
-// The delivery job (request network): sends due messages, signed per Standard Webhooks, and
+// The delivery job (both networks): hands alert events over as messages, then sends due messages, signed per Standard Webhooks, and
 // records each outcome. At least once: a message is marked delivered only after a 2xx, so a crash
 // between the two sends it again with the same `webhook-id`.
 import { and, asc, eq, lte } from "drizzle-orm";
@@ -12,6 +12,8 @@ import { disableStatements } from "./disable.ts";
 import { retryDelayMs, MAX_ATTEMPTS, retryAfterMs } from "./schedule.ts";
 import type { DeliveryRow } from "./deliveries.ts";
 import { signingSecrets, type EndpointRow } from "./endpoints.ts";
+import { queueAlertEvents } from "./alert-deliveries.ts";
+import { processMetrics } from "../metrics/process.ts";
 
 /** Messages sent per run, and at once. */
 export const RUN_LIMIT = 100;
@@ -109,7 +111,8 @@ function record(s: Services, d: DeliveryRow, e: EndpointRow, o: Outcome): { stat
 
 /** The job: every due message of an active endpoint of an active account, oldest first. */
 export async function runWebhookDeliveries(s: Services): Promise<Record<string, number>> {
-  if (s.config.role !== "request") return {};
+  // Right before sending, so an alert evaluated a moment ago leaves in this run.
+  const alertEventsQueued = await queueAlertEvents(s);
   const now = s.clock.now().toISOString();
   const due = await s.db.orm
     .select({ d: webhookDeliveries, e: webhookEndpoints })
@@ -122,6 +125,7 @@ export async function runWebhookDeliveries(s: Services): Promise<Record<string, 
     .limit(RUN_LIMIT)
     .all();
   const counts = { delivered: 0, retrying: 0, failed: 0, disabled: 0 };
+  const metric = processMetrics(s).webhookDeliveries;
   const disabled = new Set<string>();
   for (let i = 0; i < due.length; i += PARALLEL) {
     await Promise.all(
@@ -132,13 +136,17 @@ export async function runWebhookDeliveries(s: Services): Promise<Record<string, 
         const r = record(s, d, e, o);
         if (r.disabled) disabled.add(e.id);
         await s.db.batch(r.statements);
-        if (o.kind === "delivered") counts.delivered++;
-        else if (r.disabled) counts.failed++;
+        const outcome = o.kind === "delivered" ? "delivered" : r.disabled ? "failed" : "retry";
+        metric.inc({ outcome });
+        if (outcome === "delivered") counts.delivered++;
+        else if (outcome === "failed") counts.failed++;
         else counts.retrying++;
       }),
     );
   }
   counts.disabled = disabled.size;
+  if (disabled.size) metric.inc({ outcome: "disabled" }, disabled.size);
   if (disabled.size) s.logger.log("warn", "webhook endpoints disabled", { endpoints: [...disabled] });
+  if (alertEventsQueued) return { ...counts, alert_events: alertEventsQueued };
   return due.length ? counts : {};
 }

@@ -1,5 +1,6 @@
-// A user's webhook endpoints on the request network: registered, read and removed by their owner
-// (admins: anyone's). The secret is returned once, when the endpoint is created.
+// Webhook endpoints: registered, read and removed by their owner (admins: anyone's). Users have them
+// on the request network for their requests' events; operators and admins on both networks, for
+// alert events too. The secret is returned once, when the endpoint is created.
 import { and, desc, eq, sql } from "drizzle-orm";
 import { webhookDeliveries, webhookEndpoints } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
@@ -7,15 +8,30 @@ import type { Principal } from "../identity/roles.ts";
 import { ApiError } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
 import { newSecret } from "./signing.ts";
-import type { WebhookEvent } from "./events.ts";
+import { ALERT_EVENTS, REQUEST_EVENTS, type WebhookEvent } from "./events.ts";
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 
 /** Most endpoints one user may have. */
 export const MAX_ENDPOINTS_PER_USER = 10;
 
-export function assertWebhookNetwork(s: Services) {
-  if (s.config.role !== "request") throw new ApiError("wrong_network", { detail: "webhooks are on the request network" });
+const OPERATORS: ReadonlySet<string> = new Set(["admin", "operator"]);
+
+/** Users' endpoints live on the request network; the isolated master has operators' and admins' only. */
+export function assertWebhookAccess(s: Services, p: Pick<Principal, "role">) {
+  if (s.config.role !== "request" && !OPERATORS.has(p.role ?? "")) {
+    throw new ApiError("forbidden", { detail: "on the response network only operators and admins have webhook endpoints" });
+  }
+}
+
+/** Alert events are for operators and admins; the response network has no request events to send. */
+export function assertEventsAllowed(s: Services, p: Pick<Principal, "role">, events: readonly WebhookEvent[]) {
+  const alert = events.find((e) => (ALERT_EVENTS as readonly string[]).includes(e));
+  if (alert && !OPERATORS.has(p.role ?? "")) throw new ApiError("forbidden", { detail: `only operators and admins may subscribe to ${alert}` });
+  const request = events.find((e) => (REQUEST_EVENTS as readonly string[]).includes(e));
+  if (request && s.config.role !== "request") {
+    throw new ApiError("validation_failed", { detail: `${request} happens on the request network; here only alert events and endpoint.disabled are sent` });
+  }
 }
 
 export interface EndpointInput {
@@ -24,8 +40,10 @@ export interface EndpointInput {
   include_answer?: boolean;
 }
 
-export async function createEndpoint(s: Services, userId: string, input: EndpointInput): Promise<{ row: EndpointRow; secret: string }> {
-  assertWebhookNetwork(s);
+export async function createEndpoint(s: Services, p: Principal, input: EndpointInput): Promise<{ row: EndpointRow; secret: string }> {
+  assertWebhookAccess(s, p);
+  assertEventsAllowed(s, p, input.events);
+  const userId = p.userId as string;
   const count = await s.db.orm.select({ n: sql<number>`count(*)` }).from(webhookEndpoints).where(eq(webhookEndpoints.userId, userId)).get();
   if ((count?.n ?? 0) >= MAX_ENDPOINTS_PER_USER) throw new ApiError("conflict", { detail: `at most ${MAX_ENDPOINTS_PER_USER} webhook endpoints per user` });
   const now = s.clock.now().toISOString();
@@ -49,14 +67,15 @@ export async function createEndpoint(s: Services, userId: string, input: Endpoin
   return { row, secret };
 }
 
-export async function listEndpoints(s: Services, userId: string): Promise<EndpointRow[]> {
-  assertWebhookNetwork(s);
+export async function listEndpoints(s: Services, p: Principal): Promise<EndpointRow[]> {
+  assertWebhookAccess(s, p);
+  const userId = p.userId as string;
   return s.db.orm.select().from(webhookEndpoints).where(eq(webhookEndpoints.userId, userId)).orderBy(desc(webhookEndpoints.createdAt)).all();
 }
 
 /** The endpoint if `p` may see it; anyone else's is "not found", so ids cannot be probed. */
 export async function visibleEndpoint(s: Services, p: Principal, id: string): Promise<EndpointRow> {
-  assertWebhookNetwork(s);
+  assertWebhookAccess(s, p);
   const row = await s.db.orm.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
   if (!row || (row.userId !== p.userId && p.role !== "admin")) throw new ApiError("not_found", { detail: "no such webhook endpoint" });
   return row;
@@ -78,7 +97,8 @@ export interface EndpointChange {
   enabled?: true;
 }
 
-export async function updateEndpoint(s: Services, row: EndpointRow, change: EndpointChange): Promise<EndpointRow> {
+export async function updateEndpoint(s: Services, p: Principal, row: EndpointRow, change: EndpointChange): Promise<EndpointRow> {
+  if (change.events !== undefined) assertEventsAllowed(s, p, change.events);
   const now = s.clock.now().toISOString();
   const next: Partial<EndpointRow> = { updatedAt: now };
   if (change.url !== undefined) next.url = change.url;

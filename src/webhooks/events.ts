@@ -6,7 +6,9 @@ import type { Services } from "../services.ts";
 import type { Statement } from "../deps/db/database.ts";
 
 export const REQUEST_EVENTS = ["request.received", "request.answered", "request.rejected", "request.cancelled"] as const;
-export const EVENTS = [...REQUEST_EVENTS, "endpoint.disabled"] as const;
+/** Operators' and admins' only, on either network (src/webhooks/alert-deliveries.ts). */
+export const ALERT_EVENTS = ["alert.firing", "alert.resolved"] as const;
+export const EVENTS = [...REQUEST_EVENTS, "endpoint.disabled", ...ALERT_EVENTS] as const;
 export type WebhookEvent = (typeof EVENTS)[number];
 
 /** A `webhook-id`: random, so the same event never gets the id of another. */

@@ -7,7 +7,6 @@ export const DELIVERY_LOG_DAYS = 30;
 
 /** Daily: forget delivered and failed messages older than the log keeps (pending ones stay). */
 export async function pruneDeliveries(s: Services) {
-  if (s.config.role !== "request") return {};
   const cutoff = new Date(s.clock.now().getTime() - DELIVERY_LOG_DAYS * 86_400_000).toISOString();
   const deleted = await s.db.orm
     .delete(webhookDeliveries)

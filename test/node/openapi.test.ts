@@ -72,7 +72,7 @@ describe("OpenAPI documents per network", () => {
     const keys = (n: Network) => operations(docs[n]).map((o) => o.key);
     expect(keys("request")).toEqual(expect.arrayContaining(["POST /v1/requests", "POST /v1/api-keys", "POST /v1/requests/{id}/cancel"]));
     expect(keys("request")).not.toEqual(expect.arrayContaining(["GET /v1/queue"]));
-    expect(keys("response")).toEqual(expect.arrayContaining(["POST /v1/admin/users", "GET /v1/queue", "POST /v1/requests/{id}/reject"]));
+    expect(keys("response")).toEqual(expect.arrayContaining(["POST /v1/admin/users", "GET /v1/queue", "POST /v1/requests/{id}/reject", "POST /v1/webhooks"]));
     expect(keys("response")).not.toEqual(expect.arrayContaining(["POST /v1/requests"]));
   });
 

@@ -3,6 +3,7 @@
 import { expect } from "vitest";
 import { eq } from "drizzle-orm";
 import type { AirlockApp } from "../../src/app.ts";
+import type { Role } from "../../src/identity/roles.ts";
 import type { Services } from "../../src/services.ts";
 import { apiKeys, refreshTokens } from "../../schema/index.ts";
 import { CATALOG, type ErrorCode } from "../../src/errors.ts";
@@ -25,8 +26,8 @@ export async function call(app: AirlockApp, r: MatrixRoute, ctx: Ctx, headers: R
   return { res, path };
 }
 
-async function expectAllowed(res: Response, path: string, r: MatrixRoute, network: Network, what: string) {
-  const want = r.ok(network);
+async function expectAllowed(res: Response, path: string, r: MatrixRoute, network: Network, what: string, role?: Role) {
+  const want = r.ok(network, role);
   if (typeof want === "number") expect(res.status, `${what}: ${await res.clone().text()}`).toBe(want);
   else await expectProblem(res, { status: want.status, code: want.code, title: CATALOG[want.code as ErrorCode].title, instance: path }, (v) => expect(v, what));
 }
@@ -45,7 +46,7 @@ export async function scopedKeyColumn(app: AirlockApp, s: Services, r: MatrixRou
     const { res, path } = await call(app, r, { s, caller: owner }, { "x-api-key": key.key });
     if (!r.roles.includes(role)) await expectProblem(res, { ...FORBIDDEN, instance: path, detail: /^this needs one of the roles: / }, (v) => expect(v, what));
     else if (r.scope === SESSION_ONLY) await expectProblem(res, { ...FORBIDDEN, instance: path, detail: KEYS_REFUSED }, (v) => expect(v, what));
-    else await expectAllowed(res, path, r, network, what);
+    else await expectAllowed(res, path, r, network, what, role);
   }
   if (!isScope(r.scope)) return;
   const owner = await seedUser(s, { role: r.roles[0] });

@@ -21,8 +21,12 @@ export interface MatrixRoute {
   metricsToken?: boolean;
   /** What an API key needs here (src/identity/scopes.ts), as the OpenAPI document must say too. */
   scope: ScopeRule;
-  /** Status for an allowed caller, per network (and the problem code when it is a problem). */
-  ok: (network: Network) => number | { status: number; code: string };
+  /**
+   * Status for an allowed caller, per network (and the problem code when it is a problem). The
+   * caller's role is given where a network narrows the roles past the guard (webhooks: users on
+   * the request network only); without it, what an admin gets.
+   */
+  ok: (network: Network, role?: Role) => number | { status: number; code: string };
 }
 
 export const ALL = ["admin", "operator", "courier", "user"] as const;
@@ -44,28 +48,30 @@ const TRANSFER: Array<Omit<MatrixRoute, "roles">> = [
   { scope: "transfer:read", method: "GET", path: "/v1/transfer/dead-letters", ok: () => 200 },
 ];
 
-const onRequestNetwork = (status: number | { status: number; code: string }) => (n: Network) => (n === "request" ? status : { status: 404, code: "wrong_network" });
-const hook = async (c: Ctx) => (await seedEndpoint(c.s, c.caller.id)).id;
+// Webhook endpoints are served on both networks; on the response network users have none (403).
+const usersOnRequestNetwork = (status: number | { status: number; code: string }) => (n: Network, role?: Role) =>
+  n === "request" || role === undefined || role === "admin" || role === "operator" ? status : { status: 403, code: "forbidden" };
+const hook = async (c: Ctx) => (await seedEndpoint(c.s, c.caller.id, { events: [c.s.config.role === "request" ? "request.answered" : "alert.firing"] })).id;
 const WEBHOOKS: Array<Omit<MatrixRoute, "roles">> = [
   {
     scope: "webhooks:write",
     method: "POST",
     path: "/v1/webhooks",
-    body: () => ({ url: "https://example.com/hook", events: ["request.answered"] }),
-    ok: onRequestNetwork(201),
+    body: (c) => ({ url: "https://example.com/hook", events: [c.s.config.role === "request" ? "request.answered" : "alert.firing"] }),
+    ok: usersOnRequestNetwork(201),
   },
-  { scope: "webhooks:read", method: "GET", path: "/v1/webhooks", ok: onRequestNetwork(200) },
-  { scope: "webhooks:read", method: "GET", path: async (c) => `/v1/webhooks/${await hook(c)}`, ok: onRequestNetwork(200) },
-  { scope: "webhooks:write", method: "PATCH", path: async (c) => `/v1/webhooks/${await hook(c)}`, body: () => ({ include_answer: true }), ok: onRequestNetwork(200) },
-  { scope: "webhooks:write", method: "DELETE", path: async (c) => `/v1/webhooks/${await hook(c)}`, ok: onRequestNetwork(200) },
-  { scope: "webhooks:read", method: "GET", path: async (c) => `/v1/webhooks/${await hook(c)}/deliveries`, ok: onRequestNetwork(200) },
+  { scope: "webhooks:read", method: "GET", path: "/v1/webhooks", ok: usersOnRequestNetwork(200) },
+  { scope: "webhooks:read", method: "GET", path: async (c) => `/v1/webhooks/${await hook(c)}`, ok: usersOnRequestNetwork(200) },
+  { scope: "webhooks:write", method: "PATCH", path: async (c) => `/v1/webhooks/${await hook(c)}`, body: () => ({ include_answer: true }), ok: usersOnRequestNetwork(200) },
+  { scope: "webhooks:write", method: "DELETE", path: async (c) => `/v1/webhooks/${await hook(c)}`, ok: usersOnRequestNetwork(200) },
+  { scope: "webhooks:read", method: "GET", path: async (c) => `/v1/webhooks/${await hook(c)}/deliveries`, ok: usersOnRequestNetwork(200) },
   {
     scope: "webhooks:write",
     method: "POST",
     path: async (c) => `/v1/webhooks/${await hook(c)}/deliveries/msg_00000000000000000000000000000000/redeliver`,
-    ok: onRequestNetwork({ status: 404, code: "not_found" }),
+    ok: usersOnRequestNetwork({ status: 404, code: "not_found" }),
   },
-  { scope: "webhooks:write", method: "POST", path: async (c) => `/v1/webhooks/${await hook(c)}/rotate-secret`, body: () => ({}), ok: onRequestNetwork(200) },
+  { scope: "webhooks:write", method: "POST", path: async (c) => `/v1/webhooks/${await hook(c)}/rotate-secret`, body: () => ({}), ok: usersOnRequestNetwork(200) },
 ];
 
 /** The one route table every security test walks. Later issues add their routes here. */
@@ -174,7 +180,7 @@ export const MATRIX: MatrixRoute[] = [
     roles: ANSWERERS,
     ok: (n) => (n === "response" ? 201 : { status: 409, code: "owned_by_other_network" }),
   },
-  // Webhooks: the request network's; API keys with the webhooks scopes may manage them.
+  // Webhooks: users' on the request network, operators' and admins' on both; API keys with the webhooks scopes may manage them.
   ...WEBHOOKS.map((r) => ({ ...r, roles: SUBMITTERS })),
   { method: "GET", path: "/v1/admin/cache/stats", scope: "cache:read", roles: ["admin"], ok: () => 200 },
   { method: "GET", path: "/v1/admin/cache/health", scope: "cache:read", roles: ["admin"], ok: () => 200 },

@@ -60,7 +60,7 @@ export function authMatrixSuite(h: Harness, networks: Network[] = ["request", "r
             const roleCtx: Ctx = { s, caller: who.user };
             const { res, path } = await call(app, r, roleCtx, { authorization: who.auth });
             if (r.roles.includes(role)) {
-              const want = r.ok(network);
+              const want = r.ok(network, role);
               if (typeof want === "number") expect(res.status, `${label} as ${role}: ${await res.clone().text()}`).toBe(want);
               else
                 await expectProblem(res, { status: want.status, code: want.code, title: CATALOG[want.code as ErrorCode].title, instance: path }, (v) =>

@@ -39,8 +39,10 @@ describe("alerts on workerd", () => {
     await tick("2026-12-01T00:10:00Z");
     expect((await get("/v1/transfer/status", COURIER)).body.alerts).toEqual([]);
     const events = await env.DB.prepare("SELECT alert, state, delivered_at FROM alert_events ORDER BY id").all();
+    // The trigger's delivery job runs before its alerts job: the second tick handed the firing over
+    // (no endpoint asked for it here); the resolution waits for the next tick.
     expect(events.results).toEqual([
-      { alert: "dead_letters", state: "firing", delivered_at: null },
+      { alert: "dead_letters", state: "firing", delivered_at: expect.any(String) },
       { alert: "dead_letters", state: "resolved", delivered_at: null },
     ]);
   });

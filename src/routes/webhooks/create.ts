@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../http/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { SUBMITTERS } from "../../requests/requests.ts";
@@ -10,9 +10,8 @@ const route = createRoute({
   method: "post",
   path: "/v1/webhooks",
   operationId: "createWebhook",
-  ...servedOn("request"),
   tags: ["Webhooks"],
-  summary: "Register a webhook endpoint for your requests' events (the secret is returned once)",
+  summary: "Register a webhook endpoint for your requests' events, or (operators, admins) alert events; the secret is returned once",
   ...access({ roles: SUBMITTERS, scope: "webhooks:write" }),
   request: { body: { required: true, content: { "application/json": { schema: CreateWebhookSchema } } } },
   responses: {
@@ -24,7 +23,7 @@ const route = createRoute({
 export function registerWebhooksCreate(app: App) {
   app.openapi(route, async (c) => {
     const p = principalOf(c);
-    const { row, secret } = await createEndpoint(c.get("services"), p.userId as string, c.req.valid("json"));
+    const { row, secret } = await createEndpoint(c.get("services"), p, c.req.valid("json"));
     c.header("Location", `/v1/webhooks/${row.id}`);
     c.header("Cache-Control", "no-store");
     return c.json({ ...publicEndpoint(row), secret }, 201);

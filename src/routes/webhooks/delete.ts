@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../http/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { SUBMITTERS } from "../../requests/requests.ts";
@@ -10,7 +10,6 @@ const route = createRoute({
   method: "delete",
   path: "/v1/webhooks/{id}",
   operationId: "deleteWebhook",
-  ...servedOn("request"),
   tags: ["Webhooks"],
   summary: "Remove one of your webhook endpoints and its delivery log (admins: anyone's)",
   ...access({ roles: SUBMITTERS, scope: "webhooks:write" }),

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../http/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { PageQuery, listSchema } from "../../lib/pagination.ts";
@@ -12,7 +12,6 @@ const route = createRoute({
   method: "get",
   path: "/v1/webhooks/{id}/deliveries",
   operationId: "listWebhookDeliveries",
-  ...servedOn("request"),
   tags: ["Webhooks"],
   summary: "An endpoint's delivery log, newest first",
   ...access({ roles: SUBMITTERS, scope: "webhooks:read" }),

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../http/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { SUBMITTERS } from "../../requests/requests.ts";
@@ -10,7 +10,6 @@ const route = createRoute({
   method: "get",
   path: "/v1/webhooks/{id}",
   operationId: "getWebhook",
-  ...servedOn("request"),
   tags: ["Webhooks"],
   summary: "One of your webhook endpoints, with whether and why it was disabled (admins: anyone's)",
   ...access({ roles: SUBMITTERS, scope: "webhooks:read" }),

@@ -8,7 +8,7 @@ import { registerWebhookDeliveriesList } from "./deliveries-list.ts";
 import { registerWebhookRedeliver } from "./redeliver.ts";
 import { registerWebhookRotateSecret } from "./rotate-secret.ts";
 
-/** Webhook endpoints and their delivery logs (request network): one route per file, registered here. */
+/** Webhook endpoints and their delivery logs (both networks; users on the request network only): one route per file, registered here. */
 export function registerWebhookRoutes(app: App) {
   registerWebhooksCreate(app);
   registerWebhooksList(app);

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../http/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { SUBMITTERS } from "../../requests/requests.ts";
@@ -10,7 +10,6 @@ const route = createRoute({
   method: "get",
   path: "/v1/webhooks",
   operationId: "listWebhooks",
-  ...servedOn("request"),
   tags: ["Webhooks"],
   summary: "List your webhook endpoints (at most 10, so one page)",
   ...access({ roles: SUBMITTERS, scope: "webhooks:read" }),
@@ -19,7 +18,7 @@ const route = createRoute({
 
 export function registerWebhooksList(app: App) {
   app.openapi(route, async (c) => {
-    const rows = await listEndpoints(c.get("services"), principalOf(c).userId as string);
+    const rows = await listEndpoints(c.get("services"), principalOf(c));
     return c.json({ items: rows.map(publicEndpoint), next_cursor: null }, 200);
   });
 }

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../http/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { SUBMITTERS } from "../../requests/requests.ts";
@@ -11,7 +11,6 @@ const route = createRoute({
   method: "post",
   path: "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
   operationId: "redeliverWebhook",
-  ...servedOn("request"),
   tags: ["Webhooks"],
   summary: "Send a message again with the same webhook-id (due at the next delivery run)",
   ...access({ roles: SUBMITTERS, scope: "webhooks:write" }),

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../http/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { SUBMITTERS } from "../../requests/requests.ts";
@@ -10,7 +10,6 @@ const route = createRoute({
   method: "post",
   path: "/v1/webhooks/{id}/rotate-secret",
   operationId: "rotateWebhookSecret",
-  ...servedOn("request"),
   tags: ["Webhooks"],
   summary: "A new signing secret (returned once); the old one signs too until the overlap ends",
   ...access({ roles: SUBMITTERS, scope: "webhooks:write" }),

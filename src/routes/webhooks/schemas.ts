@@ -27,7 +27,9 @@ export const CreateWebhookSchema = z
       .array(z.enum(EVENTS))
       .min(1)
       .max(EVENTS.length)
-      .openapi({ description: `The events wanted: ${EVENTS.map((e) => `\`${e}\``).join(", ")}` }),
+      .openapi({
+        description: `The events wanted: ${EVENTS.map((e) => `\`${e}\``).join(", ")}. Alert events are for operators and admins (anyone else: 403); on the response network request events are refused (400).`,
+      }),
     include_answer: z.boolean().default(false).openapi({ description: "request.answered carries the answer itself (off: the receiver fetches it with its own credentials)" }),
   })
   .strict()

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { servedOn, type App } from "../../http/router.ts";
+import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { SUBMITTERS } from "../../requests/requests.ts";
@@ -10,7 +10,6 @@ const route = createRoute({
   method: "patch",
   path: "/v1/webhooks/{id}",
   operationId: "updateWebhook",
-  ...servedOn("request"),
   tags: ["Webhooks"],
   summary: "Change an endpoint's URL, events or payload, or re-enable it (admins: anyone's)",
   ...access({ roles: SUBMITTERS, scope: "webhooks:write" }),
@@ -22,6 +21,6 @@ export function registerWebhooksUpdate(app: App) {
   app.openapi(route, async (c) => {
     const s = c.get("services");
     const row = await visibleEndpoint(s, principalOf(c), c.req.valid("param").id);
-    return c.json(publicEndpoint(await updateEndpoint(s, row, c.req.valid("json"))), 200);
+    return c.json(publicEndpoint(await updateEndpoint(s, principalOf(c), row, c.req.valid("json"))), 200);
   });
 }
