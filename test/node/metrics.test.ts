@@ -142,7 +142,7 @@ describe("GET /metrics", () => {
       const omBody = await om.text();
       expect(omBody.endsWith("# EOF\n")).toBe(true);
       expect(omBody).toContain("# TYPE airlock_http_requests counter\n");
-      // promtool reads OpenMetrics with its classic-format parser (prometheus/prometheus#8932): it
+      // promtool reads OpenMetrics with its classic-format parser: it
       // parses, and its only findings are that counter samples (`_total`) lack the help their
       // OpenMetrics family (without `_total`) carries.
       const omLint = promtool(["check", "metrics"], omBody);
