@@ -1,4 +1,4 @@
-// Standard Webhooks signatures (https://www.standardwebhooks.com): HMAC-SHA256 over
+// Standard Webhooks signatures (docs/webhooks.md): HMAC-SHA256 over
 // `${id}.${timestamp}.${body}` with the secret's bytes, sent as `v1,<base64>`. WebCrypto only,
 // so workerd, Node and Deno sign alike.
 import { base64 } from "../lib/crypto.ts";
