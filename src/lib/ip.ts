@@ -20,6 +20,34 @@ export function clientBucket(ip: string, prefix: number): string {
   return `${masked.map((g) => g.toString(16)).join(":")}/${prefix}`;
 }
 
+function ipv4Octets(addr: string): number[] | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(addr);
+  const o = m?.slice(1).map(Number);
+  return o?.every((x) => x <= 255) ? o : null;
+}
+
+function privateV4([a, b]: number[]): boolean {
+  return (
+    a === 0 || a === 10 || a === 127 || a >= 224 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)
+  );
+}
+
+/**
+ * Loopback, private, link-local, carrier-grade NAT, unspecified, multicast and reserved addresses,
+ * v4 and v6 (an IPv4-mapped IPv6 address, in either spelling, by its IPv4 part). Anything that
+ * does not parse as an address counts as private: refused, not guessed at.
+ */
+export function isPrivateAddress(address: string): boolean {
+  const ip = address.replace(/^\[|\]$/g, "").toLowerCase();
+  const four = ipv4Octets(ip);
+  if (four) return privateV4(four);
+  const g = ip.includes(":") ? ipv6Groups(ip) : null;
+  if (!g) return true;
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return privateV4([g[6] >> 8, g[6] & 255, g[7] >> 8, g[7] & 255]);
+  if (g.slice(0, 7).every((x) => x === 0) && g[7] <= 1) return true; // :: and ::1
+  return (g[0] & 0xfe00) === 0xfc00 || (g[0] & 0xffc0) === 0xfe80 || (g[0] & 0xff00) === 0xff00;
+}
+
 /** The eight 16-bit groups of an IPv6 address (with `::` and a dotted IPv4 tail), or null. */
 function ipv6Groups(addr: string): number[] | null {
   if (addr.length > 45) return null;

@@ -7,7 +7,7 @@ import { runWebhookDeliveries } from "../../src/webhooks/deliver.ts";
 import { pruneDeliveries } from "../../src/webhooks/retention.ts";
 import { redactString } from "../../src/lib/redact.ts";
 import { MAX_ATTEMPTS, retryAfterMs, retryDelayMs } from "../../src/webhooks/schedule.ts";
-import { isPrivateAddress } from "../../src/webhooks/target-guard.ts";
+import { isPrivateAddress } from "../../src/lib/ip.ts";
 import { newSecret, sign } from "../../src/webhooks/signing.ts";
 import { linkedNetworks, PASSWORD, caller, roundTrip } from "../helpers/link.ts";
 import { nodeApp } from "../helpers/node-app.ts";
@@ -300,10 +300,14 @@ describe("webhooks", () => {
       "fe80::1",
       "fd00::1",
       "::ffff:127.0.0.1",
+      "::ffff:7f00:1",
+      "0:0:0:0:0:0:0:1",
       "[::1]",
     ]) {
       expect(isPrivateAddress(a), a).toBe(true);
     }
     for (const a of ["93.184.216.34", "8.8.8.8", "172.32.0.1", "2606:4700::1111"]) expect(isPrivateAddress(a), a).toBe(false);
+    // URLs spell an IPv4-mapped address in hex: http://[::ffff:127.0.0.1]/ has the host [::ffff:7f00:1].
+    expect(isPrivateAddress(new URL("http://[::ffff:127.0.0.1]/").hostname)).toBe(true);
   });
 });
