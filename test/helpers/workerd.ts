@@ -1,11 +1,13 @@
 // The Worker entry bundled with esbuild and run in workerd by Miniflare, with real D1 and R2 and
 // the real migrations: for a Node test that needs the request network on workerd beside Node and
 // Deno (the workerd suite itself runs inside @cloudflare/vitest-pool-workers).
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
+import { migrationStatements } from "../../src/deps/db/migrate.ts";
+import { readMigrations } from "../../src/runtime/node/files.ts";
 import { ROOT } from "./spawn.ts";
 
 const COMPATIBILITY_DATE = "2026-05-01";
@@ -29,17 +31,6 @@ function workerScript(): Promise<string> {
   return bundled;
 }
 
-/** Each migration's statements, as wrangler applies them (drizzle's breakpoints split them). */
-async function migrationStatements(): Promise<string[]> {
-  const dir = join(ROOT, "migrations");
-  const files = (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort();
-  const out: string[] = [];
-  for (const f of files) {
-    for (const s of (await readFile(join(dir, f), "utf8")).split("--> statement-breakpoint")) if (s.trim()) out.push(s.trim());
-  }
-  return out;
-}
-
 export interface RunningWorker {
   fetch(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
@@ -59,7 +50,7 @@ export async function startWorker(bindings: Record<string, string>): Promise<Run
     bindings: { NETWORK_ROLE: "request", AIRLOCK_NETWORK_ID: "airlock-request", AIRLOCK_PEER_NETWORK_ID: "airlock-response", AIRLOCK_LOG_LEVEL: "error", ...bindings },
   });
   const db = await mf.getD1Database("DB");
-  for (const sql of await migrationStatements()) await db.prepare(sql).run();
+  for (const m of await readMigrations()) for (const sql of migrationStatements(m)) await db.prepare(sql).run();
   return {
     fetch: (path, init) => mf.dispatchFetch(`http://airlock.test${path}`, init as never) as unknown as Promise<Response>,
     close: async () => {

@@ -10,6 +10,14 @@ export interface Migration {
 const BREAKPOINT = "--> statement-breakpoint";
 const bare = (name: string) => name.replace(/\.sql$/, "");
 
+/** A migration's statements, split where drizzle-kit marks the breakpoints (as wrangler applies them). */
+export function migrationStatements(m: Migration): string[] {
+  return m.sql
+    .split(BREAKPOINT)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /**
  * The database was migrated by a build that knows migrations this one does not: running on it
  * could misread or damage data written in the newer shape, so this build refuses to touch it.
@@ -69,11 +77,7 @@ export async function applyMigrations(client: Client, migrations: Migration[]): 
   );
   const applied: string[] = [];
   for (const m of pending) {
-    const statements = m.sql
-      .split(BREAKPOINT)
-      .map((s) => s.trim())
-      .filter(Boolean);
-    await client.batch([...statements, { sql: `INSERT INTO ${MIGRATIONS_TABLE} (name) VALUES (?)`, args: [m.name] }], "write");
+    await client.batch([...migrationStatements(m), { sql: `INSERT INTO ${MIGRATIONS_TABLE} (name) VALUES (?)`, args: [m.name] }], "write");
     applied.push(m.name);
   }
   return applied;
