@@ -5,7 +5,7 @@ import { eq, inArray } from "drizzle-orm";
 import { batchesIn } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import { ApiError } from "../errors.ts";
-import { decodeBatchFile, readManifestUnverified } from "./batch/index.ts";
+import { decodeBatchFile, unverifiedManifestOf } from "./batch/index.ts";
 import { sha256Hex } from "../lib/crypto.ts";
 import { newId } from "../lib/ids.ts";
 import { bounded } from "../lib/text.ts";
@@ -27,7 +27,7 @@ export function precheck(s: Services, bytes: Uint8Array): void {
   const decoded = decodeBatchFile(bytes);
   if (!decoded.ok) throw new ApiError("not_a_batch", { detail: decoded.reason });
   // A sealed body (format 3) is ciphertext; the older formats' is gzip. Unverified here: the import judges the rest.
-  const sealed = readManifestUnverified(bytes);
+  const sealed = unverifiedManifestOf(decoded);
   if (sealed.ok && sealed.manifest.format === 3) {
     if (decoded.body.length === 0) throw new ApiError("not_a_batch", { detail: "the sealed body is empty" });
   } else if (decoded.body.length < 2 || decoded.body[0] !== 0x1f || decoded.body[1] !== 0x8b) throw new ApiError("not_a_batch", { detail: "the body is not gzip" });

@@ -4,7 +4,7 @@ import { batchesOut } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import { writeWithAudit } from "../audit/audit.ts";
 import { sha256Hex } from "../lib/crypto.ts";
-import { decodeBatchFile, encodeBatchFile, readManifestUnverified, signManifest, type SignedManifest } from "./batch/index.ts";
+import { decodeBatchFile, encodeBatchFile, signManifest, unverifiedManifestOf, type SignedManifest } from "./batch/index.ts";
 import { STATE, num, readState } from "./state.ts";
 import { batchFileName, type ExportedBatch } from "./files.ts";
 
@@ -48,7 +48,7 @@ export async function resendStale(s: Services, key: { key: CryptoKey; keyId: str
   for (const b of stale) {
     const old = await s.batches.get("outbox", b.fileName);
     const decoded = old && decodeBatchFile(old);
-    const previous = old && readManifestUnverified(old);
+    const previous = decoded?.ok ? unverifiedManifestOf(decoded) : undefined;
     if (!decoded?.ok || !previous?.ok) {
       s.logger.log("error", "cannot resend: batch file missing or unreadable", { sequence: b.sequence, file: b.fileName });
       continue;

@@ -10,7 +10,7 @@ export type { EncryptionKeyPair, OwnEncryptionKeys, RecipientKey } from "./seal.
 export { buildBatch, splitRecords, takeGroup, signManifest } from "./write.ts";
 export { utf8Length } from "./records.ts";
 export type { BuildBatchInput, BuiltBatch, SealTo, SigningKeyInput, SplitLimits } from "./write.ts";
-export { verifyBatch, verifyEnvelope, readManifestUnverified, readOwnBatch, DEFAULT_LIMITS } from "./read.ts";
+export { verifyBatch, verifyEnvelope, readManifestUnverified, unverifiedManifestOf, readOwnBatch, DEFAULT_LIMITS } from "./read.ts";
 export type { VerifyResult, VerifyFailure, VerifyFailureCode, VerifyLimits, VerifyOptions, UnverifiedManifest } from "./read.ts";
 export { verifyFiles } from "./cli-verify.ts";
 export type { FileVerdict, VerifyFilesOptions, ReadFileFn } from "./cli-verify.ts";

@@ -6,7 +6,7 @@
  * inflate, and each record line (the contents). Nothing here throws on bad input.
  */
 import { base64url, compactVerify, decodeProtectedHeader, errors as joseErrors, type JWSHeaderParameters } from "jose";
-import { decodeBatchFile } from "./format.ts";
+import { decodeBatchFile, type BatchContainer } from "./format.ts";
 import { gunzipCapped } from "./gzip.ts";
 import { sha256Hex } from "./hash.ts";
 import { SIGNING_ALG, type PeerKeySet } from "./keys.ts";
@@ -216,7 +216,11 @@ export type UnverifiedManifest =
  */
 export function readManifestUnverified(file: Uint8Array): UnverifiedManifest {
   const container = decodeBatchFile(file);
-  if (!container.ok) return container;
+  return container.ok ? unverifiedManifestOf(container) : container;
+}
+
+/** The same, for a file already split into its container (so it is not scanned twice). */
+export function unverifiedManifestOf(container: BatchContainer): UnverifiedManifest {
   try {
     const header = decodeProtectedHeader(container.jws) as JWSHeaderParameters;
     const payload = container.jws.split(".")[1];
@@ -238,10 +242,10 @@ export async function readOwnBatch(
   limits: VerifyLimits = DEFAULT_LIMITS,
   ownKeys?: ReadonlyMap<string, CryptoKey>,
 ): Promise<{ ok: true; manifest: Record<string, unknown>; records: BatchRecord[] } | VerifyFailure> {
-  const m = readManifestUnverified(file);
-  if (!m.ok) return m;
   const container = decodeBatchFile(file);
   if (!container.ok) return container;
+  const m = unverifiedManifestOf(container);
+  if (!m.ok) return m;
   let gzipped = container.body;
   if (m.manifest.format === 3) {
     const parsed = parseManifest(m.manifest);
