@@ -21,7 +21,6 @@ import {
   ZERO_HASH,
   type BatchRecord,
 } from "../../src/transfer/batch/index.ts";
-import { transferSettings } from "../../src/transfer/batch/network-keys.ts";
 import { testKeys, transferEnv } from "../helpers/keys.ts";
 import { nodeApp, TEST_ENV, tempDir } from "../helpers/node-app.ts";
 import { COURIER, download, exportNow, upload, type Net } from "../helpers/transfer.ts";
@@ -245,12 +244,8 @@ describe("rotating the destination's encryption key", () => {
   it("a batch sealed to the old key still imports while both are configured; once the old key is dropped a straggler is quarantined, and a retry applies it when the key is back", async () => {
     const keys = await testKeys();
     const fresh = await generateEncryptionKey();
-    const pairs = (k: typeof keys.request) => ({ signing: k, encryption: k.encryption });
-    const masterEnv = (peerEncryption: object) => ({
-      NETWORK_ROLE: "response",
-      ...transferSettings(pairs(keys.response), pairs(keys.request)),
-      AIRLOCK_PEER_ENCRYPTION_KEY: JSON.stringify(peerEncryption),
-    });
+    // nodeApp gives each network the test keys (transferEnv); only the setting that rotates is overridden.
+    const masterEnv = (peerEncryption: object) => ({ NETWORK_ROLE: "response", AIRLOCK_PEER_ENCRYPTION_KEY: JSON.stringify(peerEncryption) });
     const oldMaster = await nodeApp(masterEnv(keys.request.encryption.publicJwk));
     // The same master database with the new setting (the process restarted after the change).
     const newMaster = await nodeApp({ ...masterEnv(fresh.publicJwk), AIRLOCK_DATA_DIR: oldMaster.services.config.dataDir });
@@ -261,8 +256,7 @@ describe("rotating the destination's encryption key", () => {
       return (await download(n)).at(-1)!;
     };
     const dir = await tempDir();
-    const replicaWith = (own: object[]) =>
-      nodeApp({ NETWORK_ROLE: "request", ...transferSettings(pairs(keys.request), pairs(keys.response)), AIRLOCK_ENCRYPTION_KEYS: JSON.stringify(own), AIRLOCK_DATA_DIR: dir });
+    const replicaWith = (own: object[]) => nodeApp({ NETWORK_ROLE: "request", AIRLOCK_ENCRYPTION_KEYS: JSON.stringify(own), AIRLOCK_DATA_DIR: dir });
     const sealedTo = (file: Uint8Array) => {
       const m = readManifestUnverified(file);
       return m.ok ? (m.manifest.sealed as { recipients: Array<{ header: { kid: string } }> }).recipients.map((r) => r.header.kid) : [];
