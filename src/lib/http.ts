@@ -15,6 +15,27 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
   }
 }
 
+/**
+ * A POST to a service we call out to (the processor, a webhook receiver), under a time limit, that
+ * never follows a redirect: a 307/308 would re-send the body to wherever it points. Resolves to
+ * the response (`redirect` when it was one; its body is then cancelled), or to why there is none.
+ */
+export async function postNoRedirect(
+  url: string | URL,
+  init: { headers: Record<string, string>; body: string; timeoutMs: number },
+): Promise<{ ok: true; res: Response; redirect: boolean } | { ok: false; error: string }> {
+  let res: Response;
+  try {
+    res = await fetch(url, { method: "POST", headers: init.headers, body: init.body, signal: AbortSignal.timeout(init.timeoutMs), redirect: "manual" });
+  } catch (e) {
+    const name = (e as Error)?.name;
+    return { ok: false, error: name === "TimeoutError" || name === "AbortError" ? `timed out after ${init.timeoutMs} ms` : `request failed: ${(e as Error)?.message ?? e}` };
+  }
+  const redirect = res.type === "opaqueredirect" || (res.status >= 300 && res.status < 400);
+  if (redirect) await res.body?.cancel().catch(() => {});
+  return { ok: true, res, redirect };
+}
+
 /** Reads a request's (or response's) body, refusing (null) as soon as it passes `max` bytes — it is never buffered whole. */
 export async function readBodyCapped(req: Pick<Request, "headers" | "body">, max: number): Promise<Uint8Array | null> {
   const declared = Number(req.headers.get("content-length") ?? NaN);

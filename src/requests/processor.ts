@@ -4,7 +4,7 @@ import type { Services } from "../services.ts";
 import type { Config } from "../config.ts";
 import { answerRequest, rejectRequest, startProcessing, type Actor } from "./answers.ts";
 import { isJsonType, parseMediaType } from "./responses.ts";
-import { readBodyCapped } from "../lib/http.ts";
+import { postNoRedirect, readBodyCapped } from "../lib/http.ts";
 import type { RequestRow } from "./records.ts";
 
 /**
@@ -53,21 +53,14 @@ async function callProcessor(s: Services, p: NonNullable<Config["processor"]>, r
     "idempotency-key": r.id,
   };
   if (p.token) headers.authorization = `Bearer ${p.token}`;
-  let res: Response;
-  try {
-    res = await fetch(p.url, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ id: r.id, user_id: r.userId, topic: r.topic, body: JSON.parse(r.body), priority: r.priority, created_at: r.createdAt, attempt }),
-      signal: AbortSignal.timeout(p.timeoutMs),
-      redirect: "manual",
-    });
-  } catch (e) {
-    const name = (e as Error)?.name;
-    return { kind: "failure", error: name === "TimeoutError" || name === "AbortError" ? `timed out after ${p.timeoutMs} ms` : `request failed: ${(e as Error)?.message ?? e}` };
-  }
-  if ((res.status >= 300 && res.status < 400) || res.type === "opaqueredirect") {
-    await res.body?.cancel().catch(() => {});
+  const sent = await postNoRedirect(p.url, {
+    headers,
+    body: JSON.stringify({ id: r.id, user_id: r.userId, topic: r.topic, body: JSON.parse(r.body), priority: r.priority, created_at: r.createdAt, attempt }),
+    timeoutMs: p.timeoutMs,
+  });
+  if (!sent.ok) return { kind: "failure", error: sent.error };
+  const res = sent.res;
+  if (sent.redirect) {
     const to = (res.headers.get("location") ?? "").slice(0, 200);
     return { kind: "failure", error: `HTTP ${res.status}: the processor answered with a redirect${to ? ` to ${JSON.stringify(to)}` : ""}; redirects are not followed` };
   }

@@ -6,6 +6,7 @@ import { responses, users, webhookDeliveries, webhookEndpoints } from "../../sch
 import type { Services } from "../services.ts";
 import type { Statement } from "../deps/db/database.ts";
 import { bounded } from "../lib/text.ts";
+import { postNoRedirect } from "../lib/http.ts";
 import { sign } from "./signing.ts";
 import { refusedTarget } from "./target-guard.ts";
 import { disableStatements } from "./disable.ts";
@@ -38,37 +39,29 @@ async function attempt(s: Services, d: DeliveryRow, e: EndpointRow): Promise<Out
   if (refused) return { kind: "failed", status: null, error: refused };
   const body = await bodyOf(s, d, e);
   const timestamp = Math.floor(s.clock.now().getTime() / 1000);
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "user-agent": "Airlock-Webhooks",
-        "webhook-id": d.id,
-        "webhook-timestamp": String(timestamp),
-        // Space-separated signatures: receivers accept any one (both secrets during a rotation).
-        "webhook-signature": (await Promise.all(signingSecrets(e, s.clock.now()).map((k) => sign(k, d.id, timestamp, body)))).join(" "),
-      },
-      body,
-      signal: AbortSignal.timeout(s.config.webhooks.timeoutMs),
-      // A redirect would send the signed body somewhere the user did not register.
-      redirect: "manual",
-    });
-  } catch (err) {
-    const name = (err as Error)?.name;
-    const timedOut = name === "TimeoutError" || name === "AbortError";
-    return { kind: "failed", status: null, error: timedOut ? `timed out after ${s.config.webhooks.timeoutMs} ms` : `request failed: ${(err as Error)?.message ?? err}` };
-  }
+  const sent = await postNoRedirect(url, {
+    headers: {
+      "content-type": "application/json",
+      "user-agent": "Airlock-Webhooks",
+      "webhook-id": d.id,
+      "webhook-timestamp": String(timestamp),
+      // Space-separated signatures: receivers accept any one (both secrets during a rotation).
+      "webhook-signature": (await Promise.all(signingSecrets(e, s.clock.now()).map((k) => sign(k, d.id, timestamp, body)))).join(" "),
+    },
+    body,
+    timeoutMs: s.config.webhooks.timeoutMs,
+  });
+  if (!sent.ok) return { kind: "failed", status: null, error: sent.error };
+  const res = sent.res;
   await res.body?.cancel().catch(() => {});
   if (res.status >= 200 && res.status < 300) return { kind: "delivered", status: res.status };
   if (res.status === 410) return { kind: "gone", status: 410 };
+  // Never followed: a redirect would send the signed body somewhere the user did not register.
   const status = res.type === "opaqueredirect" ? 0 : res.status;
-  const redirect = status === 0 || (status >= 300 && status < 400);
   return {
     kind: "failed",
     status: status || null,
-    error: redirect ? `HTTP ${status || "3xx"}: redirects are not followed` : `HTTP ${status}`,
+    error: sent.redirect ? `HTTP ${status || "3xx"}: redirects are not followed` : `HTTP ${status}`,
     retryAfterMs: retryAfterMs(res.headers.get("retry-after"), s.clock.now()),
   };
 }
