@@ -41,3 +41,14 @@ export async function carry(from: Net, to: Net) {
   for (const b of await download(from)) outcomes.push((await upload(to, b.file)).body);
   return outcomes;
 }
+
+/** An open incoming dead letter as the importer writes one, for tests that need one to exist. */
+export const openDeadLetter = (n: Net) => ({
+  id: "dl_1",
+  side: "in" as const,
+  kind: "future_kind",
+  recordId: "f1",
+  reason: "unknown kind",
+  status: "open" as const,
+  createdAt: n.services.clock.now().toISOString(),
+});

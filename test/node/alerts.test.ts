@@ -11,7 +11,7 @@ import { processMetrics } from "../../src/metrics/process.ts";
 import { encodeBatchFile } from "../../src/transfer/batch/index.ts";
 import type { MemoryLogger } from "../../src/deps/logger.ts";
 import { nodeServices } from "../helpers/node-app.ts";
-import { carry, download, exportNow, upload, type Net } from "../helpers/transfer.ts";
+import { carry, download, exportNow, openDeadLetter, upload, type Net } from "../helpers/transfer.ts";
 import { PASSWORD, caller, statusOf } from "../helpers/link.ts";
 import { seedSession } from "../helpers/identity-fixtures.ts";
 
@@ -180,16 +180,7 @@ describe("alerts", () => {
     await replica.services.db.orm.update(batchesIn).set({ outcome: "superseded" }).where(eq(batchesIn.outcome, "quarantined"));
     expect(await evaluate(replica)).toEqual({ fired: [], resolved: ["quarantined_batches"] });
 
-    const dead = {
-      id: "dl_1",
-      side: "in" as const,
-      kind: "future_kind",
-      recordId: "f1",
-      reason: "unknown kind",
-      status: "open" as const,
-      createdAt: master.services.clock.now().toISOString(),
-    };
-    await master.services.db.orm.insert(deadLetters).values(dead);
+    await master.services.db.orm.insert(deadLetters).values(openDeadLetter(master));
     expect(await evaluate(master)).toEqual({ fired: ["dead_letters"], resolved: [] });
     expect((await statusOf(master)).alerts).toEqual([expect.objectContaining({ name: "dead_letters", details: { in: 1, out: 0, peer: 0 } })]);
     await master.services.db.orm.update(deadLetters).set({ status: "applied" }).where(eq(deadLetters.id, "dl_1"));

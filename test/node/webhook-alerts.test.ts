@@ -13,7 +13,7 @@ import { nodeServices } from "../helpers/node-app.ts";
 import { caller } from "../helpers/link.ts";
 import { seedSession } from "../helpers/identity-fixtures.ts";
 import { startReceiver } from "../helpers/webhook-receiver.ts";
-import type { Net } from "../helpers/transfer.ts";
+import { openDeadLetter, type Net } from "../helpers/transfer.ts";
 
 const ALLOW = { AIRLOCK_WEBHOOKS_ALLOW_PRIVATE: "true" };
 const ALERTS = ["alert.firing", "alert.resolved"];
@@ -30,16 +30,6 @@ async function runJobs(n: Net) {
   const jobs = jobsFor(n.services.config.role);
   for (const name of ["alerts", "webhook-delivery"]) await jobs.find((j) => j.name === name)!.run(n.services, { scheduledAt: n.services.clock.now() });
 }
-
-const deadLetter = (n: Net) => ({
-  id: "dl_1",
-  side: "in" as const,
-  kind: "future_kind",
-  recordId: "f1",
-  reason: "unknown kind",
-  status: "open" as const,
-  createdAt: n.services.clock.now().toISOString(),
-});
 
 const outcomes = (n: Net) =>
   Object.fromEntries(
@@ -72,7 +62,7 @@ describe("alert webhooks", () => {
     await runJobs(net);
     expect(rx.received).toEqual([]);
 
-    await net.services.db.orm.insert(deadLetters).values(deadLetter(net));
+    await net.services.db.orm.insert(deadLetters).values(openDeadLetter(net));
     const firedAt = clock.now().toISOString();
     await runJobs(net);
     expect(rx.received).toHaveLength(1);
@@ -131,7 +121,7 @@ describe("alert webhooks", () => {
     expect(gone.status).toBe(201);
     await net.services.db.orm.update(users).set({ status: "disabled" }).where(eq(users.id, operator.user.id));
 
-    await net.services.db.orm.insert(deadLetters).values(deadLetter(net));
+    await net.services.db.orm.insert(deadLetters).values(openDeadLetter(net));
     await runJobs(net);
     await runJobs(net);
     expect(rx.received.map((r) => [r.path, r.body.type, r.verifyError])).toEqual([["/admin", "alert.firing", null]]);
