@@ -2,6 +2,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** Deno from node_modules, and the arguments `npm run start:deno` runs the on-prem entry with. */
+export const DENO = `${ROOT}node_modules/.bin/deno`;
+export const DENO_ARGS = ["run", "--node-modules-dir=manual", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys", "src/runtime/deno.ts"];
+/** tsx from node_modules, to run a TypeScript script as a child process. */
+export const TSX = `${ROOT}node_modules/.bin/tsx`;
 
 export interface Spawned {
   child: ChildProcess;

@@ -26,7 +26,7 @@ import { nodeApp, TEST_ENV, tempDir } from "../helpers/node-app.ts";
 import { COURIER, download, exportNow, upload, type Net } from "../helpers/transfer.ts";
 import { caller, PASSWORD } from "../helpers/link.ts";
 import { seedSession } from "../helpers/identity-fixtures.ts";
-import { ROOT, run } from "../helpers/spawn.ts";
+import { DENO, DENO_ARGS, ROOT, TSX, run } from "../helpers/spawn.ts";
 import { startWorker, type RunningWorker } from "../helpers/workerd.ts";
 import { sealAad } from "../../src/transfer/batch/seal.ts";
 import { DEBIAN_PYTHON } from "../../scripts/pretest.ts";
@@ -141,7 +141,7 @@ describe("a sealed batch hides what it carries", () => {
     const file = join(dir, "sealed.batch");
     await writeFile(file, files[0]);
     await writeFile(join(dir, "master.public.jwk.json"), JSON.stringify(keys.response.publicJwk));
-    const r = run(join(ROOT, "node_modules/.bin/tsx"), ["scripts/ferry.ts", "verify", "--public-key", join(dir, "master.public.jwk.json"), "--json", file], {});
+    const r = run(TSX, ["scripts/ferry.ts", "verify", "--public-key", join(dir, "master.public.jwk.json"), "--json", file], {});
     expect(await r.exited).toBe(0);
     const report = JSON.parse(r.output().trim().split("\n").at(-1)!);
     expect(report).toMatchObject({ ok: true, files: [{ ok: true, sealed: true, records: null, destination: "airlock-request" }] });
@@ -149,7 +149,7 @@ describe("a sealed batch hides what it carries", () => {
     const flipped = files[0].slice();
     flipped[flipped.length - 10] ^= 1;
     await writeFile(file, flipped);
-    const bad = run(join(ROOT, "node_modules/.bin/tsx"), ["scripts/ferry.ts", "verify", "--public-key", join(dir, "master.public.jwk.json"), "--json", file], {});
+    const bad = run(TSX, ["scripts/ferry.ts", "verify", "--public-key", join(dir, "master.public.jwk.json"), "--json", file], {});
     expect(await bad.exited).toBe(1);
     expect(JSON.parse(bad.output().trim().split("\n").at(-1)!).files[0]).toMatchObject({ ok: false, code: "checksum_mismatch" });
     // Holding the public keys is not enough to read it.
@@ -323,18 +323,14 @@ describe("one sealed file, three runtimes", () => {
 
   it("Deno opens and applies it; the user it carries logs in", async () => {
     const dir = await tempDir();
-    const deno = run(
-      join(ROOT, "node_modules/.bin/deno"),
-      ["run", "--node-modules-dir=manual", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys", "src/runtime/deno.ts"],
-      {
-        ...TEST_ENV,
-        ...(await transferEnv("request")),
-        NETWORK_ROLE: "request",
-        AIRLOCK_DATA_DIR: dir,
-        PORT: "0",
-        DENO_NO_UPDATE_CHECK: "1",
-      },
-    );
+    const deno = run(DENO, DENO_ARGS, {
+      ...TEST_ENV,
+      ...(await transferEnv("request")),
+      NETWORK_ROLE: "request",
+      AIRLOCK_DATA_DIR: dir,
+      PORT: "0",
+      DENO_NO_UPDATE_CHECK: "1",
+    });
     try {
       const url = String((await deno.waitForLine((l) => l.msg === "listening", 60_000)).url);
       const f = (path: string, init: RequestInit) => fetch(`${url}${path}`, init);

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/spawn.ts";
+import { ROOT, TSX } from "../helpers/spawn.ts";
 import { ZERO_HASH } from "../../src/transfer/batch/hash.ts";
 import { buildBatch } from "../../src/transfer/batch/write.ts";
 import { verifyFiles } from "../../src/transfer/batch/cli-verify.ts";
@@ -14,7 +14,6 @@ import { DAY, DST, RECORDS, SRC, build, peerA, useBatchKeys } from "../helpers/b
 useBatchKeys();
 
 describe("offline verify CLI", () => {
-  const TSX = join(ROOT, "node_modules/.bin/tsx");
   const run = (script: string, args: string[], env: Record<string, string> = {}) =>
     promisify(execFile)(TSX, [script, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),

@@ -1,13 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { join } from "node:path";
-import { ROOT, run } from "../helpers/spawn.ts";
+import { DENO, DENO_ARGS, TSX, run } from "../helpers/spawn.ts";
 import { TEST_ENV, tempDir } from "../helpers/node-app.ts";
 import { testKeys, transferEnv } from "../helpers/keys.ts";
 import { parseEncryptionKeys, parsePeerKeys, verifyBatch } from "../../src/transfer/batch/index.ts";
-
-const DENO = join(ROOT, "node_modules/.bin/deno");
-const DENO_ARGS = ["run", "--node-modules-dir=manual", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys", "src/runtime/deno.ts"];
-const TSX = join(ROOT, "node_modules/.bin/tsx");
 
 describe("runtimes", () => {
   it("Deno: boots on libSQL, answers /health and /v1/meta, logs in, changes a user and seals a batch", async () => {
