@@ -12,7 +12,8 @@ import { describeIssues } from "../../lib/zod-issues.ts";
 export const SIGNING_ALG = "EdDSA";
 
 /** 32 bytes, base64url without padding. */
-const key32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "expected 32 bytes of base64url");
+/** A 32-byte key member (x, d) of an OKP JWK. */
+export const key32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "expected 32 bytes of base64url");
 
 // Loose: JWKs often carry extra members (key_ops, ext, …) that do no harm.
 const okpJwk = z.looseObject({
@@ -55,7 +56,8 @@ export async function keyIdOf(jwk: JWK): Promise<string> {
   return calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x }, "sha256");
 }
 
-function parseJson(text: string, what: string): unknown {
+/** JSON text of a key setting; throws naming the setting, never echoing the text (it may hold a secret). */
+export function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -64,7 +66,7 @@ function parseJson(text: string, what: string): unknown {
 }
 
 /** A `kid` member is allowed only if it is the thumbprint: a mismatch means keys were mixed up. */
-async function checkedKeyId(jwk: { kid?: string } & JWK, what: string): Promise<string> {
+export async function checkedKeyId(jwk: { kid?: string } & JWK, what: string): Promise<string> {
   const keyId = await keyIdOf(jwk);
   if (jwk.kid !== undefined && jwk.kid !== keyId) throw new Error(`${what}: kid ${JSON.stringify(jwk.kid)} is not the key's thumbprint ${keyId}`);
   return keyId;

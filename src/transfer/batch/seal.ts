@@ -12,7 +12,7 @@
 import { base64url, flattenedDecrypt, GeneralEncrypt, importJWK, type JWK } from "jose";
 import { z } from "zod";
 import { describeIssues } from "../../lib/zod-issues.ts";
-import { keyIdOf } from "./keys.ts";
+import { checkedKeyId, key32, keyIdOf, parseJson } from "./keys.ts";
 
 export const KEY_ALG = "ECDH-ES+A256KW";
 export const CONTENT_ALG = "A256GCM";
@@ -22,7 +22,6 @@ const b64u = (max: number) =>
     .string()
     .max(max)
     .regex(/^[A-Za-z0-9_-]*$/, "expected base64url");
-const key32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "expected 32 bytes of base64url");
 
 // Loose, as for signing keys: extra JWK members (key_ops, ext, …) do no harm.
 const x25519Jwk = z.looseObject({
@@ -87,26 +86,12 @@ export async function generateEncryptionKey(): Promise<EncryptionKeyPair> {
   return { privateJwk: { kty: "OKP", crv: "X25519", x: priv.x, d: priv.d, ...meta }, publicJwk: { kty: "OKP", crv: "X25519", x: pub.x, ...meta }, keyId };
 }
 
-function json(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`${what} is not valid JSON`);
-  }
-}
-
-async function checkedKeyId(jwk: JWK & { kid?: string }, what: string): Promise<string> {
-  const keyId = await keyIdOf(jwk);
-  if (jwk.kid !== undefined && jwk.kid !== keyId) throw new Error(`${what}: kid ${JSON.stringify(jwk.kid)} is not the key's thumbprint ${keyId}`);
-  return keyId;
-}
-
 const publicOf = (jwk: JWK) => importJWK({ kty: "OKP", crv: "X25519", x: jwk.x }, KEY_ALG) as Promise<CryptoKey>;
 
 /** Parses AIRLOCK_PEER_ENCRYPTION_KEY: the one X25519 public JWK this network seals its batches to. Throws with a clear message. */
 export async function parseRecipientKey(input: string | JWK): Promise<RecipientKey> {
   const what = "peer encryption key";
-  const raw = typeof input === "string" ? json(input, what) : input;
+  const raw = typeof input === "string" ? parseJson(input, what) : input;
   if (raw && typeof raw === "object" && "d" in raw) throw new Error(`${what} is a PRIVATE key; give the peer only the public key (without "d")`);
   const parsed = x25519Jwk.safeParse(raw);
   if (!parsed.success) throw new Error(`${what} is not an X25519 public JWK: ${describeIssues(parsed.error)}`);
@@ -119,7 +104,7 @@ export async function parseRecipientKey(input: string | JWK): Promise<RecipientK
  * or one JWK). Every one of them opens batches; the first is the current one. Throws with a clear message.
  */
 export async function parseEncryptionKeys(input: string | JWK | readonly JWK[]): Promise<OwnEncryptionKeys> {
-  const raw = typeof input === "string" ? json(input, "encryption keys") : input;
+  const raw = typeof input === "string" ? parseJson(input, "encryption keys") : input;
   const list: unknown[] = Array.isArray(raw) ? raw : [raw];
   if (list.length === 0) throw new Error("encryption keys: the list is empty");
   const opening = new Map<string, CryptoKey>();
