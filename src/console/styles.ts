@@ -1,0 +1,60 @@
+/** The console's one stylesheet, served as a file (the CSP allows no inline style). */
+export const CONSOLE_CSS = `
+*,*::before,*::after{box-sizing:border-box}
+html{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;font-size:100%;line-height:1.5;color:#1b1f24;background:#f6f7f9}
+body{margin:0}
+a{color:#0b57a4}
+a:hover{color:#073a6e}
+:focus-visible{outline:3px solid #c75000;outline-offset:2px}
+.skip{position:absolute;left:.5rem;top:-3rem;background:#fff;padding:.5rem 1rem;z-index:10}
+.skip:focus{top:.5rem}
+.top{background:#12263f;color:#fff;padding:.5rem 1rem;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center}
+.top a{color:#fff}
+.brand{font-weight:700;margin:0;font-size:1.1rem}
+.network{font-size:.875rem;background:#28466e;border-radius:.25rem;padding:0 .5rem}
+.who{margin-left:auto;display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;font-size:.875rem}
+.who form{margin:0}
+.top button{background:transparent;color:#fff;border:1px solid #9fb3cc}
+nav.pages{background:#e3e8ef;padding:0 1rem}
+nav.pages ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:0 1rem}
+nav.pages a{display:inline-block;padding:.5rem 0;text-decoration:none;font-weight:600}
+nav.pages a[aria-current=page]{border-bottom:3px solid #12263f;color:#12263f}
+main{padding:1rem;max-width:80rem;margin:0 auto}
+h1{font-size:1.5rem;margin:.5rem 0 1rem}
+h2{font-size:1.2rem}
+.flash,.summary{border-left:.35rem solid;padding:.75rem 1rem;margin:0 0 1rem;background:#fff}
+.flash.ok{border-color:#1e7b34}
+.flash.error,.summary{border-color:#b3261e}
+.summary h2{margin:0 0 .5rem;font-size:1.05rem}
+.summary ul{margin:0;padding-left:1.2rem}
+.problem-code{font-family:ui-monospace,monospace;font-size:.9rem}
+form.filters{display:flex;flex-wrap:wrap;gap:.75rem 1rem;align-items:flex-end;background:#fff;padding:1rem;margin-bottom:1rem}
+.field{display:flex;flex-direction:column;gap:.25rem;min-width:12rem;flex:1 1 12rem;margin-bottom:.75rem}
+form.filters .field{margin-bottom:0}
+label{font-weight:600}
+.hint{font-size:.875rem;color:#4a5562}
+.field-error{color:#b3261e;font-weight:600;font-size:.9rem}
+input,select,textarea{font:inherit;padding:.4rem .5rem;border:1px solid #6b7785;border-radius:.25rem;background:#fff;color:inherit;max-width:100%}
+[aria-invalid=true]{border:2px solid #b3261e}
+textarea{min-height:8rem;width:100%}
+button,.button{font:inherit;font-weight:600;padding:.45rem 1rem;border-radius:.25rem;border:1px solid #12263f;background:#12263f;color:#fff;cursor:pointer;text-decoration:none;display:inline-block}
+button.secondary,.button.secondary{background:#fff;color:#12263f}
+button.danger{background:#b3261e;border-color:#b3261e}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;margin:1rem 0}
+.table-wrap{overflow-x:auto;background:#fff;margin-bottom:1rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+caption{text-align:left;font-weight:600;padding:.5rem}
+th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #d5dbe3;vertical-align:top}
+th{background:#eef1f5}
+td.num,th.num{text-align:right}
+td code{word-break:break-all}
+.empty{padding:1rem;background:#fff}
+.pager{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}
+.status-failure{color:#b3261e;font-weight:600}
+.panel{background:#fff;padding:1rem;max-width:28rem}
+.confirm{background:#fff;padding:1rem;border-left:.35rem solid #b3261e}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
+dl.facts dt{font-weight:600}
+dl.facts dd{margin:0}
+@media (max-width:40rem){main{padding:.75rem}.who{margin-left:0}.field{min-width:100%}}
+`;
