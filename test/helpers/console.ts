@@ -45,10 +45,12 @@ export async function startConsoleNetwork(role: "request" | "response", opts: { 
     if (role !== "request") throw new Error("workerd runs the request network only");
     const w = await startWorker({ ...TEST_ENV, ...(await transferEnv("request")), ...opts.env }, { serve: true });
     const sql = async (statement: string, ...args: unknown[]) =>
-      ((await w.d1
-        .prepare(statement)
-        .bind(...args)
-        .all()).results ?? []) as Array<Record<string, unknown>>;
+      ((
+        await w.d1
+          .prepare(statement)
+          .bind(...args)
+          .all()
+      ).results ?? []) as Array<Record<string, unknown>>;
     return {
       role,
       runtime: "workerd",

@@ -66,7 +66,11 @@ describe("console foundation (response network on Node, request network in worke
     }
     expect(await page.getByRole("alert").textContent()).toMatch(/Too many failed logins for this account; it is locked for \d+ s more\./);
     // The same lockout as POST /v1/auth/token, because it is the same service.
-    const api = await fetch(`${net.url}/v1/auth/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: victim.email, password: "x" }) });
+    const api = await fetch(`${net.url}/v1/auth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: victim.email, password: "x" }),
+    });
     expect(((await api.json()) as { code: string }).code).toBe("rate_limited");
     const failures = await net.sql("select count(*) as n from audit_log where action = 'auth.login' and outcome = 'failure' and target_id = ?", victim.id);
     expect(Number(failures[0].n)).toBe(3);
