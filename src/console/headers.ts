@@ -19,3 +19,16 @@ export function securityHeaders(): MiddlewareHandler {
     if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
   };
 }
+
+/**
+ * `Server-Timing: app;dur=<ms>` on every console response: the server's time from the console's
+ * first middleware (session check included) to the rendered page, readable in the browser's
+ * developer tools and by scripts/bench-console.ts.
+ */
+export function serverTiming(): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    c.header("Server-Timing", `app;dur=${(performance.now() - started).toFixed(1)}`);
+  };
+}

@@ -7,7 +7,7 @@ import { rateLimit } from "../middleware/rate-limit.ts";
 import type { ConsoleEnv } from "./env.ts";
 import type { ConsolePage, PageContext } from "./page.ts";
 import type { NavItem } from "./layout.tsx";
-import { securityHeaders } from "./headers.ts";
+import { securityHeaders, serverTiming } from "./headers.ts";
 import { serveAsset } from "./assets.ts";
 import { consoleSession } from "./session.ts";
 import { formPosts, field } from "./forms.ts";
@@ -90,7 +90,7 @@ function pageContext(c: Context<ConsoleEnv>, page: ConsolePage): PageContext {
  */
 export function registerConsole(app: App) {
   const ui = new Hono<ConsoleEnv>();
-  ui.use(`${CONSOLE_PREFIX}/*`, securityHeaders());
+  ui.use(`${CONSOLE_PREFIX}/*`, serverTiming(), securityHeaders());
   ui.get(`${CONSOLE_PREFIX}/static/:version/:file`, (c) => serveAsset(c) ?? c.notFound());
   ui.use(`${CONSOLE_PREFIX}/*`, consoleSession(), rateLimit());
   registerSignIn(ui);

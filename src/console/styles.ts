@@ -56,5 +56,13 @@ td code{word-break:break-all}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
 dl.facts dt{font-weight:600}
 dl.facts dd{margin:0}
+pre.body{background:#fff;border:1px solid #d5dbe3;padding:.75rem;margin:0 0 1rem;white-space:pre-wrap;overflow-wrap:anywhere;max-height:32rem;overflow:auto;font-size:.875rem}
+.response,.preview{background:#fff;padding:.75rem 1rem;margin:0 0 1rem}
+.preview{border-left:.35rem solid #0b57a4}
+.response h3{margin:0 0 .25rem;font-size:1.05rem}
+.compare{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:1rem}
+.compare .response{padding:0}
+.lead{font-weight:600}
+label.check{font-weight:400;display:flex;gap:.5rem;align-items:flex-start}
 @media (max-width:40rem){main{padding:.75rem}.who{margin-left:0}.field{min-width:100%}}
 `;

@@ -137,3 +137,16 @@ export async function revokeApiKey(s: Services, key: ApiKeyRow, auditBase: Omit<
   }
   return next;
 }
+
+/** Revokes every active key of a user, one by one through revokeApiKey (each audited and sent across); answers how many. */
+export async function revokeUserApiKeys(s: Services, userId: string, auditBase: Omit<AuditInput, "action">): Promise<number> {
+  // A user has at most MAX_ACTIVE_KEYS_PER_USER active keys; the loop also ends if more ever arrive.
+  const active = await s.db.orm
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .limit(MAX_ACTIVE_KEYS_PER_USER * 4)
+    .all();
+  for (const key of active) await revokeApiKey(s, key, auditBase);
+  return active.length;
+}

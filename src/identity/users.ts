@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { and, eq, isNull, like, ne, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, isNull, like, ne, sql, type SQL } from "drizzle-orm";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
 import { refreshTokens, users } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
@@ -56,6 +56,14 @@ export async function findUserByEmail(s: Services, email: string) {
 
 export async function getUser(s: Services, id: string) {
   return s.db.orm.select().from(users).where(eq(users.id, id)).get();
+}
+
+/** E-mail addresses by user id, for showing who is who in a list (one query; unknown ids are left out). */
+export async function emailsOf(s: Services, ids: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(ids)];
+  if (!unique.length) return new Map();
+  const rows = await s.db.orm.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, unique)).all();
+  return new Map(rows.map((r) => [r.id, r.email]));
 }
 
 const OLDEST_FIRST = keyset<UserRow>([

@@ -1,6 +1,11 @@
 import type { ConsolePage } from "../page.ts";
 import { homePage } from "./home.tsx";
 import { auditPage } from "./audit.tsx";
+import { queuePage } from "./queue/list.tsx";
+import { queueItemPage } from "./queue/detail.tsx";
+import { usersPage } from "./users/list.tsx";
+import { newUserPage } from "./users/new.tsx";
+import { userPage } from "./users/detail.tsx";
 
-/** Every console page, in nav order. */
-export const PAGES: ConsolePage[] = [homePage, auditPage];
+/** Every console page, in nav order (a fixed path before a `:id` one beside it: /console/users/new before /console/users/:id). */
+export const PAGES: ConsolePage[] = [homePage, queuePage, queueItemPage, usersPage, newUserPage, userPage, auditPage];
