@@ -56,7 +56,8 @@ td code{word-break:break-all}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
 dl.facts dt{font-weight:600}
 dl.facts dd{margin:0}
-pre.body{background:#fff;border:1px solid #d5dbe3;padding:.75rem;margin:0 0 1rem;white-space:pre-wrap;overflow-wrap:anywhere;max-height:32rem;overflow:auto;font-size:.875rem}
+section.body{background:#fff;border:1px solid #d5dbe3;padding:.75rem;margin:0 0 1rem;max-height:32rem;overflow:auto}
+section.body pre{margin:0;white-space:pre-wrap;overflow-wrap:anywhere;font-size:.875rem}
 .response,.preview{background:#fff;padding:.75rem 1rem;margin:0 0 1rem}
 .preview{border-left:.35rem solid #0b57a4}
 .response h3{margin:0 0 .25rem;font-size:1.05rem}

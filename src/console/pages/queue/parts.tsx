@@ -29,9 +29,10 @@ export function pretty(text: string): string {
 /** An answer or a request body as the requester will read it: JSON indented, text as is. */
 export function Body(p: { text: string | null; contentType: string | null; label: string }) {
   return (
-    <pre class="body" tabindex={0} aria-label={p.label}>
-      {p.text === null ? "" : isJsonType(p.contentType) ? pretty(p.text) : p.text}
-    </pre>
+    // Long bodies scroll: the region takes keyboard focus, as tables do.
+    <section class="body" tabindex={0} aria-label={p.label}>
+      <pre>{p.text === null ? "" : isJsonType(p.contentType) ? pretty(p.text) : p.text}</pre>
+    </section>
   );
 }
 
