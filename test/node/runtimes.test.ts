@@ -78,6 +78,13 @@ describe("runtimes", () => {
       const auditPage = await fetch(`${url}/console/audit`, { headers: { cookie: signedIn.headers.getSetCookie()[0].split(";")[0] } });
       expect(auditPage.status).toBe(200);
       expect(await auditPage.text()).toContain("<code>auth.login</code>");
+      // The queue and users pages too, with their Server-Timing.
+      const session = signedIn.headers.getSetCookie()[0].split(";")[0];
+      const queuePage = await fetch(`${url}/console/queue`, { headers: { cookie: session } });
+      expect([queuePage.status, queuePage.headers.get("server-timing")]).toEqual([200, expect.stringMatching(/^app;dur=[\d.]+$/)]);
+      expect(await queuePage.text()).toContain("open requests match.");
+      const usersPage = await fetch(`${url}/console/users?email=deno-admin`, { headers: { cookie: session } });
+      expect(await usersPage.text()).toContain(">deno-admin@example.com</a>");
     } finally {
       expect(await p.stop()).toBe(0); // SIGINT stops it cleanly
     }
