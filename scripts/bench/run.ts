@@ -89,9 +89,9 @@ export async function runBench(): Promise<{ result: BenchResult; failed: number 
   result.quick = quick;
   result.settings = {
     connections: 10,
-    warmupS: quick ? 1 : 2,
-    durationS: quick ? 2 : 8,
-    records: quick ? [1_000, 3_000] : [10_000, 100_000],
+    warmupS: quick ? 0.5 : 2,
+    durationS: quick ? 1.5 : 8,
+    records: quick ? [1_000, 2_000] : [10_000, 100_000],
     coldStarts: quick ? 2 : 5,
     degradedFromS: 1,
   };
