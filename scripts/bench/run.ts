@@ -5,6 +5,7 @@
 //   npm run bench -- --out=PATH         write that file instead of docs/benchmarks.md
 //   npm run bench -- --only=ceiling,read-node   those cases only (prints; writes only with --out)
 //   npm run bench -- --note="..."       a sentence about the machine, written beside its figures
+//   npm run bench -- --connections=1   autocannon's connections (default 10, as the targets assume)
 //   npm run bench -- --keep-logs        keep the servers' logs (kept anyway when a case fails)
 // Every server it starts listens on 127.0.0.1 and is stopped at the end, on failure and on Ctrl-C.
 import { execFileSync } from "node:child_process";
@@ -42,6 +43,11 @@ const quick = args.includes("--quick");
 const only = opt("only")?.split(",").filter(Boolean);
 const out = opt("out") ?? (only ? undefined : join(ROOT, "docs/benchmarks.md"));
 const unknown = only?.filter((id) => !CASES.some((c) => c.id === id));
+const connections = Number(opt("connections") ?? 10);
+if (!Number.isInteger(connections) || connections < 1 || connections > 1000) {
+  console.error("--connections: a whole number from 1 to 1000");
+  process.exit(2);
+}
 if (unknown?.length) {
   console.error(`unknown case(s): ${unknown.join(", ")}; cases: ${CASES.map((c) => c.id).join(", ")}`);
   process.exit(2);
@@ -88,7 +94,7 @@ export async function runBench(): Promise<{ result: BenchResult; failed: number 
   const result = emptyResult();
   result.quick = quick;
   result.settings = {
-    connections: 10,
+    connections,
     warmupS: quick ? 0.5 : 2,
     durationS: quick ? 1.5 : 8,
     records: quick ? [1_000, 2_000] : [10_000, 100_000],

@@ -16,7 +16,7 @@ import { migrationStatements } from "../../src/deps/db/migrate.ts";
 import { MemoryLogger } from "../../src/deps/logger.ts";
 import { transferExport, transferImport } from "../../src/jobs/transfer.ts";
 import { nodeRuntime } from "../../src/runtime/node-server.ts";
-import { readMigrations } from "../../src/runtime/node/files.ts";
+import { onPremFiles, readMigrations } from "../../src/runtime/node/files.ts";
 import { buildOnPremServices } from "../../src/runtime/node/services.ts";
 import { generateNetworkKeys, transferSettings } from "../../src/transfer/batch/network-keys.ts";
 import { RESULT_MARK } from "./lib/procs.ts";
@@ -46,6 +46,9 @@ function user(i: number) {
     updatedAt: at,
   };
 }
+
+// Bundled, this file no longer sits in the repository: say where the migrations are.
+if (process.env.BENCH_ROOT) onPremFiles.migrations = join(process.env.BENCH_ROOT, "migrations");
 
 const rssMiB = () => process.resourceUsage().maxRSS / 1024;
 const done = (r: Record<string, unknown>) => console.log(`${RESULT_MARK}${JSON.stringify({ ...r, rssMiB: rssMiB() })}`);

@@ -16,6 +16,6 @@ export const list: Case = {
     const page = (await probe.json()) as { items?: unknown[] };
     if (probe.status !== 200 || !Array.isArray(page.items) || !page.items.length) throw new Error(`list answered ${probe.status} ${JSON.stringify(page).slice(0, 200)}`);
     const total = 1 + (ctx.result.http.find((h) => h.id === "submit")?.ok ?? 0);
-    await measureHttp(ctx, { ...this, note: `a page of ${page.items.length} of the user's ${total.toLocaleString("en-US")}+ requests` }, { url, headers });
+    await measureHttp(ctx, { ...this, note: `a page of ${page.items.length} of the user's ${total.toLocaleString("en-US")}+ requests` }, { url, headers }, a.child);
   },
 };

@@ -17,6 +17,6 @@ export const login: Case = {
     const probe = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(10_000) });
     const tokens = (await probe.json()) as { access_token?: string };
     if (probe.status !== 200 || typeof tokens.access_token !== "string") throw new Error(`login answered ${probe.status} ${JSON.stringify(tokens).slice(0, 200)}`);
-    await measureHttp(ctx, { ...this, note: "PBKDF2-SHA256, 100,000 iterations per login" }, { url, method: "POST", headers, body });
+    await measureHttp(ctx, { ...this, note: "PBKDF2-SHA256, 100,000 iterations per login" }, { url, method: "POST", headers, body }, a.child);
   },
 };

@@ -19,6 +19,6 @@ export const submit: Case = {
     const created = (await probe.json()) as { id?: string; status?: string };
     if (probe.status !== 202 || !created.id?.startsWith("req_") || created.status !== "submitted")
       throw new Error(`submit answered ${probe.status} ${JSON.stringify(created).slice(0, 200)}`);
-    await measureHttp(ctx, this, { url, method: "POST", headers, body: SUBMIT_BODY, perRequest: () => ({ "idempotency-key": randomUUID() }) });
+    await measureHttp(ctx, this, { url, method: "POST", headers, body: SUBMIT_BODY, perRequest: () => ({ "idempotency-key": randomUUID() }) }, a.child);
   },
 };

@@ -169,6 +169,6 @@ export async function expectCacheHit(a: AirlockServer): Promise<string> {
 export async function measureCachedRead(ctx: Ctx, c: { id: string; label: string }, server: AirlockServer): Promise<void> {
   await expectCacheHit(server);
   const { url, headers } = cachedRead(server);
-  await measureHttp(ctx, c, { url, headers });
+  await measureHttp(ctx, c, { url, headers }, server.child);
   await expectCacheHit(server);
 }
