@@ -173,8 +173,8 @@ const interrupt = (sig: string) => {
     process.exit(130);
   });
 };
-process.once("SIGINT", () => interrupt("SIGINT"));
-process.once("SIGTERM", () => interrupt("SIGTERM"));
+process.on("SIGINT", () => interrupt("SIGINT"));
+process.on("SIGTERM", () => interrupt("SIGTERM"));
 process.once("exit", killAllSync);
 
 const { result, failed } = await runBench();
