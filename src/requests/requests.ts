@@ -193,6 +193,16 @@ export async function submitRequest(
 }
 
 /**
+ * Cancels a request as `p` (the API's cancel and the console's): whoever may see it, but
+ * operators cancel only their own requests; admins any.
+ */
+export async function cancelRequestAs(s: Services, p: Principal, id: string): Promise<RequestRow> {
+  const row = await visibleRequest(s, p, id);
+  if (row.userId !== p.userId && p.role !== "admin") throw new ApiError("forbidden", { detail: "only the requester or an admin may cancel a request" });
+  return cancelRequest(s, row);
+}
+
+/**
  * Cancels a request until it is answered. The cancellation is the request
  * network's change (a new replica_version) and travels to the master, which
  * stops work on it unless it has answered already.
