@@ -192,13 +192,13 @@ export async function submitRequest(
   return { status: 202, body, replayed: false };
 }
 
-/**
- * Cancels a request as `p` (the API's cancel and the console's): whoever may see it, but
- * operators cancel only their own requests; admins any.
- */
+/** Operators see everyone's requests but cancel only their own; admins any. */
+export const mayCancel = (p: Principal, r: Pick<RequestRow, "userId">) => r.userId === p.userId || p.role === "admin";
+
+/** Cancels a request as `p` (the API's cancel and the console's): one it may see and may cancel. */
 export async function cancelRequestAs(s: Services, p: Principal, id: string): Promise<RequestRow> {
   const row = await visibleRequest(s, p, id);
-  if (row.userId !== p.userId && p.role !== "admin") throw new ApiError("forbidden", { detail: "only the requester or an admin may cancel a request" });
+  if (!mayCancel(p, row)) throw new ApiError("forbidden", { detail: "only the requester or an admin may cancel a request" });
   return cancelRequest(s, row);
 }
 

@@ -125,8 +125,10 @@ describe("My requests in the console (request network in workerd, real D1, answe
     await page.getByLabel("Topic").fill("Double click");
     await page.getByLabel("Body", { exact: true }).fill("{}");
     await page.getByRole("button", { name: "Submit the request" }).dblclick();
-    await page.waitForURL(/\/console\/requests(\/req_.*)?$/);
-    await page.waitForLoadState();
+    // The last navigation lands on the request or, while the first post was still running, on the list; both say so.
+    await page.getByRole("status").waitFor();
+    await page.waitForLoadState("networkidle");
+    expect(await page.getByRole("status").textContent()).toMatch(/^(Request submitted\.|This form was sent already: .*)$/);
     expect(await rowsOf("Double click")).toHaveLength(1);
 
     // Text: stored as a JSON string.
@@ -255,7 +257,7 @@ describe("My requests in the console (request network in workerd, real D1, answe
     await page.context().close();
   });
 
-  it("another user's request is a 404 page, to read and to cancel", async () => {
+  it("another user's request is a 404 page, to read and to cancel; an operator reads it but may not cancel it", async () => {
     const other = await net.seedUser({ role: "user" });
     const page = await signIn(browser, net, other.email, { next: LIST });
     const res = await page.goto(`${net.url}${LIST}/${ids.json}`);
@@ -271,6 +273,60 @@ describe("My requests in the console (request network in workerd, real D1, answe
     expect(cancel.status()).toBe(404);
     expect((await net.sql("select status from requests where id = ?", ids.json))[0].status).toBe("answered");
     expect((await page.goto(`${net.url}${LIST}/${"x".repeat(65)}`))!.status()).toBe(404);
+    await page.context().close();
+
+    // An operator reads anyone's request (as GET /v1/requests/{id}) but cancels only their own.
+    const op = await net.seedUser({ role: "operator" });
+    const opPage = await signIn(browser, net, op.email, { next: LIST });
+    const [pending] = await rowsOf("Sent twice");
+    expect(await opPage.locator("main").textContent()).not.toContain("Sent twice");
+    expect((await opPage.goto(`${net.url}${LIST}/${pending.id}`))!.status()).toBe(200);
+    expect(await opPage.locator("h1").textContent()).toBe("Request: Sent twice");
+    expect(await opPage.getByRole("button", { name: "Cancel this request" }).count()).toBe(0);
+    const opCsrf = /name="_csrf" value="([^"]+)"/.exec(await opPage.content())![1];
+    const refused = await opPage.request.post(`${net.url}${LIST}/${pending.id}/cancel`, { form: { _csrf: opCsrf, confirmed: "yes" } });
+    expect(refused.status()).toBe(403);
+    expect(await refused.text()).toContain("only the requester or an admin may cancel a request");
+    expect((await net.sql("select status from requests where id = ?", pending.id))[0].status).not.toBe("cancelled");
+    await opPage.context().close();
+  });
+});
+
+describe("My requests and API keys on a Node request network (libSQL), in Chromium", () => {
+  let browser: Browser;
+  let net: ConsoleNetwork;
+  beforeAll(async () => {
+    net = await startConsoleNetwork("request");
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await net?.close();
+  });
+
+  it("submits, shows and cancels a request, and creates a key, through the same pages", async () => {
+    const user = await net.seedUser({ role: "operator" });
+    const page = await signIn(browser, net, user.email, { next: LIST });
+    expect(await page.getByRole("navigation", { name: "Console pages" }).getByRole("link").allTextContents()).toEqual(["Home", "My requests", "API keys"]);
+    await page.getByLabel("Topic").fill("On Node");
+    await page.getByLabel("Body", { exact: true }).fill('{"x": true}');
+    await Promise.all([page.waitForURL(/\/console\/requests\/req_/), page.getByRole("button", { name: "Submit the request" }).click()]);
+    const id = idFrom(page);
+    expect(await net.sql("select user_id, body, status from requests where id = ?", id)).toEqual([{ user_id: user.id, body: '{"x":true}', status: "submitted" }]);
+    // No history yet: no estimate, and the page says why.
+    expect(await page.locator(".note").textContent()).toContain("No estimate yet");
+    await page.getByRole("button", { name: "Cancel this request" }).click();
+    await Promise.all([page.waitForURL(`${net.url}${LIST}/${id}`), page.getByRole("button", { name: "Yes, cancel it" }).click()]);
+    expect((await net.sql("select status from requests where id = ?", id))[0].status).toBe("cancelled");
+    await page.goto(`${net.url}/console/keys`);
+    // An operator's key may also read metrics.
+    await page.getByLabel("Name").fill("scraper");
+    await page.getByLabel("metrics:read").check();
+    await Promise.all([page.waitForURL(`${net.url}/console/keys/create`), page.getByRole("button", { name: "Create the key" }).click()]);
+    const secret = await page.getByLabel("The new API key").inputValue();
+    expect((await net.sql("select scopes from api_keys where user_id = ?", user.id))[0].scopes).toBe('["metrics:read"]');
+    expect((await fetch(`${net.url}/v1/me`, { headers: { "x-api-key": secret } })).status).toBe(200);
+    await expectAccessible(page);
     await page.context().close();
   });
 });

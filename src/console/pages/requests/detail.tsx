@@ -1,6 +1,6 @@
 import { ApiError } from "../../../errors.ts";
 import { principalOf } from "../../../middleware/auth.ts";
-import { SUBMITTERS, cancelRequestAs, describeRequest, isFinal, visibleRequest } from "../../../requests/requests.ts";
+import { SUBMITTERS, cancelRequestAs, describeRequest, isFinal, mayCancel, visibleRequest } from "../../../requests/requests.ts";
 import { getResponse } from "../../../requests/responses.ts";
 import { definePage, type PageContext } from "../../page.ts";
 import { ConfirmForm } from "../../components/confirm.tsx";
@@ -26,7 +26,8 @@ export const requestDetailPage = definePage({
   roles: SUBMITTERS,
   networks: ["request"],
   async get(ctx) {
-    const row = await visibleRequest(ctx.s, principalOf(ctx.c), idOf(ctx));
+    const p = principalOf(ctx.c);
+    const row = await visibleRequest(ctx.s, p, idOf(ctx));
     const [r, response] = await Promise.all([describeRequest(ctx.s, row), getResponse(ctx.s, row.id)]);
     const self = `${LIST}/${r.id}`;
     const pending = !isFinal(r.status);
@@ -66,7 +67,7 @@ export const requestDetailPage = definePage({
         </p>
         {response ? <Outcome response={response} now={ctx.now} /> : pending && <EstimateNote request={r} now={ctx.now} />}
         {r.status === "cancelled" && !response && <p class="note">You cancelled this request; it will not be answered.</p>}
-        {pending && (
+        {pending && mayCancel(p, row) && (
           <ConfirmForm action={`${self}/cancel`} csrf={ctx.csrf} label="Cancel this request">
             <span class="hint">Possible until it is answered; the cancellation crosses the gap with the next batch.</span>
           </ConfirmForm>

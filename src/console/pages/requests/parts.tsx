@@ -6,7 +6,7 @@ import { Time } from "../../components/time.tsx";
 
 /** A request's status, coloured by what it means for the requester (waiting, done, refused, withdrawn). */
 export function StatusTag(p: { status: string }) {
-  const tone = p.status === "answered" ? "done" : p.status === "rejected" ? "refused" : p.status === "cancelled" ? "withdrawn" : "waiting";
+  const tone = ["answered", "available", "response_updated"].includes(p.status) ? "done" : p.status === "rejected" ? "refused" : p.status === "cancelled" ? "withdrawn" : "waiting";
   return <span class={`tag tag-${tone}`}>{p.status}</span>;
 }
 
