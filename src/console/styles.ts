@@ -65,5 +65,27 @@ section.body pre{margin:0;white-space:pre-wrap;overflow-wrap:anywhere;font-size:
 .compare .response{padding:0}
 .lead{font-weight:600}
 label.check{font-weight:400;display:flex;gap:.5rem;align-items:flex-start}
+.panel.wide{max-width:48rem;margin:1.5rem 0}
+.panel h2{margin-top:0}
+.tag{display:inline-block;border-radius:.25rem;padding:0 .4rem;font-size:.85rem;font-weight:600;border:1px solid}
+.tag-waiting{color:#6a4a00;background:#fff6d6;border-color:#b58900}
+.tag-done{color:#14592a;background:#e3f4e8;border-color:#1e7b34}
+.tag-refused{color:#8c1d17;background:#fbe9e7;border-color:#b3261e}
+.tag-withdrawn{color:#3d4550;background:#eceff3;border-color:#6b7785}
+.block{background:#fff;border:1px solid #d5dbe3;padding:.75rem;margin:0 0 1rem;max-height:30rem;overflow:auto}
+.block pre{margin:0;white-space:pre-wrap;overflow-wrap:anywhere;font-size:.9rem}
+.note{background:#fff;border-left:.35rem solid #0b57a4;padding:.5rem 1rem;margin:0 0 1rem}
+.note p{margin:.25rem 0}
+.outcome{background:#fff;padding:.5rem 1rem;margin:0 0 1rem;border-left:.35rem solid}
+.outcome.done{border-color:#1e7b34}
+.outcome.refused{border-color:#b3261e}
+.secret{background:#fff;border:2px solid #1e7b34;padding:1rem;margin:0 0 1rem}
+.secret h2{margin-top:0}
+.secret-value{width:100%;font-family:ui-monospace,monospace;margin-top:.25rem}
+fieldset.checks{border:1px solid #d5dbe3;border-radius:.25rem;padding:.5rem 1rem;margin:0 0 .75rem}
+fieldset.checks legend{font-weight:600;padding:0 .25rem}
+.check{display:flex;gap:.5rem;align-items:baseline;margin:.35rem 0}
+.check label{font-weight:400}
+dl.facts dd{overflow-wrap:anywhere}
 @media (max-width:40rem){main{padding:.75rem}.who{margin-left:0}.field{min-width:100%}}
 `;

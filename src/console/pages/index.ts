@@ -6,6 +6,9 @@ import { queueItemPage } from "./queue/detail.tsx";
 import { usersPage } from "./users/list.tsx";
 import { newUserPage } from "./users/new.tsx";
 import { userPage } from "./users/detail.tsx";
+import { myRequestsPage } from "./requests/list.tsx";
+import { requestDetailPage } from "./requests/detail.tsx";
+import { keysPage } from "./keys/page.tsx";
 
 /** Every console page, in nav order (a fixed path before a `:id` one beside it: /console/users/new before /console/users/:id). */
-export const PAGES: ConsolePage[] = [homePage, queuePage, queueItemPage, usersPage, newUserPage, userPage, auditPage];
+export const PAGES: ConsolePage[] = [homePage, queuePage, queueItemPage, myRequestsPage, requestDetailPage, usersPage, newUserPage, userPage, keysPage, auditPage];
