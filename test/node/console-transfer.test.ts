@@ -108,7 +108,11 @@ describe("transfer page on the request network in workerd (real D1 and R2), in C
     // Any other form that large is refused (the upload's limit is its own).
     const html = await page.content();
     const csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1];
-    const big = await page.request.post(`${net.url}/console/transfer/retry`, { form: { _csrf: csrf, receipt: "x".repeat(FORM_LIMIT) }, headers: { origin: net.url }, maxRedirects: 0 });
+    const big = await page.request.post(`${net.url}/console/transfer/retry`, {
+      form: { _csrf: csrf, receipt: "x".repeat(FORM_LIMIT) },
+      headers: { origin: net.url },
+      maxRedirects: 0,
+    });
     expect(big.status()).toBe(413);
     expect(await big.text()).toContain("payload_too_large");
 
