@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../errors.ts";
+import type { Services } from "../services.ts";
 import type { ConsoleEnv, FormFields } from "./env.ts";
 import { CSRF_FIELD, checkOrigin, checkToken } from "./csrf.ts";
 
@@ -10,15 +11,17 @@ const FORM_TYPE = /^(application\/x-www-form-urlencoded|multipart\/form-data)\s*
  * Every console POST, before any page sees it: the Origin check, a form body (urlencoded or
  * multipart) no larger than the API's body limit after encoding, and the CSRF token. The fields
  * are then `c.get("form")`. No page can forget the check: pages never read the body themselves.
+ * `uploadLimit`: an action that takes a file (a page's `uploads`) has that limit instead; no other does.
  */
-export function formPosts(): MiddlewareHandler<ConsoleEnv> {
+export function formPosts(uploadLimit?: (s: Services) => number): MiddlewareHandler<ConsoleEnv> {
   return async (c, next) => {
     if (c.req.method !== "POST") return next();
     checkOrigin(c);
     const type = c.req.header("content-type") ?? "";
     if (!FORM_TYPE.test(type)) throw new ApiError("unsupported_media_type", { detail: "console forms are sent as application/x-www-form-urlencoded or multipart/form-data" });
     // Percent-encoding can triple a value: the largest body the JSON API takes still fits.
-    const maxSize = c.get("services").config.maxBodyBytes * 3 + 8192;
+    const s = c.get("services");
+    const maxSize = uploadLimit ? uploadLimit(s) : s.config.maxBodyBytes * 3 + 8192;
     return bodyLimit({
       maxSize,
       onError: () => {

@@ -97,7 +97,7 @@ export function registerConsole(app: App) {
   for (const page of PAGES) {
     ui.get(page.path, gate(page), (c) => page.get(pageContext(c, page)));
     for (const [name, action] of Object.entries(page.actions ?? {})) {
-      ui.post(`${page.path}/${name}`, gate(page), formPosts(), (c) => action(pageContext(c, page)));
+      ui.post(`${page.path}/${name}`, gate(page), formPosts(page.uploads?.[name]), (c) => action(pageContext(c, page)));
     }
   }
   app.route("/", ui);

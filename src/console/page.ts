@@ -50,6 +50,11 @@ export interface ConsolePage {
   get(ctx: PageContext): Promise<Response>;
   /** POST `${path}/${name}`: the form guard (Origin, body limit, CSRF token) has run, and the same role check as `get`. */
   actions?: Record<string, (ctx: PageContext) => Promise<Response>>;
+  /**
+   * Actions that take a file (multipart): the body limit of each, in bytes, instead of the
+   * forms' (which stays small for every other action), e.g. the API's own limit for that file.
+   */
+  uploads?: Record<string, (s: Services) => number>;
 }
 
 /** Declares a page (typed); list it in src/console/pages/index.ts. */

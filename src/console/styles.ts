@@ -87,5 +87,31 @@ fieldset.checks legend{font-weight:600;padding:0 .25rem}
 .check{display:flex;gap:.5rem;align-items:baseline;margin:.35rem 0}
 .check label{font-weight:400}
 dl.facts dd{overflow-wrap:anywhere}
+.cards,.link{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1rem;margin-bottom:1rem}
+.card{background:#fff;padding:1rem}
+.card h3{margin:0 0 .5rem;font-size:1.05rem}
+.alerts{background:#fdecea;border-left:.35rem solid #b3261e;padding:.75rem 1rem;margin:0 0 1rem}
+.alerts h2{margin:0 0 .5rem;font-size:1.15rem;color:#8c1d18}
+.alerts ul{margin:0;padding-left:1.2rem}
+.calm{background:#fff;border-left:.35rem solid #1e7b34;padding:.5rem 1rem}
+.late{color:#8c1d18;background:#fdecea;font-weight:600}
+dd.late{padding:0 .25rem}
+.warn{color:#7a4100;font-weight:600}
+.chart{background:#fff;margin:0 0 1rem;padding:1rem}
+.chart figcaption{font-weight:600}
+.chart-svg{display:block;width:100%;max-width:60rem;height:auto}
+.bar-requests{fill:#0b57a4}
+.bar-answers{fill:#1e7b34}
+.axis{stroke:#4a5562;stroke-width:1}
+.tick{font-size:9px;fill:#1b1f24}
+.legend{font-size:.875rem;margin:.25rem 0}
+.key{display:inline-block;width:.8rem;height:.8rem;vertical-align:middle}
+.key-requests{background:#0b57a4}
+.key-answers{background:#1e7b34;margin-left:.75rem}
+details{margin-top:.5rem}
+summary{cursor:pointer;font-weight:600}
+form.inline{display:inline;margin:0}
+form.upload{background:#fff;padding:1rem;margin-bottom:1rem}
+input[type=file]{border:1px dashed #6b7785}
 @media (max-width:40rem){main{padding:.75rem}.who{margin-left:0}.field{min-width:100%}}
 `;

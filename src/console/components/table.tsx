@@ -51,19 +51,21 @@ export function withQuery(path: string, params: Record<string, string | undefine
 
 /**
  * Keyset paging (src/lib/pagination.ts): "Next page" carries the list's `next_cursor` with the
- * current filters; a cursor only goes forward, so the way back is "First page".
+ * current filters; a cursor only goes forward, so the way back is "First page". A page with
+ * several lists gives each its own cursor parameter (`name`, default "cursor") and `label`.
  */
-export function Pager(p: { path: string; params: Record<string, string | undefined>; cursor?: string; next: string | null }) {
+export function Pager(p: { path: string; params: Record<string, string | undefined>; cursor?: string; next: string | null; name?: string; label?: string }) {
   if (!p.cursor && !p.next) return null;
+  const name = p.name ?? "cursor";
   return (
-    <nav class="pager" aria-label="Pages">
+    <nav class="pager" aria-label={p.label ?? "Pages"}>
       {p.cursor && (
-        <a class="button secondary" href={withQuery(p.path, { ...p.params, cursor: undefined })}>
+        <a class="button secondary" href={withQuery(p.path, { ...p.params, [name]: undefined })}>
           First page
         </a>
       )}
       {p.next && (
-        <a class="button secondary" href={withQuery(p.path, { ...p.params, cursor: p.next })} rel="next">
+        <a class="button secondary" href={withQuery(p.path, { ...p.params, [name]: p.next })} rel="next">
           Next page
         </a>
       )}

@@ -1,5 +1,8 @@
 import type { ConsolePage } from "../page.ts";
 import { homePage } from "./home.tsx";
+import { transferPage } from "./transfer/page.tsx";
+import { transferDownloadPage } from "./transfer/download.ts";
+import { cachePage } from "./cache.tsx";
 import { auditPage } from "./audit.tsx";
 import { queuePage } from "./queue/list.tsx";
 import { queueItemPage } from "./queue/detail.tsx";
@@ -11,4 +14,18 @@ import { requestDetailPage } from "./requests/detail.tsx";
 import { keysPage } from "./keys/page.tsx";
 
 /** Every console page, in nav order (a fixed path before a `:id` one beside it: /console/users/new before /console/users/:id). */
-export const PAGES: ConsolePage[] = [homePage, queuePage, queueItemPage, myRequestsPage, requestDetailPage, usersPage, newUserPage, userPage, keysPage, auditPage];
+export const PAGES: ConsolePage[] = [
+  homePage,
+  queuePage,
+  queueItemPage,
+  myRequestsPage,
+  requestDetailPage,
+  usersPage,
+  newUserPage,
+  userPage,
+  keysPage,
+  transferPage,
+  transferDownloadPage,
+  cachePage,
+  auditPage,
+];
