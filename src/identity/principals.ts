@@ -13,7 +13,6 @@ const enc = new TextEncoder();
 /** last_used_at is written at most this often per key, so a busy key doesn't write on every request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-
 // Prepared once: the key with its owner, and a session's account with whether the session ended.
 const API_KEY_SQL =
   "select k.id as id, k.user_id as userId, k.scopes as scopes, k.rate_limits as keyRateLimits, k.expires_at as expiresAt, " +

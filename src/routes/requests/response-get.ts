@@ -95,6 +95,7 @@ export function registerRequestsResponseGet(app: App) {
     });
     c.get("logFields").cache = outcome;
     // hit | miss | stale (an older copy was replaced) | error (the store failed; answered from the database)
+    // | bypass (the store's circuit breaker is open; answered from the database without asking it)
     c.header("X-Cache", outcome);
     return c.json(value as z.infer<typeof ResponseSchema>, 200);
   });

@@ -37,9 +37,9 @@ export async function buildOnPremServices(config: Config, opts: OnPremOptions): 
     await mkdir(dirname(config.databaseUrl.slice("file:".length)), { recursive: true });
   }
   const db = await libsqlDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken, migrations: await readMigrations() });
-  const cache = createCache(config, clock);
+  const cache = createCache(config, clock, logger);
   const batches = new FsBatchStore(config.batchDir);
-  const limiter = createRateLimiter(config, clock);
+  const limiter = createRateLimiter(config, clock, logger);
   return { config, db, cache, batches, clock, logger, runtime: opts.runtime, tokens: await AccessTokens.create(config), limiter };
 }
 
