@@ -79,8 +79,9 @@ async function cacheAside<T>(s: Services, o: { requestId: string; userId: string
   const key = entryKey(o.requestId);
   let cached: { etag: string; value: T } | null;
   try {
-    // One round trip (auto-pipelined): the read and the read counter.
-    [cached] = await guarded(s, "get", () => Promise.all([s.cache.get<{ etag: string; value: T }>(key), s.cache.hincrby(STATS_KEY, "reads", 1)]));
+    // One round trip (auto-pipelined): the read and the read counter. The counter is best effort: the
+    // entry's read alone decides the outcome (and is the probe when the store's breaker is half-open).
+    [cached] = await guarded(s, "get", () => Promise.all([s.cache.get<{ etag: string; value: T }>(key), s.cache.hincrby(STATS_KEY, "reads", 1).catch(() => 0)]));
   } catch (e) {
     return { value: await o.load(), outcome: e instanceof CircuitOpenError ? "bypass" : "error" };
   }
