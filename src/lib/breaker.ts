@@ -79,7 +79,9 @@ export class CircuitBreaker {
   /** Throws CircuitOpenError when the call may not go out; answers whether it is the half-open probe. */
   private admit(): boolean {
     if (this.s === "closed") return false;
-    if (this.s === "open" && !this.probing && this.o.now() - this.openedAt >= (this.o.openMs ?? DEFAULT_OPEN_MS)) this.move("half_open");
+    const now = this.o.now();
+    // A clock set back (NTP, a test's fake time) must not keep the circuit open: that counts as time passed.
+    if (this.s === "open" && !this.probing && (now - this.openedAt >= (this.o.openMs ?? DEFAULT_OPEN_MS) || now < this.openedAt)) this.move("half_open");
     if (this.s === "half_open" && !this.probing) {
       this.probing = true;
       return true;

@@ -12,6 +12,7 @@ export function breakersOf(s: Pick<Services, "cache" | "limiter">): CircuitBreak
 /** This process's breakers, read on each scrape: the state (one series per state, 1 for the current one) and the counts. */
 export function breakerFamilies(s: Pick<Services, "cache" | "limiter">): Family[] {
   const list = breakersOf(s);
+  if (!list.length) return [];
   return [
     {
       name: "airlock_circuit_state",
