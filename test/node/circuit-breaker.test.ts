@@ -18,8 +18,16 @@ describe("CircuitBreaker", () => {
     const transitions: CircuitTransition[] = [];
     const b = new CircuitBreaker({ backend: "cache", now: () => now, onTransition: (t) => transitions.push(t) });
     let calls = 0;
-    const fail = () => b.run(async () => (calls++, Promise.reject(new Error("down"))));
-    const ok = () => b.run(async () => (calls++, "up"));
+    const fail = () =>
+      b.run(async () => {
+        calls++;
+        throw new Error("down");
+      });
+    const ok = () =>
+      b.run(async () => {
+        calls++;
+        return "up";
+      });
     await expect(fail()).rejects.toThrow("down");
     await expect(ok()).resolves.toBe("up"); // a success in between starts the count again
     for (let i = 0; i < 3; i++) await expect(fail()).rejects.toThrow("down");
