@@ -10,6 +10,7 @@ import { writeWithAudit, type AuditInput } from "../audit/audit.ts";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
 import type { Statement } from "../deps/db/database.ts";
 import { scopesBeyondRole } from "./scopes.ts";
+import { forgetPrincipals } from "./principal-cache.ts";
 import type { Principal, Role } from "./roles.ts";
 import { keyset, type Page, type PageRequest } from "../lib/pagination.ts";
 
@@ -165,6 +166,8 @@ export async function revokeApiKey(s: Services, key: ApiKeyRow, auditBase: Omit<
   } catch (e) {
     if (isGuardFailure(e)) return (await getApiKey(s, key.id)) ?? next; // revoked concurrently: same end state
     throw e;
+  } finally {
+    forgetPrincipals(s);
   }
   return next;
 }

@@ -5,6 +5,7 @@ import { ApiError } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
 import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import type { UserRow } from "./users.ts";
+import { forgetPrincipals } from "./principal-cache.ts";
 
 export const REFRESH_PREFIX = "rt_";
 
@@ -47,6 +48,7 @@ export async function revokeFamily(s: Services, familyId: string) {
     .update(refreshTokens)
     .set({ revokedAt: s.clock.now().toISOString() })
     .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+  forgetPrincipals(s);
 }
 
 export async function revokeAllSessions(s: Services, userId: string) {
@@ -54,6 +56,7 @@ export async function revokeAllSessions(s: Services, userId: string) {
     .update(refreshTokens)
     .set({ revokedAt: s.clock.now().toISOString() })
     .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+  forgetPrincipals(s);
 }
 
 export type RefreshOutcome =

@@ -6,6 +6,7 @@ import type { Services } from "../services.ts";
 import type { Role } from "./roles.ts";
 import { keyset, type Page, type PageRequest } from "../lib/pagination.ts";
 import { ApiError } from "../errors.ts";
+import { forgetPrincipals } from "./principal-cache.ts";
 import { newId } from "../lib/ids.ts";
 import { checkPasswordPolicy, hashPassword } from "./password.ts";
 import { outboxInsert } from "../transfer/outbox.ts";
@@ -97,6 +98,7 @@ async function saveUser(s: Services, row: UserRow, isNew: boolean, auditEntries:
       [...guard(s.db, sql`exists (select 1 from users where id = ${row.id} and version = ${row.version - 1})`), s.db.orm.update(users).set(row).where(eq(users.id, row.id))];
   try {
     await writeWithAudit(s, auditEntries, [...writes, outboxInsert(s, "user", row.id, row.version, userRecord(row)), ...extra]);
+    forgetPrincipals(s);
   } catch (e) {
     if (isGuardFailure(e)) throw new ApiError("conflict", { detail: "the user changed meanwhile; read it again and retry" });
     throw e;
