@@ -1,0 +1,66 @@
+-- Full-text search over requests (topic, body) and their responses (answer text or rejection reason).
+-- Hand-written: drizzle-kit cannot express FTS5 tables, views or triggers. Kept in step by triggers
+-- on the base tables, so every write path (the API, the processor, a batch import) updates the
+-- index in the same statement and transaction (src/requests/search.ts queries it, docs/search.md
+-- explains it). Written for both splitters, ours (statement breakpoints, then semicolons outside
+-- quotes, comments and trigger bodies) and wrangler's (semicolons, where every CASE must close
+-- with an upper-case END followed by a space or a semicolon).
+--
+-- search_docs gives each request a stable integer: the FTS rowid. The requests table has a text
+-- key, and its implicit rowid may change on VACUUM, which would silently detach the index.
+CREATE TABLE search_docs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  request_id TEXT NOT NULL UNIQUE
+);
+--> statement-breakpoint
+-- The index keeps its own copy of the text (not external content): an update never needs the old
+-- values, so no write can leave it inconsistent. remove_diacritics 2: "cafe" finds "café".
+CREATE VIRTUAL TABLE search_index USING fts5(topic, body, answer, tokenize = 'unicode61 remove_diacritics 2');
+--> statement-breakpoint
+-- What is indexed, in one place: JSON is indexed by its string and number values (keys and
+-- punctuation are not words), other text as it is, each field is cut at 32768 characters. The
+-- control characters 0x02 and 0x03, which mark hits in snippets, are replaced by spaces so a
+-- snippet's markers are always ours.
+CREATE VIEW search_source AS
+SELECT d.id AS doc, q.id AS request_id,
+  replace(replace(substr(q.topic, 1, 32768), char(2), ' '), char(3), ' ') AS topic,
+  replace(replace(substr(CASE WHEN json_valid(q.body) THEN (SELECT group_concat(t.value, ' ') FROM json_tree(q.body) AS t WHERE t.type IN ('text', 'integer', 'real')) ELSE q.body END , 1, 32768), char(2), ' '), char(3), ' ') AS body,
+  replace(replace(substr(CASE WHEN p.body IS NULL THEN p.reason WHEN json_valid(p.body) THEN (SELECT group_concat(t.value, ' ') FROM json_tree(p.body) AS t WHERE t.type IN ('text', 'integer', 'real')) ELSE p.body END , 1, 32768), char(2), ' '), char(3), ' ') AS answer
+FROM search_docs AS d
+JOIN requests AS q ON q.id = d.request_id
+LEFT JOIN responses AS p ON p.request_id = d.request_id;
+--> statement-breakpoint
+CREATE TRIGGER search_request_insert AFTER INSERT ON requests BEGIN
+  INSERT INTO search_docs (request_id) VALUES (new.id);
+  INSERT INTO search_index (rowid, topic, body, answer) SELECT doc, topic, body, answer FROM search_source WHERE request_id = new.id;
+END;
+--> statement-breakpoint
+CREATE TRIGGER search_request_update AFTER UPDATE OF topic, body ON requests BEGIN
+  DELETE FROM search_index WHERE rowid = (SELECT id FROM search_docs WHERE request_id = new.id);
+  INSERT INTO search_index (rowid, topic, body, answer) SELECT doc, topic, body, answer FROM search_source WHERE request_id = new.id;
+END;
+--> statement-breakpoint
+CREATE TRIGGER search_request_delete AFTER DELETE ON requests BEGIN
+  DELETE FROM search_index WHERE rowid = (SELECT id FROM search_docs WHERE request_id = old.id);
+  DELETE FROM search_docs WHERE request_id = old.id;
+END;
+--> statement-breakpoint
+CREATE TRIGGER search_response_insert AFTER INSERT ON responses BEGIN
+  DELETE FROM search_index WHERE rowid = (SELECT id FROM search_docs WHERE request_id = new.request_id);
+  INSERT INTO search_index (rowid, topic, body, answer) SELECT doc, topic, body, answer FROM search_source WHERE request_id = new.request_id;
+END;
+--> statement-breakpoint
+CREATE TRIGGER search_response_update AFTER UPDATE OF body, reason ON responses BEGIN
+  DELETE FROM search_index WHERE rowid = (SELECT id FROM search_docs WHERE request_id = new.request_id);
+  INSERT INTO search_index (rowid, topic, body, answer) SELECT doc, topic, body, answer FROM search_source WHERE request_id = new.request_id;
+END;
+--> statement-breakpoint
+CREATE TRIGGER search_response_delete AFTER DELETE ON responses BEGIN
+  DELETE FROM search_index WHERE rowid = (SELECT id FROM search_docs WHERE request_id = old.request_id);
+  INSERT INTO search_index (rowid, topic, body, answer) SELECT doc, topic, body, answer FROM search_source WHERE request_id = old.request_id;
+END;
+--> statement-breakpoint
+-- Backfill, oldest first, so the rowid order (newest first in results) follows creation.
+INSERT INTO search_docs (request_id) SELECT id FROM requests ORDER BY created_at, id;
+--> statement-breakpoint
+INSERT INTO search_index (rowid, topic, body, answer) SELECT doc, topic, body, answer FROM search_source;
