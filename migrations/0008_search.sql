@@ -7,11 +7,15 @@
 -- with an upper-case END followed by a space or a semicolon).
 --
 -- search_docs gives each request a stable integer: the FTS rowid. The requests table has a text
--- key, and its implicit rowid may change on VACUUM, which would silently detach the index.
+-- key, and its implicit rowid may change on VACUUM, which would silently detach the index. The
+-- owner (which never changes) lets a user's search walk their own entries newest first.
 CREATE TABLE search_docs (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
-  request_id TEXT NOT NULL UNIQUE
+  request_id TEXT NOT NULL UNIQUE,
+  user_id TEXT NOT NULL
 );
+--> statement-breakpoint
+CREATE INDEX search_docs_user ON search_docs (user_id, id);
 --> statement-breakpoint
 -- The index keeps its own copy of the text (not external content): an update never needs the old
 -- values, so no write can leave it inconsistent. remove_diacritics 2: "cafe" finds "café".
@@ -31,11 +35,13 @@ JOIN requests AS q ON q.id = d.request_id
 LEFT JOIN responses AS p ON p.request_id = d.request_id;
 --> statement-breakpoint
 CREATE TRIGGER search_request_insert AFTER INSERT ON requests BEGIN
-  INSERT INTO search_docs (request_id) VALUES (new.id);
+  INSERT INTO search_docs (request_id, user_id) VALUES (new.id, new.user_id);
   INSERT INTO search_index (rowid, topic, body, answer) SELECT doc, topic, body, answer FROM search_source WHERE request_id = new.id;
 END;
 --> statement-breakpoint
-CREATE TRIGGER search_request_update AFTER UPDATE OF topic, body ON requests BEGIN
+-- Only when the text changed: an import carrying a request's cancellation sets topic and body too.
+CREATE TRIGGER search_request_update AFTER UPDATE OF topic, body ON requests
+WHEN old.topic IS NOT new.topic OR old.body IS NOT new.body BEGIN
   DELETE FROM search_index WHERE rowid = (SELECT id FROM search_docs WHERE request_id = new.id);
   INSERT INTO search_index (rowid, topic, body, answer) SELECT doc, topic, body, answer FROM search_source WHERE request_id = new.id;
 END;
@@ -50,7 +56,8 @@ CREATE TRIGGER search_response_insert AFTER INSERT ON responses BEGIN
   INSERT INTO search_index (rowid, topic, body, answer) SELECT doc, topic, body, answer FROM search_source WHERE request_id = new.request_id;
 END;
 --> statement-breakpoint
-CREATE TRIGGER search_response_update AFTER UPDATE OF body, reason ON responses BEGIN
+CREATE TRIGGER search_response_update AFTER UPDATE OF body, reason ON responses
+WHEN old.body IS NOT new.body OR old.reason IS NOT new.reason BEGIN
   DELETE FROM search_index WHERE rowid = (SELECT id FROM search_docs WHERE request_id = new.request_id);
   INSERT INTO search_index (rowid, topic, body, answer) SELECT doc, topic, body, answer FROM search_source WHERE request_id = new.request_id;
 END;
@@ -61,6 +68,6 @@ CREATE TRIGGER search_response_delete AFTER DELETE ON responses BEGIN
 END;
 --> statement-breakpoint
 -- Backfill, oldest first, so the rowid order (newest first in results) follows creation.
-INSERT INTO search_docs (request_id) SELECT id FROM requests ORDER BY created_at, id;
+INSERT INTO search_docs (request_id, user_id) SELECT id, user_id FROM requests ORDER BY created_at, id;
 --> statement-breakpoint
 INSERT INTO search_index (rowid, topic, body, answer) SELECT doc, topic, body, answer FROM search_source;

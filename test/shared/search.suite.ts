@@ -8,6 +8,8 @@ import { requestsKit, type Json, type RequestsHarness } from "./requests-harness
 import { requestRecordFor, run } from "../helpers/requests-fixtures.ts";
 import { applyRequests } from "../../src/requests/apply.ts";
 import { MAX_QUERY_CHARS, MAX_QUERY_WORDS } from "../../src/requests/search-query.ts";
+import { searchRequests } from "../../src/requests/search.ts";
+import type { Principal } from "../../src/identity/roles.ts";
 
 type Hit = Json & { snippets: Array<{ field: string; segments: Array<{ text: string; hit: boolean }> }> };
 
@@ -177,6 +179,35 @@ export function searchSuite(h: RequestsHarness) {
       expect((await search(me.auth, "buoy", "&limit=5")).next_cursor).toBeNull();
       await problem(await call("/v1/search?q=buoy&cursor=garbage", { auth: me.auth }), "validation_failed", "/v1/search");
       await problem(await call("/v1/search?q=buoy&limit=51", { auth: me.auth }), "validation_failed", "/v1/search");
+    });
+
+    it("a user's search walks their own entries or the query's matches, and both walks give the same pages", async () => {
+      const { s, session, submit } = await setup("request");
+      const me = await session();
+      const other = await session();
+      const mine: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        await submit(other.auth, { topic: "mooring", body: { q: `mooring ${i}` } });
+        mine.push((await submit(me.auth, { topic: i % 2 ? "mooring" : "anchor", body: { q: `mooring line ${i}` } })).json.id);
+      }
+      const who: Principal = { type: "user", userId: me.user.id, role: "user", sessionId: "test", rateLimits: null };
+      const walk = async (ownEntriesWalkMax: number, q: string) => {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await searchRequests(s, who, q, { limit: 3, cursor }, { ownEntriesWalkMax });
+          expect(page.items.length).toBeLessThanOrEqual(3);
+          seen.push(...page.items.map((i) => i.request.id));
+          cursor = page.next_cursor ?? undefined;
+        } while (cursor);
+        return seen;
+      };
+      for (const q of ["mooring", "line", "anchor mooring", "nothing"]) {
+        const ownWalk = await walk(1000, q);
+        expect(await walk(0, q), q).toEqual(ownWalk); // 0: this user has "many", so the matches are walked
+        if (q === "mooring" || q === "line") expect(ownWalk).toEqual([...mine].reverse());
+      }
+      expect(await walk(1000, "anchor mooring")).toEqual([mine[6], mine[4], mine[2], mine[0]]);
     });
   });
 }
