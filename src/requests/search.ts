@@ -35,6 +35,12 @@ const COLUMNS = sql`q.id AS id, q.user_id AS userId, q.topic AS topic, q.priorit
   q.created_at AS createdAt, q.updated_at AS updatedAt, q.cancelled_at AS cancelledAt, q.answered_at AS answeredAt,
   d.id AS doc, ${snippet(0)} AS s0, ${snippet(1)} AS s1, ${snippet(2)} AS s2`;
 
+/**
+ * Measured (docs/search.md): testing one entry against the query costs about 50 times what
+ * stepping over one match does, so walking 1,000 entries (~20 ms) is the most a user's search does.
+ */
+const OWN_ENTRIES_WALK_MAX = 1000;
+
 export interface SearchOptions {
   /**
    * A viewer limited to their own requests who has at most this many is searched by walking
@@ -59,7 +65,7 @@ export async function searchRequests(s: Services, viewer: Principal, text: strin
   // Ordering and paging by the entry's id (the FTS rowid, newest arrival first) let either walk
   // stop after one page, however common the words are.
   let rows: Row[];
-  if (owner !== null && (await ownEntries(s, owner, o.ownEntriesWalkMax ?? 5000)) === "few") {
+  if (owner !== null && (await ownEntries(s, owner, o.ownEntriesWalkMax ?? OWN_ENTRIES_WALK_MAX)) === "few") {
     // CROSS JOIN keeps this order: the owner's entries (index search_docs_user), each tested by rowid.
     rows = await s.db.orm.all<Row>(sql`
       SELECT ${COLUMNS}
