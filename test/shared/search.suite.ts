@@ -4,11 +4,13 @@
 // by the import paths (answers arriving on the request network, requests arriving on the master).
 // On Node (libSQL) and inside workerd (D1); the entry files are test/node/search.test.ts and test/workers/search.test.ts.
 import { describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
 import { requestsKit, type Json, type RequestsHarness } from "./requests-harness.ts";
 import { requestRecordFor, run } from "../helpers/requests-fixtures.ts";
 import { applyRequests } from "../../src/requests/apply.ts";
 import { MAX_QUERY_CHARS, MAX_QUERY_WORDS } from "../../src/requests/search-query.ts";
 import { searchRequests } from "../../src/requests/search.ts";
+import { requestRetention } from "../../src/requests/jobs.ts";
 import type { Principal } from "../../src/identity/roles.ts";
 
 type Hit = Json & { snippets: Array<{ field: string; segments: Array<{ text: string; hit: boolean }> }> };
@@ -105,6 +107,27 @@ export function searchSuite(h: RequestsHarness) {
       await run(s, applyRequests(s, [{ ...own, body: { q: "Who keeps the Kéréon light?" }, version: 2 }], { batchSequence: 2, receivedAt: s.clock.now().toISOString() }));
       expect(ids(await search(operator.auth, "creach"))).toEqual([theirs.id]);
       expect(ids(await search(user.auth, "kereon"))).toEqual([own.id]);
+    });
+
+    it("the retention job's purge takes requests and their answers out of the index", async () => {
+      const { s, call, session, submit, deliver, adminAuth } = await setup("request", { AIRLOCK_REQUEST_RETENTION_DAYS: "1" });
+      const search = searcher(call);
+      const me = await session();
+      const old = (await submit(me.auth, { topic: "pilot", body: { q: "pilot boarding at dawn" } })).json;
+      const kept = (await submit(me.auth, { topic: "pilot", body: { q: "pilot boarding at noon" } })).json;
+      await deliver(old.id, 1, { response: { body: "boarding ladder starboard", content_type: "text/plain" } });
+      await deliver(kept.id, 2, { response: { body: "boarding ladder port", content_type: "text/plain" } });
+      await s.db.orm.run(sql`UPDATE requests SET updated_at = '2020-01-01T00:00:00.000Z' WHERE id = ${old.id}`);
+      expect(ids(await search(me.auth, "ladder"))).toEqual([kept.id, old.id]);
+      expect(await requestRetention(s)).toMatchObject({ requests: 1 });
+      expect(ids(await search(me.auth, "ladder"))).toEqual([kept.id]);
+      expect(ids(await search(me.auth, "starboard"))).toEqual([]);
+      expect(ids(await search(await adminAuth(), "dawn"))).toEqual([]);
+      // Gone from the index itself, not only hidden by the join with requests.
+      const left = await s.db.orm.all<{ docs: number; entries: number }>(
+        sql`SELECT (SELECT count(*) FROM search_docs WHERE request_id = ${old.id}) AS docs, (SELECT count(*) FROM search_index WHERE search_index MATCH 'starboard OR dawn') AS entries`,
+      );
+      expect(left[0]).toEqual({ docs: 0, entries: 0 });
     });
 
     it("queries: syntax characters are words or nothing; empty, wordless and too long queries are 400 search_query_invalid", async () => {
