@@ -69,8 +69,20 @@ const AFTER = [
   `INSERT INTO requests (id, user_id, topic, body, status, created_at, updated_at) VALUES ('req_new', 'usr_a', 'ships', '{"q":"ferry timetable"}', 'received', '2026-01-03T00:00:00Z', '2026-01-03T00:00:00Z')`,
   `INSERT INTO responses (request_id, kind, body, content_type, answered_at) VALUES ('req_new', 'answer', 'the morning ferry leaves at seven', 'text/plain', '2026-01-03T01:00:00Z')`,
   `UPDATE responses SET body = '{"answer":"corrected: 14:10"}', version = 2 WHERE request_id = 'req_old1'`,
+  `UPDATE requests SET body = '{"q":"Is the ferry late?"}', replica_version = 2 WHERE id = 'req_new'`,
+  `UPDATE requests SET status = 'cancelled' WHERE id = 'req_new'`,
+  `INSERT INTO requests (id, user_id, topic, body, status, created_at, updated_at) VALUES ('req_rej', 'usr_b', 'tides', 'not json  at all', 'rejected', '2026-01-04T00:00:00Z', '2026-01-04T00:00:00Z')`,
+  `INSERT INTO responses (request_id, kind, reason, answered_at) VALUES ('req_rej', 'rejection', 'out of scope: lighthouses only', '2026-01-04T01:00:00Z')`,
+  `INSERT INTO requests (id, user_id, topic, body, status, created_at, updated_at) VALUES ('req_gone', 'usr_b', 'gone', '"soon deleted"', 'answered', '2026-01-05T00:00:00Z', '2026-01-05T00:00:00Z')`,
+  `INSERT INTO responses (request_id, kind, body, content_type, answered_at) VALUES ('req_gone', 'answer', '"vanishing"', 'application/json', '2026-01-05T01:00:00Z')`,
+  `DELETE FROM responses WHERE request_id = 'req_gone'`,
   `DELETE FROM requests WHERE id = 'req_old2'`,
 ];
+/** Index entries that differ from what the view says they should hold (or are missing or extra). */
+const DRIFT = `SELECT
+  (SELECT count(*) FROM search_source AS s LEFT JOIN search_index AS f ON f.rowid = s.doc
+    WHERE f.rowid IS NULL OR f.topic IS NOT s.topic OR f.body IS NOT s.body OR f.answer IS NOT s.answer) +
+  (SELECT count(*) FROM search_index) - (SELECT count(*) FROM search_source) AS drift`;
 const FIND = `SELECT d.request_id AS id FROM search_index AS f JOIN search_docs AS d ON d.id = f.rowid WHERE search_index MATCH ? ORDER BY f.rowid`;
 /** What each query finds after BEFORE, the migration, and AFTER. */
 const EXPECTED_BACKFILL: Array<[string, string[]]> = [
@@ -87,6 +99,11 @@ const EXPECTED_AFTER: Array<[string, string[]]> = [
   ['"coefficient"', []], // the correction replaced the answer
   ['"corrected"', ["req_old1"]],
   ['"cafe"', []], // deleted
+  ['"late"', ["req_new"]], // the request's new text...
+  ['"coefficient"', []],
+  ['"lighthouses"', ["req_rej"]], // a rejection's reason
+  ['"vanishing"', []], // its response deleted
+  ['"deleted"', ["req_gone"]],
 ];
 
 describe("the search migration", () => {
@@ -107,7 +124,8 @@ describe("the search migration", () => {
     for (const [q, ids] of EXPECTED_BACKFILL) expect(await find(q), q).toEqual(ids);
     for (const q of AFTER) await c.execute(q);
     for (const [q, ids] of EXPECTED_AFTER) expect(await find(q), q).toEqual(ids);
-    expect((await c.execute("SELECT count(*) AS n FROM search_docs")).rows[0]!.n).toBe(2);
+    expect((await c.execute("SELECT count(*) AS n FROM search_docs")).rows[0]!.n).toBe(4);
+    expect((await c.execute(DRIFT)).rows[0]!.drift).toBe(0);
     await c.execute("INSERT INTO search_index (search_index) VALUES ('integrity-check')"); // throws if the index and its content disagree
   });
 
@@ -127,6 +145,7 @@ describe("the search migration", () => {
     for (const [q, ids] of EXPECTED_BACKFILL) expect(await find(q), q).toEqual(ids);
     for (const q of AFTER) await db.prepare(q).run();
     for (const [q, ids] of EXPECTED_AFTER) expect(await find(q), q).toEqual(ids);
+    expect(await db.prepare(DRIFT).first("drift")).toBe(0);
     await db.prepare("INSERT INTO search_index (search_index) VALUES ('integrity-check')").run();
   });
 });
