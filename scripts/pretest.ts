@@ -3,7 +3,8 @@
  * redis-server (tests start Redis servers of their own), Chromium (the browser checks), curl
  * and jq (the README's commands, run as written), openssl (the release signature), promtool
  * (Debian's prometheus: GET /metrics and the alerting rules), and Debian python3's jwcrypto (opens
- * a sealed batch independently of our code) and prometheus_client (a strict OpenMetrics parser). Missing ones are installed with apt-get
+ * a sealed batch independently of our code), prometheus_client (a strict OpenMetrics parser) and
+ * fastapi, uvicorn and redis (the bench's FastAPI peer). Missing ones are installed with apt-get
  * when this runs as root where apt-get exists; otherwise it stops at once with the command to type.
  *
  *   npx tsx scripts/pretest.ts
@@ -37,6 +38,9 @@ export const NEEDS: readonly Need[] = [
   { command: "promtool", pkg: "prometheus", why: "checks GET /metrics and the Prometheus rules" },
   { command: DEBIAN_PYTHON, pythonModule: "jwcrypto", pkg: "python3-jwcrypto", why: "opens a sealed batch with an independent JOSE library" },
   { command: DEBIAN_PYTHON, pythonModule: "prometheus_client", pkg: "python3-prometheus-client", why: "parses OpenMetrics strictly (promtool reads the classic format only)" },
+  { command: DEBIAN_PYTHON, pythonModule: "fastapi", pkg: "python3-fastapi", why: "the bench's FastAPI peer (its quick run is tested)" },
+  { command: DEBIAN_PYTHON, pythonModule: "uvicorn", pkg: "python3-uvicorn", why: "serves the bench's FastAPI peer" },
+  { command: DEBIAN_PYTHON, pythonModule: "redis", pkg: "python3-redis", why: "the bench's FastAPI peer's Redis client" },
 ];
 
 type Env = Record<string, string | undefined>;

@@ -42,6 +42,7 @@ import { registerBatchesRetry } from "./routes/transfer/batches-retry.ts";
 import { registerSupersede } from "./routes/transfer/supersede.ts";
 import { registerDeadLettersList } from "./routes/transfer/dead-letters-list.ts";
 import { registerDeadLettersRetry } from "./routes/transfer/dead-letters-retry.ts";
+import { registerConsole } from "./console/index.tsx";
 
 /** The credentials, and the scopes an API key can hold (each operation's `x-airlock-scope` names the one it needs). */
 function bearerDescription(): string {
@@ -116,8 +117,11 @@ export function createApp(services: Services) {
   registerDeadLettersRetry(app);
   registerAdminRateLimits(app);
 
-  app.notFound(notFound(app));
-  app.onError(onError);
+  // The operators' web pages: HTML, so errors and unknown paths under /console are pages too.
+  const ui = registerConsole(app);
+  const apiNotFound = notFound(app);
+  app.notFound((c) => (ui.owns(c) ? ui.notFound(c) : apiNotFound(c)));
+  app.onError((err, c) => (ui.owns(c) ? ui.onError(err, c) : onError(err, c)));
   return app;
 }
 

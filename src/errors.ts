@@ -21,6 +21,7 @@ export const CATALOG = {
   invalid_token: { status: 401, title: "Invalid token" },
   token_expired: { status: 401, title: "Token expired" },
   forbidden: { status: 403, title: "Forbidden" },
+  csrf_failed: { status: 403, title: "Form refused: not sent from this site's page" },
   account_disabled: { status: 403, title: "Account disabled" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },

@@ -8,6 +8,7 @@ import { canonicalJson, sha256Hex } from "../lib/crypto.ts";
 import { newId } from "../lib/ids.ts";
 import { redact } from "../lib/redact.ts";
 import { bounded } from "../lib/text.ts";
+import { oneAtATime } from "../lib/serial.ts";
 
 export const GENESIS_HASH = "0".repeat(64);
 
@@ -75,8 +76,14 @@ const MAX_ATTEMPTS = 8;
  * and its audit record exist together or not at all. Each entry's seq is the
  * next number and its hash covers the previous entry's hash; a concurrent writer
  * that took the same seq makes this batch fail (primary key), and we retry.
+ * Writers in one process take turns (they would only collide on the seq), so
+ * retries are left to writers in other processes or isolates.
  */
-export async function writeWithAudit(s: Services, entries: AuditInput[], statements: Statement[] = []): Promise<void> {
+export function writeWithAudit(s: Services, entries: AuditInput[], statements: Statement[] = []): Promise<void> {
+  return oneAtATime(s.db, () => appendWithRetry(s, entries, statements));
+}
+
+async function appendWithRetry(s: Services, entries: AuditInput[], statements: Statement[]): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const last = await s.db.orm.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
     let seq = last?.seq ?? 0;
@@ -112,6 +119,8 @@ export async function writeWithAudit(s: Services, entries: AuditInput[], stateme
     } catch (e) {
       const conflict = /UNIQUE constraint failed: audit_log\.seq|PRIMARY KEY/i.test(String((e as Error)?.message) + String((e as { cause?: Error })?.cause?.message));
       if (!conflict || attempt >= MAX_ATTEMPTS) throw e;
+      // Another process took the seq: wait a little, more each time, so the writers spread out.
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
     }
   }
 }

@@ -10,14 +10,20 @@ export interface Logger {
 
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** Writes JSON lines to the console (stdout on Node/Deno, the Workers log stream on workerd). */
-export function consoleLogger(minLevel: LogLevel = "info", base: LogFields = {}): Logger {
+/** Where finished lines go; errors separately (stderr). */
+export type LineWriter = (line: string, level: LogLevel) => void;
+
+const toConsole: LineWriter = (line, level) => {
+  if (level === "error") console.error(line);
+  else console.log(line);
+};
+
+/** Writes JSON lines to the console (stdout on Node/Deno, the Workers log stream on workerd), or to `write`. */
+export function consoleLogger(minLevel: LogLevel = "info", base: LogFields = {}, write: LineWriter = toConsole): Logger {
   return {
     log(level, msg, fields = {}) {
       if (order[level] < order[minLevel]) return;
-      const line = JSON.stringify(redact({ time: new Date().toISOString(), level, msg, ...base, ...fields }));
-      if (level === "error") console.error(line);
-      else console.log(line);
+      write(JSON.stringify(redact({ time: new Date().toISOString(), level, msg, ...base, ...fields })), level);
     },
   };
 }

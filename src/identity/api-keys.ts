@@ -8,7 +8,9 @@ import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import { outboxInsert } from "../transfer/outbox.ts";
 import { writeWithAudit, type AuditInput } from "../audit/audit.ts";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
+import type { Statement } from "../deps/db/database.ts";
 import { scopesBeyondRole } from "./scopes.ts";
+import { forgetPrincipals } from "./principal-cache.ts";
 import type { Principal, Role } from "./roles.ts";
 import { keyset, type Page, type PageRequest } from "../lib/pagination.ts";
 
@@ -36,11 +38,34 @@ export const apiKeyRecord = (k: ApiKeyRow) => {
   return rest;
 };
 
+export interface CreateApiKeyInput {
+  name: string;
+  scopes?: string[];
+  expires_at?: string;
+}
+
+/**
+ * A key for the caller themself (the API's create and the console's). Keys are made by people
+ * who logged in, not by other keys or the courier token. `also` builds statements that commit
+ * in the same batch as the key (the console's one-time form token).
+ */
+export function createOwnApiKey(
+  s: Services,
+  p: Principal,
+  input: CreateApiKeyInput,
+  auditBase: Omit<AuditInput, "action">,
+  also?: (row: ApiKeyRow) => Statement[],
+): Promise<{ row: ApiKeyRow; key: string }> {
+  if (p.type !== "user") throw new ApiError("forbidden", { detail: "log in with your password to create API keys" });
+  return createApiKey(s, { id: p.userId, role: p.role }, input, auditBase, also);
+}
+
 export async function createApiKey(
   s: Services,
   owner: { id: string; role: Role },
-  input: { name: string; scopes?: string[]; expires_at?: string },
+  input: CreateApiKeyInput,
   auditBase: Omit<AuditInput, "action">,
+  also?: (row: ApiKeyRow) => Statement[],
 ): Promise<{ row: ApiKeyRow; key: string }> {
   if (s.config.role !== "request") {
     throw new ApiError("owned_by_other_network", { detail: "API keys are created on the request network" });
@@ -82,13 +107,20 @@ export async function createApiKey(
   await writeWithAudit(
     s,
     [{ ...auditBase, action: "api_key.create", targetType: "api_key", targetId: row.id, details: { owner: userId, prefix: row.prefix, scopes: JSON.parse(row.scopes) } }],
-    [s.db.orm.insert(apiKeys).values(row), outboxInsert(s, "api_key", row.id, row.version, apiKeyRecord(row))],
+    [s.db.orm.insert(apiKeys).values(row), outboxInsert(s, "api_key", row.id, row.version, apiKeyRecord(row)), ...(also?.(row) ?? [])],
   );
   return { row, key };
 }
 
 export async function getApiKey(s: Services, id: string) {
   return s.db.orm.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+}
+
+/** A key `viewer` may manage: their own; an admin's, anyone's. Someone else's is "not found", so ids cannot be probed. */
+export async function visibleApiKey(s: Services, viewer: Principal, id: string): Promise<ApiKeyRow> {
+  const key = await getApiKey(s, id);
+  if (!key || (viewer.role !== "admin" && key.userId !== viewer.userId)) throw new ApiError("not_found", { detail: "no such API key" });
+  return key;
 }
 
 const NEWEST_FIRST = keyset<ApiKeyRow>([
@@ -134,6 +166,21 @@ export async function revokeApiKey(s: Services, key: ApiKeyRow, auditBase: Omit<
   } catch (e) {
     if (isGuardFailure(e)) return (await getApiKey(s, key.id)) ?? next; // revoked concurrently: same end state
     throw e;
+  } finally {
+    forgetPrincipals(s);
   }
   return next;
+}
+
+/** Revokes every active key of a user, one by one through revokeApiKey (each audited and sent across); answers how many. */
+export async function revokeUserApiKeys(s: Services, userId: string, auditBase: Omit<AuditInput, "action">): Promise<number> {
+  // A user has at most MAX_ACTIVE_KEYS_PER_USER active keys; the loop also ends if more ever arrive.
+  const active = await s.db.orm
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .limit(MAX_ACTIVE_KEYS_PER_USER * 4)
+    .all();
+  for (const key of active) await revokeApiKey(s, key, auditBase);
+  return active.length;
 }

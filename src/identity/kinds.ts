@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ROLES } from "./roles.ts";
 import type { RecordKind } from "../transfer/contract.ts";
 import { applyApiKeyRevocations, applyApiKeys, applyUsers } from "./apply.ts";
+import { forgetPrincipals } from "./principal-cache.ts";
 
 const iso = z.string().max(40);
 const id = z.string().min(1).max(64);
@@ -49,6 +50,8 @@ export const userKind: RecordKind<z.infer<typeof UserRecordSchema>> = {
   schema: UserRecordSchema,
   idOf: byId,
   apply: (s, rows, ctx) => applyUsers(s, rows, ctx.receivedAt),
+  // Imported users (disabled, role changed, sessions ended) count from the next request here.
+  afterApply: async (s) => forgetPrincipals(s),
 };
 
 export const apiKeyKind: RecordKind<z.infer<typeof ApiKeyRecordSchema>> = {
@@ -58,6 +61,7 @@ export const apiKeyKind: RecordKind<z.infer<typeof ApiKeyRecordSchema>> = {
   schema: ApiKeyRecordSchema,
   idOf: byId,
   apply: (s, rows) => applyApiKeys(s, rows),
+  afterApply: async (s) => forgetPrincipals(s),
 };
 
 export const apiKeyRevocationKind: RecordKind<z.infer<typeof ApiKeyRevocationRecordSchema>> = {
@@ -67,4 +71,5 @@ export const apiKeyRevocationKind: RecordKind<z.infer<typeof ApiKeyRevocationRec
   schema: ApiKeyRevocationRecordSchema,
   idOf: byId,
   apply: (s, rows) => applyApiKeyRevocations(s, rows),
+  afterApply: async (s) => forgetPrincipals(s),
 };

@@ -36,7 +36,7 @@ const MIN_STORED_BYTES = 16;
 const MAX_STORED_SALT_BYTES = 1024;
 const MAX_STORED_KEY_BYTES = 64;
 
-const MIN_PASSWORD_CODE_POINTS = 12;
+export const MIN_PASSWORD_CODE_POINTS = 12;
 const MAX_PASSWORD_BYTES = 1024;
 
 const BCRYPT_RE = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;

@@ -1,10 +1,11 @@
 import { and, eq, isNull } from "drizzle-orm";
-import { refreshTokens } from "../../schema/index.ts";
+import { refreshTokens, users } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import { ApiError } from "../errors.ts";
 import { newId } from "../lib/ids.ts";
 import { randomToken, sha256Hex } from "../lib/crypto.ts";
 import type { UserRow } from "./users.ts";
+import { forgetPrincipals } from "./principal-cache.ts";
 
 export const REFRESH_PREFIX = "rt_";
 
@@ -47,6 +48,7 @@ export async function revokeFamily(s: Services, familyId: string) {
     .update(refreshTokens)
     .set({ revokedAt: s.clock.now().toISOString() })
     .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+  forgetPrincipals(s);
 }
 
 export async function revokeAllSessions(s: Services, userId: string) {
@@ -54,6 +56,7 @@ export async function revokeAllSessions(s: Services, userId: string) {
     .update(refreshTokens)
     .set({ revokedAt: s.clock.now().toISOString() })
     .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+  forgetPrincipals(s);
 }
 
 export type RefreshOutcome =
@@ -104,4 +107,31 @@ export async function familyOf(s: Services, token: string) {
     .where(eq(refreshTokens.tokenHash, await sha256Hex(token)))
     .get();
   return row;
+}
+
+/**
+ * A fresh access token for a session whose refresh token never leaves the server's side of a
+ * browser (the console's HttpOnly cookie). The refresh token must be unrevoked, unused and
+ * unexpired, and is not rotated: a browser loads pages concurrently, and rotation would make
+ * two tabs look like a stolen token. Whether the account may still act is then decided where it
+ * always is, when the token is verified (src/identity/principals.ts).
+ */
+export async function accessTokenForSession(s: Services, refreshToken: string): Promise<string | undefined> {
+  if (!refreshToken.startsWith(REFRESH_PREFIX) || refreshToken.length > 256) return undefined;
+  const row = await s.db.orm
+    .select({
+      userId: refreshTokens.userId,
+      familyId: refreshTokens.familyId,
+      revokedAt: refreshTokens.revokedAt,
+      usedAt: refreshTokens.usedAt,
+      expiresAt: refreshTokens.expiresAt,
+      role: users.role,
+    })
+    .from(refreshTokens)
+    .innerJoin(users, eq(users.id, refreshTokens.userId))
+    .where(eq(refreshTokens.tokenHash, await sha256Hex(refreshToken)))
+    .get();
+  const now = s.clock.now();
+  if (!row || row.revokedAt || row.usedAt || row.expiresAt <= now.toISOString()) return undefined;
+  return s.tokens.issue({ sub: row.userId, role: row.role, sid: row.familyId }, now);
 }

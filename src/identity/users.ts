@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { and, eq, isNull, like, ne, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, isNull, like, ne, sql, type SQL } from "drizzle-orm";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
 import { refreshTokens, users } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import type { Role } from "./roles.ts";
 import { keyset, type Page, type PageRequest } from "../lib/pagination.ts";
 import { ApiError } from "../errors.ts";
+import { forgetPrincipals } from "./principal-cache.ts";
 import { newId } from "../lib/ids.ts";
 import { checkPasswordPolicy, hashPassword } from "./password.ts";
 import { outboxInsert } from "../transfer/outbox.ts";
@@ -58,6 +59,14 @@ export async function getUser(s: Services, id: string) {
   return s.db.orm.select().from(users).where(eq(users.id, id)).get();
 }
 
+/** E-mail addresses by user id, for showing who is who in a list (one query; unknown ids are left out). */
+export async function emailsOf(s: Services, ids: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(ids)];
+  if (!unique.length) return new Map();
+  const rows = await s.db.orm.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, unique)).all();
+  return new Map(rows.map((r) => [r.id, r.email]));
+}
+
 const OLDEST_FIRST = keyset<UserRow>([
   { name: "c", column: users.createdAt, order: "asc", cursor: z.string(), of: (u) => u.createdAt },
   { name: "i", column: users.id, order: "asc", cursor: z.string(), of: (u) => u.id },
@@ -89,6 +98,7 @@ async function saveUser(s: Services, row: UserRow, isNew: boolean, auditEntries:
       [...guard(s.db, sql`exists (select 1 from users where id = ${row.id} and version = ${row.version - 1})`), s.db.orm.update(users).set(row).where(eq(users.id, row.id))];
   try {
     await writeWithAudit(s, auditEntries, [...writes, outboxInsert(s, "user", row.id, row.version, userRecord(row)), ...extra]);
+    forgetPrincipals(s);
   } catch (e) {
     if (isGuardFailure(e)) throw new ApiError("conflict", { detail: "the user changed meanwhile; read it again and retry" });
     throw e;

@@ -8,7 +8,11 @@ const WEBHOOK_SECRET = /\bwhsec_[A-Za-z0-9+/=]{8,}/g;
 
 export const REDACTED = "[redacted]";
 
+// Every pattern above needs one of these; most strings (paths, ids) have none and are returned as they are.
+const MAYBE = /@|bearer|basic|ak_|whsec_/i;
+
 export function redactString(s: string): string {
+  if (!MAYBE.test(s)) return s;
   return s.replace(EMAIL, "[email]").replace(BEARER, "$1 [redacted]").replace(API_KEY, "ak_[redacted]").replace(WEBHOOK_SECRET, "whsec_[redacted]");
 }
 

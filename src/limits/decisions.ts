@@ -25,15 +25,17 @@ export async function guarded<T>(
     if (mode === "open") counters.failed_open++;
     else counters.failed_closed++;
     processMetrics(s).limiterErrors.inc({ on_error: mode });
-    s.logger.log("error", mode === "open" ? "rate limiter unavailable: request let through without a limit" : "rate limiter unavailable: request refused", {
-      what,
-      reason: e.reason,
-      error: e.message,
-      on_error: mode,
-      request_id: requestId,
-      failed_open: counters.failed_open,
-      failed_closed: counters.failed_closed,
-    });
+    // While the breaker is open every request would log the same line: its opening was logged once.
+    if (e.reason !== "circuit_open")
+      s.logger.log("error", mode === "open" ? "rate limiter unavailable: request let through without a limit" : "rate limiter unavailable: request refused", {
+        what,
+        reason: e.reason,
+        error: e.message,
+        on_error: mode,
+        request_id: requestId,
+        failed_open: counters.failed_open,
+        failed_closed: counters.failed_closed,
+      });
     if (mode === "open") return undefined;
     throw new ApiError("not_ready", { detail: "rate limiting is temporarily unavailable, so the request was refused; try again shortly", headers: { "Retry-After": "5" } });
   }

@@ -1,6 +1,6 @@
 import type { Services } from "../services.ts";
 import type { Principal, Role } from "../identity/roles.ts";
-import { effectivePolicy, parseRateLimitOverride, type EffectiveWindow, type Policy } from "./policy.ts";
+import { effectivePolicy, parseRateLimitOverride, policyHeader, type EffectiveWindow, type Policy } from "./policy.ts";
 import type { QuotaWindow } from "../deps/ratelimit/ratelimit.ts";
 
 /**
@@ -50,3 +50,24 @@ export function limitsFor(s: Services, p: Principal): ResolvedLimits {
 }
 
 export const quotaOf = (windows: EffectiveWindow[]): QuotaWindow[] => windows.map((w) => ({ name: w.window, limit: w.limit, seconds: w.seconds }));
+
+export interface RequestLimits extends ResolvedLimits {
+  quota: QuotaWindow[];
+  /** The RateLimit-Policy header. */
+  policy: string;
+}
+
+// Per principal object: the principal cache hands out the same object while it holds an entry, so a
+// known credential's overrides are parsed once, not on every request.
+const resolved = new WeakMap<Principal, RequestLimits>();
+
+/** limitsFor with the limiter's windows and the policy header, worked out once per principal. */
+export function requestLimitsFor(s: Services, p: Principal): RequestLimits {
+  let r = resolved.get(p);
+  if (!r) {
+    const l = limitsFor(s, p);
+    r = { ...l, quota: quotaOf(l.windows), policy: policyHeader(l.windows) };
+    resolved.set(p, r);
+  }
+  return r;
+}

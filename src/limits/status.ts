@@ -4,6 +4,7 @@ import { ApiError } from "../errors.ts";
 import { apiKeys, users } from "../../schema/index.ts";
 import { audit, type AuditInput } from "../audit/audit.ts";
 import { guarded } from "./decisions.ts";
+import { processMetrics } from "../metrics/process.ts";
 import { keyLimits, quotaOf, userLimits, type ResolvedLimits } from "./quotas.ts";
 import { accountSubject, FAILURE_WINDOW } from "./lockouts.ts";
 
@@ -81,4 +82,49 @@ export async function resetRateLimits(s: Services, requestId: string, userId: st
     targetId: user.id,
     details: { identities: [own.identity, ...keyed.map((k) => k.limits.identity)], lockout_cleared: true },
   });
+}
+
+export interface HotSpot {
+  user_id: string;
+  role: string;
+  /** The most used window of the user or of one of their own-quota keys. */
+  window: { window: string; limit: number; used: number; remaining: number; resets_at: string; api_key_id: string | null };
+  /** Share of that window used, 0–1 (1 for a limit of 0). */
+  share: number;
+  locked: boolean;
+}
+
+/**
+ * How close these users (e.g. the busiest of the last day) are to a limit now, closest first,
+ * read with rateLimitStatus; null when the limiter's backend does not answer.
+ */
+export async function rateLimitHotSpots(s: Services, requestId: string, userIds: string[]): Promise<HotSpot[] | null> {
+  const share = (w: { limit: number; used: number }) => (w.limit > 0 ? Math.min(1, w.used / w.limit) : 1);
+  try {
+    const spots = await Promise.all(
+      userIds.map(async (id): Promise<HotSpot | null> => {
+        const st = await rateLimitStatus(s, requestId, id).catch((e: unknown) => {
+          if (e instanceof ApiError && e.code === "not_found") return null; // a request of an account since removed
+          throw e;
+        });
+        if (!st) return null;
+        const windows = [...st.windows.map((w) => ({ ...w, api_key_id: null })), ...st.api_keys.flatMap((k) => k.windows.map((w) => ({ ...w, api_key_id: k.id })))];
+        if (!windows.length) return null;
+        const top = windows.reduce((a, b) => (share(b) > share(a) ? b : a));
+        const { window, limit, used, remaining, resets_at, api_key_id } = top;
+        return { user_id: st.user_id, role: st.role, window: { window, limit, used, remaining, resets_at, api_key_id }, share: share(top), locked: st.lockout.locked };
+      }),
+    );
+    return spots.filter((x): x is HotSpot => x !== null).sort((a, b) => b.share - a.share || a.user_id.localeCompare(b.user_id));
+  } catch (e) {
+    if (e instanceof ApiError && e.code === "not_ready") return null;
+    throw e;
+  }
+}
+
+/** This process's (isolate's) limiter refusals since it started, by limit (identity, login_ip, login_account). */
+export function limitedSinceStart(s: Services): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of processMetrics(s).limiterDecisions.family().samples) if (x.labels?.decision === "limited") out[String(x.labels.limit)] = x.value;
+  return out;
 }

@@ -14,7 +14,11 @@ function build() {
     registry: r,
     requests: r.counter("airlock_http_requests", "HTTP requests answered, by method, route template and status", ["method", "route", "status"]),
     duration: r.histogram("airlock_http_request_duration_seconds", "Time to answer an HTTP request, by method and route template", ["method", "route"], LATENCY_BUCKETS),
-    cacheReads: r.counter("airlock_response_cache_reads", "Response cache reads by outcome: hit, miss, stale (replaced), error (answered from the database)", ["outcome"]),
+    cacheReads: r.counter(
+      "airlock_response_cache_reads",
+      "Response cache reads by outcome: hit, miss, stale (replaced), error (answered from the database), bypass (circuit open: answered from the database)",
+      ["outcome"],
+    ),
     cacheErrors: r.counter("airlock_cache_errors", "Cache operations that failed or timed out, by operation", ["op"]),
     limiterDecisions: r.counter("airlock_rate_limit_decisions", "Rate limiter decisions, by limit (identity, login_ip, login_account) and decision (allowed, limited)", [
       "limit",

@@ -9,8 +9,16 @@ import { methodLabel, processMetrics } from "../metrics/process.ts";
  */
 function routeTemplate(c: Context<HonoEnv>): string {
   const route = matchedRoutes(c).findLast((r) => r.method !== "ALL");
-  return route ? route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}") : "unmatched";
+  if (!route) return "unmatched";
+  let t = templates.get(route.path);
+  if (t === undefined) {
+    t = route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
+    templates.set(route.path, t);
+  }
+  return t;
 }
+// Route path → template: as many entries as there are routes.
+const templates = new Map<string, string>();
 
 /** One JSON line per request, and its count and latency in the metrics; errors (with stack) and slow requests are always kept. Redaction happens in the logger. */
 export function accessLog(): MiddlewareHandler<HonoEnv> {

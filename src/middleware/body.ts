@@ -15,10 +15,13 @@ const hasBody = (req: Request) => {
   return req.headers.has("transfer-encoding") || (req.body !== null && req.headers.has("content-type"));
 };
 
+/** The console posts HTML forms and limits their bodies itself (src/console/forms.ts). */
+const FORM_PREFIX = "/console/";
+
 /** Bodies are JSON (415 otherwise) and no larger than the configured limit (413). */
 export function jsonBodies(): MiddlewareHandler<HonoEnv> {
   return async (c, next) => {
-    if (!["POST", "PUT", "PATCH", "DELETE"].includes(c.req.method) || RAW_BODY_ROUTES.has(c.req.path) || !hasBody(c.req.raw)) return next();
+    if (!["POST", "PUT", "PATCH", "DELETE"].includes(c.req.method) || RAW_BODY_ROUTES.has(c.req.path) || c.req.path.startsWith(FORM_PREFIX) || !hasBody(c.req.raw)) return next();
     const type = c.req.header("content-type") ?? "";
     if (!JSON_TYPE.test(type)) {
       throw new ApiError("unsupported_media_type", {

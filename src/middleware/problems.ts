@@ -2,7 +2,7 @@ import type { Context, ErrorHandler, Hono, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Hook } from "@hono/zod-openapi";
 import type { HonoEnv } from "../env.ts";
-import { ApiError, bodyIssuesError, problemResponse, type ErrorCode, type FieldError, type Issue } from "../errors.ts";
+import { ApiError, bodyIssuesError, problemResponse, type ErrorCode, type FieldError, type Issue, type ProblemOptions } from "../errors.ts";
 import { InvalidCursorError } from "../lib/pagination.ts";
 
 const instanceOf = (c: Context) => c.req.path;
@@ -25,21 +25,22 @@ function codeForHttpException(e: HTTPException): ErrorCode {
 }
 
 /** Four branches: ours, a list's bad cursor, Hono's, anything else (500, logged with its stack by the access log, never shown). */
-export const onError: ErrorHandler<HonoEnv> = (err, c) => {
-  if (err instanceof ApiError) return problemResponse(err.code, requestIdOf(c), instanceOf(c), err.options);
+export function problemOf(err: Error): { code: ErrorCode; options: ProblemOptions } {
+  if (err instanceof ApiError) return { code: err.code, options: err.options };
   if (err instanceof InvalidCursorError) {
-    return problemResponse("validation_failed", requestIdOf(c), instanceOf(c), {
-      detail: "the cursor is not valid",
-      errors: [{ parameter: "cursor", detail: "not a cursor from this list" }],
-    });
+    return { code: "validation_failed", options: { detail: "the cursor is not valid", errors: [{ parameter: "cursor", detail: "not a cursor from this list" }] } };
   }
   if (err instanceof HTTPException) {
     const code = codeForHttpException(err);
-    return problemResponse(code, requestIdOf(c), instanceOf(c), code === "internal_error" ? {} : { detail: err.message });
+    return { code, options: code === "internal_error" ? {} : { detail: err.message } };
   }
-  return problemResponse("internal_error", requestIdOf(c), instanceOf(c), {
-    detail: "An unexpected error occurred. Quote the request id when reporting it.",
-  });
+  return { code: "internal_error", options: { detail: "An unexpected error occurred. Quote the request id when reporting it." } };
+}
+
+/** Every error of the JSON API as a problem (the console renders the same problem as a page). */
+export const onError: ErrorHandler<HonoEnv> = (err, c) => {
+  const { code, options } = problemOf(err);
+  return problemResponse(code, requestIdOf(c), instanceOf(c), options);
 };
 
 function pathPattern(path: string): RegExp {

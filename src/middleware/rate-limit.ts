@@ -1,7 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { HonoEnv } from "../env.ts";
-import { policyHeader } from "../limits/policy.ts";
-import { limitsFor, quotaOf } from "../limits/quotas.ts";
+import { requestLimitsFor } from "../limits/quotas.ts";
 import { processMetrics } from "../metrics/process.ts";
 import { bindingWindow, decisionHeaders, guarded, rateLimitedError } from "../limits/decisions.ts";
 
@@ -29,20 +28,27 @@ function setHeaders(c: Context<HonoEnv>, headers: Record<string, string>) {
   for (const [k, v] of Object.entries(headers)) c.header(k, v);
 }
 
+/**
+ * Headers are prepared before the handler runs, so the response it builds carries them at no cost;
+ * a response built without them (a problem from onError) gets them afterwards, re-wrapped.
+ */
+async function withHeaders(c: Context<HonoEnv>, next: () => Promise<void>, headers: Record<string, string>) {
+  setHeaders(c, headers);
+  await next();
+  if (!c.res.headers.has("RateLimit-Policy")) setHeaders(c, headers);
+}
+
 /** The middleware: counts the request, answers 429 at the hard limit, sets the headers on every limited response. */
 export function rateLimit(): MiddlewareHandler<HonoEnv> {
   return async (c, next) => {
     const p = c.get("principal");
     if (!p) return next();
     const s = c.get("services");
-    const { identity, windows } = limitsFor(s, p);
-    const policy = policyHeader(windows);
-    const decision = await guarded(s, c.get("requestId"), "limit", () => s.limiter.limit(identity, quotaOf(windows)));
+    const { identity, quota, policy } = requestLimitsFor(s, p);
+    const decision = await guarded(s, c.get("requestId"), "limit", () => s.limiter.limit(identity, quota));
     if (!decision) {
       // Failed open (counted and logged): the policy still applies, we just could not count this request.
-      await next();
-      setHeaders(c, { "RateLimit-Policy": policy });
-      return;
+      return withHeaders(c, next, { "RateLimit-Policy": policy });
     }
     processMetrics(s).limiterDecisions.inc({ limit: "identity", decision: decision.allowed ? "allowed" : "limited" });
     const now = s.clock.now().getTime();
@@ -52,7 +58,6 @@ export function rateLimit(): MiddlewareHandler<HonoEnv> {
       throw rateLimitedError(decision, now, headers);
     }
     if (headers["RateLimit-Warning"]) c.get("logFields").rate_limit_warning = headers["RateLimit-Warning"];
-    await next();
-    setHeaders(c, headers);
+    return withHeaders(c, next, headers);
   };
 }

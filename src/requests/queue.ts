@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { and, eq, gt, inArray, isNotNull, isNull, lte, ne, or, type SQL } from "drizzle-orm";
+import { and, count, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, ne, or, type SQL } from "drizzle-orm";
 import { requests } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import { ApiError } from "../errors.ts";
@@ -31,6 +31,10 @@ export interface QueueFilter {
   claimed: "any" | "mine" | "unclaimed" | "others";
   /** Only requests the processor failed on (true) or not (false). */
   processorFailed?: boolean;
+  /** Only requests at least this urgent (priority 0–9). */
+  minPriority?: number;
+  /** Only requests created before this instant (ISO 8601): those that have waited at least so long. */
+  createdBefore?: string;
 }
 
 const MOST_URGENT_FIRST = keyset<RequestRow>([
@@ -39,12 +43,11 @@ const MOST_URGENT_FIRST = keyset<RequestRow>([
   { name: "i", column: requests.id, order: "asc", cursor: z.string(), of: (r) => r.id },
 ]);
 
-/** Received, unanswered requests: most urgent first, then oldest first. */
-export function listQueue(s: Services, operatorId: string, f: QueueFilter, req: PageRequest): Promise<Page<RequestRow>> {
+function queueWhere(s: Services, operatorId: string, f: QueueFilter): SQL | undefined {
   const now = s.clock.now().toISOString();
   const live = and(isNotNull(requests.claimedBy), gt(requests.claimExpiresAt, now));
   const unclaimed = or(isNull(requests.claimedBy), lte(requests.claimExpiresAt, now));
-  const where: Array<SQL | undefined> = [
+  return and(
     f.status ? eq(requests.status, f.status) : inArray(requests.status, ["received", "processing"]),
     f.topic ? eq(requests.topic, f.topic) : undefined,
     f.userId ? eq(requests.userId, f.userId) : undefined,
@@ -52,14 +55,31 @@ export function listQueue(s: Services, operatorId: string, f: QueueFilter, req: 
     f.claimed === "unclaimed" ? unclaimed : undefined,
     f.claimed === "others" ? and(live, ne(requests.claimedBy, operatorId)) : undefined,
     f.processorFailed === true ? isNotNull(requests.processorError) : f.processorFailed === false ? isNull(requests.processorError) : undefined,
-  ];
+    f.minPriority ? gte(requests.priority, f.minPriority) : undefined,
+    f.createdBefore ? lt(requests.createdAt, f.createdBefore) : undefined,
+  );
+}
+
+/** Received, unanswered requests: most urgent first, then oldest first. */
+export function listQueue(s: Services, operatorId: string, f: QueueFilter, req: PageRequest): Promise<Page<RequestRow>> {
+  const where = queueWhere(s, operatorId, f);
   return MOST_URGENT_FIRST.list(req, (q) =>
     s.db.orm
       .select()
       .from(requests)
-      .where(and(...where, q.after))
+      .where(and(where, q.after))
       .orderBy(...q.orderBy)
       .limit(q.limit)
       .all(),
   );
+}
+
+/** How many requests the same filter matches (all pages). */
+export async function countQueue(s: Services, operatorId: string, f: QueueFilter): Promise<number> {
+  const row = await s.db.orm
+    .select({ n: count() })
+    .from(requests)
+    .where(queueWhere(s, operatorId, f))
+    .get();
+  return row?.n ?? 0;
 }

@@ -197,6 +197,16 @@ export async function submitRequest(
   return { status: 202, body, replayed: false };
 }
 
+/** Operators see everyone's requests but cancel only their own; admins any. */
+export const mayCancel = (p: Principal, r: Pick<RequestRow, "userId">) => r.userId === p.userId || p.role === "admin";
+
+/** Cancels a request as `p` (the API's cancel and the console's): one it may see and may cancel. */
+export async function cancelRequestAs(s: Services, p: Principal, id: string): Promise<RequestRow> {
+  const row = await visibleRequest(s, p, id);
+  if (!mayCancel(p, row)) throw new ApiError("forbidden", { detail: "only the requester or an admin may cancel a request" });
+  return cancelRequest(s, row);
+}
+
 /**
  * Cancels a request until it is answered. The cancellation is the request
  * network's change (a new replica_version) and travels to the master, which

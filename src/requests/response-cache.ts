@@ -2,6 +2,7 @@ import type { Services } from "../services.ts";
 import type { Cache } from "../deps/cache/cache.ts";
 import { withTimeout } from "../lib/http.ts";
 import { processMetrics } from "../metrics/process.ts";
+import { CircuitOpenError } from "../lib/breaker.ts";
 
 /**
  * The response cache (cache-aside, docs/requests.md "Cache").
@@ -20,6 +21,10 @@ import { processMetrics } from "../metrics/process.ts";
  *
  * Every cache call is bounded (AIRLOCK_CACHE_TIMEOUT_MS). A failure or timeout
  * is counted (per process), logged, and the read is answered from the database.
+ * After a few in a row the store's circuit breaker opens (src/lib/breaker.ts):
+ * calls then fail at once, uncounted and unlogged here (the breaker counts them
+ * and logs its transitions), and reads are answered from the database as
+ * "bypass" until a probe finds the store answering again.
  */
 export const CACHE_PREFIX = "cache:";
 export const STATS_KEY = "cache-stats";
@@ -47,6 +52,7 @@ export async function guarded<T>(s: Services, op: string, fn: () => Promise<T>, 
   try {
     return await withTimeout(fn(), timeoutMs, `cache ${op}`);
   } catch (e) {
+    if (e instanceof CircuitOpenError) throw e;
     const l = localCounters(s);
     l.errors++;
     processMetrics(s).cacheErrors.inc({ op });
@@ -57,7 +63,7 @@ export async function guarded<T>(s: Services, op: string, fn: () => Promise<T>, 
   }
 }
 
-export type CacheOutcome = "hit" | "miss" | "stale" | "error";
+export type CacheOutcome = "hit" | "miss" | "stale" | "error" | "bypass";
 
 /**
  * Cache-aside read of one response. `load` reads it from the database; `etag`
@@ -73,10 +79,11 @@ async function cacheAside<T>(s: Services, o: { requestId: string; userId: string
   const key = entryKey(o.requestId);
   let cached: { etag: string; value: T } | null;
   try {
-    // One round trip (auto-pipelined): the read and the read counter.
-    [cached] = await guarded(s, "get", () => Promise.all([s.cache.get<{ etag: string; value: T }>(key), s.cache.hincrby(STATS_KEY, "reads", 1)]));
-  } catch {
-    return { value: await o.load(), outcome: "error" };
+    // One round trip (auto-pipelined): the read and the read counter. The counter is best effort: the
+    // entry's read alone decides the outcome (and is the probe when the store's breaker is half-open).
+    [cached] = await guarded(s, "get", () => Promise.all([s.cache.get<{ etag: string; value: T }>(key), s.cache.hincrby(STATS_KEY, "reads", 1).catch(() => 0)]));
+  } catch (e) {
+    return { value: await o.load(), outcome: e instanceof CircuitOpenError ? "bypass" : "error" };
   }
   if (cached && cached.etag === o.etag) return { value: cached.value, outcome: "hit" };
   const outcome: CacheOutcome = cached ? "stale" : "miss";

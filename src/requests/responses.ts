@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
-import { requests, responses } from "../../schema/index.ts";
+import type { requests } from "../../schema/index.ts";
+import { responses } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
 import type { ResponseRow } from "./records.ts";
 
@@ -67,23 +68,26 @@ export function publicResponse(r: ResponseRow) {
 }
 export type PublicResponse = ReturnType<typeof publicResponse>;
 
+export interface ResponseStateRow {
+  userId: string;
+  status: (typeof requests.$inferSelect)["status"];
+  createdAt: string;
+  kind: ResponseRow["kind"] | null;
+  reason: string | null;
+  answeredAt: string | null;
+  version: number | null;
+  deliveredSequence: number | null;
+}
+
+// Prepared once (every cached read runs it): plain SQL, no query building per request.
+const STATE_SQL =
+  "select q.user_id as userId, q.status as status, q.created_at as createdAt, p.kind as kind, p.reason as reason, " +
+  "p.answered_at as answeredAt, p.version as version, p.delivered_sequence as deliveredSequence " +
+  "from requests q left join responses p on p.request_id = q.id where q.id = ?";
+
 /** The small row that decides access, state and the ETag of a request's response (the possibly large body is read separately). */
-export function responseStateOf(s: Services, requestId: string) {
-  return s.db.orm
-    .select({
-      userId: requests.userId,
-      status: requests.status,
-      createdAt: requests.createdAt,
-      kind: responses.kind,
-      reason: responses.reason,
-      answeredAt: responses.answeredAt,
-      version: responses.version,
-      deliveredSequence: responses.deliveredSequence,
-    })
-    .from(requests)
-    .leftJoin(responses, eq(responses.requestId, requests.id))
-    .where(eq(requests.id, requestId))
-    .get();
+export function responseStateOf(s: Services, requestId: string): Promise<ResponseStateRow | undefined> {
+  return s.db.prepareRead<ResponseStateRow>(STATE_SQL).get([requestId]);
 }
 
 /** The whole response of a request, if it has one. */

@@ -107,3 +107,30 @@ export async function requestGauges(s: Services) {
   const pending = PENDING.reduce((a, st) => a + by_status[st], 0);
   return { by_status, pending, oldest_pending_at: oldest, processor_failing: failing };
 }
+
+/** One hour of the last day: requests created and answers given in it (hour = `YYYY-MM-DDTHH`, UTC). */
+export interface HourCount {
+  hour: string;
+  requests: number;
+  answers: number;
+}
+
+/**
+ * Requests created and answered per hour over the 24 hours up to `now` (the current hour
+ * last), every hour present, empty ones as 0. Both queries are range scans of an index
+ * (requests_created, requests_status_answered).
+ */
+export async function requestsPerHour(s: Services, now: Date, hours = 24): Promise<HourCount[]> {
+  const end = Math.floor(now.getTime() / 3_600_000) * 3_600_000;
+  const since = new Date(end - (hours - 1) * 3_600_000).toISOString();
+  const created = await s.db.orm.all<{ h: string; n: number }>(sql`SELECT substr(created_at, 1, 13) AS h, count(*) AS n FROM requests WHERE created_at >= ${since} GROUP BY h`);
+  const answered = await s.db.orm.all<{ h: string; n: number }>(
+    sql`SELECT substr(answered_at, 1, 13) AS h, count(*) AS n FROM requests WHERE status = 'answered' AND answered_at >= ${since} GROUP BY h`,
+  );
+  const byHour = (rows: Array<{ h: string; n: number }>) => new Map(rows.map((r) => [r.h, Number(r.n)]));
+  const [c, a] = [byHour(created), byHour(answered)];
+  return Array.from({ length: hours }, (_, i) => {
+    const hour = new Date(end - (hours - 1 - i) * 3_600_000).toISOString().slice(0, 13);
+    return { hour, requests: c.get(hour) ?? 0, answers: a.get(hour) ?? 0 };
+  });
+}

@@ -24,17 +24,27 @@ const page = (assetBase: string) => `<!doctype html>
 <script>window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#docs", deepLinking: true, tryItOutEnabled: true });</script>
 </body></html>`;
 
-/** `GET /openapi.json` (OpenAPI 3.1 from the zod route definitions) and `GET /docs` (interactive reference). */
+/**
+ * `GET /openapi.json` (OpenAPI 3.1 from the zod route definitions) and `GET /docs` (interactive reference).
+ * The document is generated once per app (per process, per isolate), on its first request rather
+ * than at start, and kept as JSON text: only `servers`, the origin it was asked at, differs per request.
+ */
 export function registerDocs(app: App) {
-  app.doc31("/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: {
-      title: "Airlock API",
-      version: VERSION,
-      description: `${NAME} ${c.get("services").config.role} network. Errors are RFC 9457 problems (application/problem+json) with a stable \`code\`.`,
-    },
-    servers: [{ url: new URL(c.req.url).origin }],
-  }));
+  let document: string | undefined;
+  app.get("/openapi.json", (c) => {
+    document ??= JSON.stringify(
+      app.getOpenAPI31Document({
+        openapi: "3.1.0",
+        info: {
+          title: "Airlock API",
+          version: VERSION,
+          description: `${NAME} ${c.get("services").config.role} network. Errors are RFC 9457 problems (application/problem+json) with a stable \`code\`.`,
+        },
+      }),
+    );
+    const servers = JSON.stringify([{ url: new URL(c.req.url).origin }]);
+    return c.body(`{"servers":${servers},${document.slice(1)}`, 200, { "content-type": "application/json" });
+  });
   app.get("/docs", (c) => c.html(page(c.get("services").runtime.docsAssetBase)));
   app.openapi(assetRoute, async (c) => {
     const res = await c.get("services").runtime.docsAsset?.(c.req.valid("param").file);

@@ -5,6 +5,7 @@ import { access } from "../middleware/auth.ts";
 import { CONTENT_TYPES, exposition, formatFor } from "../lib/metrics.ts";
 import { processMetrics } from "../metrics/process.ts";
 import { databaseGauges } from "../metrics/gauges.ts";
+import { breakerFamilies } from "../metrics/breakers.ts";
 
 const Text = z.string().openapi({ description: "Metric families (docs/metrics.md)" });
 
@@ -28,7 +29,7 @@ export function registerMetrics(app: App) {
   app.openapi(route, async (c) => {
     const s = c.get("services");
     const format = formatFor(c.req.header("accept"));
-    const families = [...(await databaseGauges(s)), ...processMetrics(s).registry.families()];
+    const families = [...(await databaseGauges(s)), ...processMetrics(s).registry.families(), ...breakerFamilies(s)];
     return c.body(exposition(families, format), 200, { "Content-Type": CONTENT_TYPES[format], "Cache-Control": "no-store", Vary: "Accept" });
   });
 }

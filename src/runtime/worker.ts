@@ -47,14 +47,14 @@ async function build(env: WorkerEnv): Promise<{ services: Services; app: Airlock
     config,
     db: d1Database(env.DB),
     // Without Upstash settings the cache lives in the isolate: fine for development, not shared across isolates.
-    cache: createCache(config, systemClock),
+    cache: createCache(config, systemClock, logger),
     batches: new R2BatchStore(env.BATCHES),
     clock: systemClock,
     logger,
     runtime: workerRuntime,
     tokens: await AccessTokens.create(config),
     // Without Upstash settings, limits are per isolate: fine for development, not across isolates.
-    limiter: createRateLimiter(config, systemClock),
+    limiter: createRateLimiter(config, systemClock, logger),
   };
   await bootstrapAdmin(services); // response network on Workers: from AIRLOCK_ADMIN_* only
   return { services, app: createApp(services) };

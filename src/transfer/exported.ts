@@ -2,6 +2,7 @@ import { z } from "zod";
 import { and, eq, isNull, type SQL } from "drizzle-orm";
 import { batchesOut } from "../../schema/index.ts";
 import type { Services } from "../services.ts";
+import { ApiError } from "../errors.ts";
 import { keyset, type Page, type PageRequest } from "../lib/pagination.ts";
 
 // The batches this network exported, as couriers list and download them.
@@ -40,4 +41,12 @@ export function listExportedBatches(s: Services, f: { includeAcknowledged: boole
 
 export function getExportedBatch(s: Services, id: string): Promise<ExportedBatchRow | undefined> {
   return s.db.orm.select().from(batchesOut).where(eq(batchesOut.id, id)).get();
+}
+
+/** A batch and its file as stored (the exact bytes a courier carries); 404 when either is gone. */
+export async function exportedBatchFile(s: Services, id: string): Promise<{ batch: ExportedBatchRow; file: Uint8Array }> {
+  const batch = await getExportedBatch(s, id);
+  const file = batch && (await s.batches.get("outbox", batch.fileName));
+  if (!batch || !file) throw new ApiError("not_found", { detail: `no exported batch ${id}` });
+  return { batch, file };
 }

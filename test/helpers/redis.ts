@@ -19,6 +19,10 @@ export interface PrivateRedis extends RedisHandle {
   port: number;
   /** Stops the server (if running) and starts a fresh, empty one on the same port. */
   restart(): Promise<void>;
+  /** SIGSTOP to this helper's own server: it keeps its connections but answers nothing (a hung Redis). */
+  pause(): void;
+  /** SIGCONT: it answers again, commands sent meanwhile included. */
+  resume(): void;
 }
 
 export interface UpstashEndpointHandle {
@@ -78,6 +82,12 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
         async restart() {
           await handle.stop();
           proc = await spawnRedis(port);
+        },
+        pause() {
+          if (!proc?.kill("SIGSTOP")) throw new Error("the private redis-server is not running");
+        },
+        resume() {
+          if (!proc?.kill("SIGCONT")) throw new Error("the private redis-server is not running");
         },
       };
       return handle;

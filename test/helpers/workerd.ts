@@ -33,17 +33,22 @@ function workerScript(): Promise<string> {
 
 export interface RunningWorker {
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** With `serve`: workerd's own HTTP listener on 127.0.0.1, for a browser. */
+  url?: string;
+  /** The Worker's D1 database, to seed rows a test needs (on the request network, imports write them). */
+  d1: D1Database;
   close(): Promise<void>;
 }
 
 /** A request network on workerd with these settings (vars and secrets alike). */
-export async function startWorker(bindings: Record<string, string>): Promise<RunningWorker> {
+export async function startWorker(bindings: Record<string, string>, opts: { serve?: boolean } = {}): Promise<RunningWorker> {
   const persist = await mkdtemp(join(tmpdir(), "airlock-workerd-"));
   const mf = new Miniflare({
     modules: true,
     script: await workerScript(),
     compatibilityDate: COMPATIBILITY_DATE,
     d1Databases: { DB: "airlock" },
+    ...(opts.serve ? { host: "127.0.0.1", port: 0 } : {}),
     r2Buckets: ["BATCHES"],
     d1Persist: join(persist, "d1"),
     r2Persist: join(persist, "r2"),
@@ -51,7 +56,10 @@ export async function startWorker(bindings: Record<string, string>): Promise<Run
   });
   const db = await mf.getD1Database("DB");
   for (const m of await readMigrations()) for (const sql of migrationStatements(m)) await db.prepare(sql).run();
+  const url = opts.serve ? (await mf.ready).origin : undefined;
   return {
+    url,
+    d1: db as unknown as D1Database,
     fetch: (path, init) => mf.dispatchFetch(`http://airlock.test${path}`, init as never) as unknown as Promise<Response>,
     close: async () => {
       await mf.dispose();

@@ -101,3 +101,26 @@ describe("OpenAPI documents per network", () => {
     }
   }, 60_000);
 });
+
+describe("OpenAPI document generation", () => {
+  it("is generated once per app, and each answer names the origin it was asked at", async () => {
+    const { app } = await nodeApp({ NETWORK_ROLE: "request" });
+    let generated = 0;
+    const generate = app.getOpenAPI31Document.bind(app);
+    app.getOpenAPI31Document = ((...a: Parameters<typeof generate>) => {
+      generated++;
+      return generate(...a);
+    }) as typeof generate;
+    const a = await app.request("https://one.airlock.test/openapi.json");
+    const b = await app.request("http://127.0.0.1:8787/openapi.json");
+    expect(a.status).toBe(200);
+    expect(a.headers.get("content-type")).toMatch(/^application\/json/);
+    const [da, db] = [(await a.json()) as Doc & { servers: unknown; openapi: string }, (await b.json()) as Doc & { servers: unknown }];
+    expect(generated).toBe(1);
+    expect(da.openapi).toBe("3.1.0");
+    expect(da.servers).toEqual([{ url: "https://one.airlock.test" }]);
+    expect(db.servers).toEqual([{ url: "http://127.0.0.1:8787" }]);
+    expect({ ...da, servers: null }).toEqual({ ...db, servers: null });
+    expect(Object.keys(da.paths)).toContain("/v1/requests/{id}/response");
+  });
+});

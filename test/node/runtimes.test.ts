@@ -57,6 +57,34 @@ describe("runtimes", () => {
       });
       expect(verified.ok && verified.records.map((r) => r.kind)).toEqual(["user", "user"]);
       expect(missing.headers.get("content-type")).toBe("application/problem+json");
+      // The console (hono/jsx) renders on Deno, and its sign-in goes through the same login.
+      const signInPage = await fetch(`${url}/console/sign-in`);
+      expect(signInPage.status).toBe(200);
+      expect(signInPage.headers.get("content-security-policy")).toContain("default-src 'none'");
+      const form = await signInPage.text();
+      expect(form).toContain('<label for="f-email">E-mail address</label>');
+      const signedIn = await fetch(`${url}/console/sign-in`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie: signInPage.headers.getSetCookie()[0].split(";")[0], origin: url, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          _csrf: /name="_csrf" value="([^"]+)"/.exec(form)![1],
+          email: "deno-admin@example.com",
+          password: "deno admin password",
+          next: "/console/audit",
+        }),
+      });
+      expect([signedIn.status, signedIn.headers.get("location")]).toEqual([303, "/console/audit"]);
+      const auditPage = await fetch(`${url}/console/audit`, { headers: { cookie: signedIn.headers.getSetCookie()[0].split(";")[0] } });
+      expect(auditPage.status).toBe(200);
+      expect(await auditPage.text()).toContain("<code>auth.login</code>");
+      // The queue and users pages too, with their Server-Timing.
+      const session = signedIn.headers.getSetCookie()[0].split(";")[0];
+      const queuePage = await fetch(`${url}/console/queue`, { headers: { cookie: session } });
+      expect([queuePage.status, queuePage.headers.get("server-timing")]).toEqual([200, expect.stringMatching(/^app;dur=[\d.]+$/)]);
+      expect(await queuePage.text()).toContain("open requests match.");
+      const usersPage = await fetch(`${url}/console/users?email=deno-admin`, { headers: { cookie: session } });
+      expect(await usersPage.text()).toContain(">deno-admin@example.com</a>");
     } finally {
       expect(await p.stop()).toBe(0); // SIGINT stops it cleanly
     }

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { apiKeys, auditLog, outbox, users } from "../../schema/index.ts";
 import { PBKDF2_DEFAULT_ITERATIONS } from "../../src/identity/password.ts";
 import { bootstrapAdmin } from "../../src/identity/bootstrap.ts";
+import { forgetPrincipals } from "../../src/identity/principal-cache.ts";
 import { expectProblem, type Harness } from "./harness.ts";
 import { PASSWORD, TEST_JWT_SECRET, claimsFor, kidOf, seedApiKey, seedSession, seedUser, webCryptoJwt } from "../helpers/identity-fixtures.ts";
 
@@ -80,6 +81,7 @@ export function identitySuite(h: Harness) {
       const { user, auth } = await seedSession(s);
       expect((await call("/v1/me", { auth })).status).toBe(200);
       await s.db.orm.update(users).set({ status: "disabled", version: 2 }).where(eq(users.id, user.id)); // as an import would
+      forgetPrincipals(s); // as the import's after-apply hook does (test/node/principal-cache.test.ts runs a real import)
       await expectProblem(
         await call("/v1/me", { auth }),
         { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/me", detail: "the account is disabled or unknown" },
@@ -92,6 +94,7 @@ export function identitySuite(h: Harness) {
       const { s, call } = await setup("request");
       const { user, auth } = await seedSession(s, { role: "admin" });
       await s.db.orm.update(users).set({ role: "user" }).where(eq(users.id, user.id));
+      forgetPrincipals(s);
       await expectProblem(
         await call("/v1/me", { auth }),
         { status: 401, code: "invalid_token", title: "Invalid token", instance: "/v1/me", detail: "the account's role has changed; log in again" },

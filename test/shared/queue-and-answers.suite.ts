@@ -51,6 +51,9 @@ export function queueAndAnswersSuite(h: RequestsHarness) {
       await received(s, requester.user.id, { topic, status: "answered" });
       const q = async (query: string, auth = op.auth) => ((await (await call(`/v1/queue?topic=${topic}${query}`, { auth })).json()) as Json).items.map((i: Json) => i.id);
       expect(await q("")).toEqual([urgent.id, old.id, newer.id]);
+      expect(await q("&min_priority=5")).toEqual([urgent.id]);
+      expect(await q("&created_before=2026-01-02T00:00:00Z")).toEqual([old.id]);
+      expect(await q("&min_priority=1&created_before=2026-01-03T00:00:00Z")).toEqual([urgent.id]);
       const p1 = (await (await call(`/v1/queue?topic=${topic}&limit=2`, { auth: op.auth })).json()) as Json;
       const p2 = (await (await call(`/v1/queue?topic=${topic}&limit=2&cursor=${p1.next_cursor}`, { auth: op.auth })).json()) as Json;
       expect([...p1.items, ...p2.items].map((i: Json) => i.id)).toEqual([urgent.id, old.id, newer.id]);

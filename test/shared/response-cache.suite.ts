@@ -145,9 +145,10 @@ export function responseCacheSuite(h: RequestsHarness) {
       } finally {
         await h.privateRedis.start();
       }
-      // A fresh Redis: the first read misses and refills.
+      // A fresh Redis: the first read misses and refills, once the cache's circuit breaker (opened by
+      // the failures above) has let its probe through, 5 s after opening.
       let refilled: Response | undefined;
-      for (let i = 0; i < 50; i++) {
+      for (let i = 0; i < 120; i++) {
         refilled = await call(path, { auth: me.auth });
         if (refilled.headers.get("x-cache") === "miss" && (await s.cache.get(entryKey(json.id)).catch(() => null))) break;
         await new Promise((r) => setTimeout(r, 100)); // the endpoint reconnects to the restarted Redis

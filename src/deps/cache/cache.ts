@@ -1,4 +1,5 @@
 import type { Config } from "../../config.ts";
+import type { CircuitBreaker } from "../../lib/breaker.ts";
 
 /**
  * The cache as the app sees it. Keys are given without the namespace; each
@@ -10,6 +11,8 @@ import type { Config } from "../../config.ts";
  */
 export interface Cache {
   readonly kind: "memory" | "upstash";
+  /** The circuit breaker in front of a store that can fail (Upstash); none for memory. */
+  readonly breaker?: CircuitBreaker;
   get<T = unknown>(key: string): Promise<T | null>;
   set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
   /** Deletes keys; answers how many existed. */

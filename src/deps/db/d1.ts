@@ -1,7 +1,7 @@
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "../../../schema/index.ts";
-import type { Database, Statement } from "./database.ts";
-import { wrapOrm } from "./database.ts";
+import type { Database, ReadStatement, Statement } from "./database.ts";
+import { statementCache, wrapOrm } from "./database.ts";
 
 /**
  * D1 on Workers. Migrations are applied by `wrangler d1 migrations apply`.
@@ -9,7 +9,12 @@ import { wrapOrm } from "./database.ts";
  * (`db.run(sql)`) statements, which the set-based import uses.
  */
 export function d1Database(binding: D1Database): Database {
-  const db = wrapOrm("d1", drizzle(binding, { schema }));
+  // A D1 statement is a plain object over the binding: prepared once per isolate, bound per call.
+  const prepared = statementCache((text) => binding.prepare(text));
+  const db = wrapOrm("d1", drizzle(binding, { schema }), <T>(text: string): ReadStatement<T> => {
+    const st = prepared(text);
+    return { get: async (args) => (await st.bind(...args).first<T>()) ?? undefined };
+  });
   return {
     ...db,
     async batch(statements: [Statement, ...Statement[]]) {

@@ -8,10 +8,22 @@ export type Schema = typeof schema;
 export type Orm = BaseSQLiteDatabase<"async", unknown, Schema>;
 export type Statement = BatchItem<"sqlite">;
 
+/** A read-only statement built once and run many times (hot paths): no SQL is built or parsed per call. */
+export interface ReadStatement<T> {
+  /** The first row (columns keyed by their alias), or undefined. */
+  get(args: readonly unknown[]): Promise<T | undefined>;
+}
+
 /** The database as the app sees it, whichever driver is underneath. */
 export interface Database {
   readonly kind: "d1" | "libsql";
   readonly orm: Orm;
+  /**
+   * A statement prepared once per connection: plain SQL with `?` placeholders. For the few reads on
+   * every request (principals, the response state row), where building SQL with drizzle and
+   * re-preparing it per call cost more than the query itself.
+   */
+  prepareRead<T>(sql: string): ReadStatement<T>;
   /**
    * Runs statements atomically: all or nothing. D1 has no interactive
    * transactions, so every multi-statement write in Airlock goes through here.
@@ -38,7 +50,20 @@ export async function schemaVersion(db: Database): Promise<string | null> {
 }
 
 /** Wraps a driver's drizzle instance; both drivers implement `batch` the same way. */
-export function wrapOrm(kind: Database["kind"], orm: unknown, close: () => Promise<void> = async () => {}): Database {
+export function wrapOrm(kind: Database["kind"], orm: unknown, prepareRead: Database["prepareRead"], close: () => Promise<void> = async () => {}): Database {
   const o = orm as Orm & { batch(items: Statement[]): Promise<unknown[]> };
-  return { kind, orm: o, batch: (s) => o.batch(s), close };
+  return { kind, orm: o, prepareRead, batch: (s) => o.batch(s), close };
+}
+
+/** One prepared statement per SQL text, made on first use (the texts are constants, so the map stays small). */
+export function statementCache<S>(make: (sql: string) => S): (sql: string) => S {
+  const made = new Map<string, S>();
+  return (sql) => {
+    let st = made.get(sql);
+    if (!st) {
+      st = make(sql);
+      made.set(sql, st);
+    }
+    return st;
+  };
 }

@@ -1,3 +1,5 @@
+import type { CircuitBreaker } from "../../lib/breaker.ts";
+
 /**
  * The rate limiter as the app sees it. Two implementations with the same
  * semantics: `upstash.ts` (@upstash/ratelimit's sliding window on Upstash
@@ -92,12 +94,15 @@ export interface RateLimiter {
   readonly lockouts: LockoutStore;
   /** Failure counters since start (mutable: the failure policy adds failed_open/failed_closed). */
   readonly counters: LimiterCounters;
+  /** The circuit breaker in front of a backend that can fail (Upstash); none in memory. */
+  readonly breaker?: CircuitBreaker;
 }
 
 /** The backend did not answer (error or timeout); the caller applies AIRLOCK_RATE_LIMIT_ON_ERROR. */
 export class RateLimiterUnavailable extends Error {
   constructor(
-    readonly reason: "timeout" | "error",
+    /** circuit_open: the backend was not even called (its breaker is open after repeated failures). */
+    readonly reason: "timeout" | "error" | "circuit_open",
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -1,6 +1,7 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import type { Redis } from "@upstash/redis";
 import { upstashClient } from "../upstash.ts";
+import { CircuitOpenError, type CircuitBreaker } from "../../lib/breaker.ts";
 import {
   bucketOf,
   lockoutSeconds,
@@ -23,6 +24,8 @@ export interface UpstashLimiterOptions {
   namespace: string;
   /** Longest a decision may take before it counts as a failure (AIRLOCK_RATE_LIMIT_TIMEOUT_MS). */
   timeoutMs: number;
+  /** Every backend step goes through it: after repeated failures they fail at once (circuit_open). */
+  breaker?: CircuitBreaker;
 }
 
 /**
@@ -57,7 +60,10 @@ export class UpstashRateLimiter implements RateLimiter {
   readonly redis: Redis;
   private instances = new Map<string, Ratelimit>();
 
+  readonly breaker?: CircuitBreaker;
+
   constructor(private opts: UpstashLimiterOptions) {
+    this.breaker = opts.breaker;
     this.redis = upstashClient(opts, opts.timeoutMs);
     this.lockouts = new UpstashLockouts(this.redis, opts.namespace, (what, fn) => this.call(what, fn));
   }
@@ -75,8 +81,19 @@ export class UpstashRateLimiter implements RateLimiter {
   /** The library's key of one bucket (`[prefix, identifier].join(":")` then `:<bucket>`). */
   private key = (w: Pick<QuotaWindow, "name">, identity: string, bucket: number) => `${this.opts.namespace}${w.name}:${identity}:${bucket}`;
 
-  /** Runs one backend step within the timeout; any failure is counted and becomes RateLimiterUnavailable. */
+  /** One backend step through the breaker: while it is open the step fails at once, uncounted here (the breaker counts). */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (!this.breaker) return this.bounded(what, fn);
+    try {
+      return await this.breaker.run(() => this.bounded(what, fn));
+    } catch (e) {
+      if (e instanceof CircuitOpenError) throw new RateLimiterUnavailable("circuit_open", `rate limiter ${what}: circuit open, backend not called`, { cause: e });
+      throw e;
+    }
+  }
+
+  /** Runs one backend step within the timeout; any failure is counted and becomes RateLimiterUnavailable. */
+  private async bounded<T>(what: string, fn: () => Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const work = fn();
     work.catch(() => {}); // it may still fail after we gave up on it

@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { servedOn, type App } from "../../http/router.ts";
-import { ApiError, problemResponses } from "../../errors.ts";
+import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { ANY_ROLE } from "../../identity/roles.ts";
-import { createApiKey, publicApiKey } from "../../identity/api-keys.ts";
+import { createOwnApiKey, publicApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { CreateApiKeySchema, CreatedApiKeySchema } from "./schemas.ts";
 import { SESSION_ONLY } from "../../identity/scopes.ts";
@@ -25,10 +25,7 @@ const route = createRoute({
 
 export function registerApiKeysCreate(app: App) {
   app.openapi(route, async (c) => {
-    const p = principalOf(c);
-    // Keys are made by people who logged in, not by other keys or the courier token.
-    if (p.type !== "user") throw new ApiError("forbidden", { detail: "log in with your password to create API keys" });
-    const { row, key } = await createApiKey(c.get("services"), { id: p.userId, role: p.role }, c.req.valid("json"), actorOf(c));
+    const { row, key } = await createOwnApiKey(c.get("services"), principalOf(c), c.req.valid("json"), actorOf(c));
     c.header("Location", `/v1/api-keys/${row.id}`);
     c.header("Cache-Control", "no-store");
     return c.json({ ...publicApiKey(row), key }, 201);

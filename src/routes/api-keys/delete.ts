@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../http/router.ts";
-import { ApiError, problemResponses } from "../../errors.ts";
+import { problemResponses } from "../../errors.ts";
 import { access, principalOf } from "../../middleware/auth.ts";
 import { ANY_ROLE } from "../../identity/roles.ts";
-import { getApiKey, publicApiKey, revokeApiKey } from "../../identity/api-keys.ts";
+import { publicApiKey, revokeApiKey, visibleApiKey } from "../../identity/api-keys.ts";
 import { actorOf } from "../../audit/audit.ts";
 import { ApiKeyIdParam, ApiKeySchema } from "../../identity/schemas.ts";
 import { SESSION_ONLY } from "../../identity/scopes.ts";
@@ -21,11 +21,8 @@ const route = createRoute({
 
 export function registerApiKeysDelete(app: App) {
   app.openapi(route, async (c) => {
-    const p = principalOf(c);
     const s = c.get("services");
-    const key = await getApiKey(s, c.req.valid("param").id);
-    // Someone else's key is "not found", so ids cannot be probed.
-    if (!key || (p.role !== "admin" && key.userId !== p.userId)) throw new ApiError("not_found", { detail: "no such API key" });
+    const key = await visibleApiKey(s, principalOf(c), c.req.valid("param").id);
     return c.json(publicApiKey(await revokeApiKey(s, key, actorOf(c))), 200);
   });
 }

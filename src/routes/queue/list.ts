@@ -22,6 +22,12 @@ const route = createRoute({
       user_id: z.string().max(64).optional(),
       claimed: z.enum(["any", "mine", "unclaimed", "others"]).default("any").openapi({ description: "Live claims only: an expired claim counts as unclaimed" }),
       processor_failed: z.enum(["true", "false"]).optional().openapi({ description: "Only requests the processor failed on (true) or not (false)" }),
+      min_priority: z.coerce.number().int().min(0).max(9).optional().openapi({ description: "Only requests at least this urgent (0–9)" }),
+      created_before: z.iso
+        .datetime({ offset: true })
+        .transform((v) => new Date(v).toISOString())
+        .optional()
+        .openapi({ description: "Only requests created before this instant (ISO 8601): those waiting at least so long", type: "string" }),
     }),
   },
   responses: {
@@ -42,6 +48,8 @@ export function registerQueueList(app: App) {
       userId: q.user_id,
       claimed: q.claimed,
       processorFailed: q.processor_failed === undefined ? undefined : q.processor_failed === "true",
+      minPriority: q.min_priority,
+      createdBefore: q.created_before,
     };
     const result = await listQueue(s, p.userId ?? "", filter, q);
     c.header("Cache-Control", "no-store");

@@ -56,7 +56,7 @@ export function registerRequestsResponseGet(app: App) {
     // The small row decides access, state and the ETag; the (possibly large) body comes from the cache or the database.
     const found = await responseStateOf(s, id);
     if (!found || !canSee(p, found)) throw new ApiError("not_found", { detail: "no such request" });
-    const row = await waitIfAsked(s, id, found, p.userId ?? "", c.req.valid("query").wait, c.req.raw.signal);
+    const row = await waitIfAsked(s, id, found, p.userId ?? "", c.req.valid("query").wait, () => c.req.raw.signal);
     const headers = { "Cache-Control": CACHE_CONTROL };
     if (row.kind === "rejection") {
       throw new ApiError("request_rejected", {
@@ -95,13 +95,15 @@ export function registerRequestsResponseGet(app: App) {
     });
     c.get("logFields").cache = outcome;
     // hit | miss | stale (an older copy was replaced) | error (the store failed; answered from the database)
+    // | bypass (the store's circuit breaker is open; answered from the database without asking it)
     c.header("X-Cache", outcome);
     return c.json(value as z.infer<typeof ResponseSchema>, 200);
   });
 }
 
 /** Holds a pending read for up to `seconds` (a slot per identity and per process); the state to answer from. */
-async function waitIfAsked(s: Services, id: string, row: ResponseState, identity: string, seconds: number | undefined, signal: AbortSignal) {
+// The signal is asked for only when the read waits: on @hono/node-server it makes the full Request.
+async function waitIfAsked(s: Services, id: string, row: ResponseState, identity: string, seconds: number | undefined, signal: () => AbortSignal) {
   if (!seconds || settled(row)) return row;
   const leave = waitGate.enter(identity);
   if (!leave) {
@@ -111,7 +113,7 @@ async function waitIfAsked(s: Services, id: string, row: ResponseState, identity
     });
   }
   try {
-    return await waitForResponse(s, id, row, { ms: seconds * 1000, signal });
+    return await waitForResponse(s, id, row, { ms: seconds * 1000, signal: signal() });
   } finally {
     leave();
   }

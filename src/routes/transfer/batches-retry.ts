@@ -2,9 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../http/router.ts";
 import { access } from "../../middleware/auth.ts";
 import { courierPolicy } from "../../transfer/access.ts";
-import { ApiError, problemResponses } from "../../errors.ts";
-import { retryReceipt } from "../../transfer/import.ts";
-import { withJobLeaseWaiting } from "../../jobs/lease.ts";
+import { problemResponses } from "../../errors.ts";
+import { retryBatch } from "../../transfer/manual.ts";
 import { ImportResultSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -19,10 +18,5 @@ const route = createRoute({
 });
 
 export function registerBatchesRetry(app: App) {
-  app.openapi(route, async (c) => {
-    const s = c.get("services");
-    const r = await withJobLeaseWaiting(s, "transfer-import", 5 * 60_000, 10_000, () => retryReceipt(s, c.req.valid("param").id));
-    if (!r.ran) throw new ApiError("conflict", { detail: "an import is running; try again shortly", headers: { "retry-after": "5" } });
-    return c.json(r.value, 200);
-  });
+  app.openapi(route, async (c) => c.json(await retryBatch(c.get("services"), c.req.valid("param").id), 200));
 }

@@ -3,6 +3,7 @@ import type { App } from "../../http/router.ts";
 import { problemResponses } from "../../errors.ts";
 import { access } from "../../middleware/auth.ts";
 import { actorOf } from "../../audit/audit.ts";
+import { deadLetterRetryPolicy } from "../../transfer/access.ts";
 import { deadLetterView, retryDeadLetter } from "../../transfer/dead-letters.ts";
 import { DeadLetterSchema } from "./schemas.ts";
 
@@ -12,7 +13,7 @@ const route = createRoute({
   operationId: "retryDeadLetter",
   tags: ["Transfer"],
   summary: "Apply a received dead letter again (after an upgrade), or put an outgoing one back into the outbox",
-  ...access({ roles: ["admin"], scope: "transfer:write" }),
+  ...access(deadLetterRetryPolicy),
   request: { params: z.object({ id: z.string().min(1).max(64) }) },
   responses: { 200: { description: "The dead letter, resolved", content: { "application/json": { schema: DeadLetterSchema } } }, ...problemResponses(401, 403, 404, 409, 422) },
 });

@@ -5,12 +5,8 @@ import { courierPolicy } from "../../transfer/access.ts";
 import { ApiError, problemResponses } from "../../errors.ts";
 import { readBodyCapped } from "../../lib/http.ts";
 import { maxFileBytes } from "../../transfer/import.ts";
-import { queueUpload, receiveUpload } from "../../transfer/inbox.ts";
-import { withJobLeaseWaiting } from "../../jobs/lease.ts";
+import { uploadBatch } from "../../transfer/manual.ts";
 import { ImportResultSchema } from "./schemas.ts";
-
-/** How long an upload waits for a running import before it is stored as queued. */
-const LEASE_WAIT_MS = 10_000;
 
 const route = createRoute({
   method: "post",
@@ -35,9 +31,7 @@ export function registerInbox(app: App) {
     const bytes = await readBodyCapped(c.req.raw, maxFileBytes(s));
     if (!bytes) throw new ApiError("payload_too_large", { detail: `a batch file is at most ${maxFileBytes(s)} bytes` });
     const name = c.req.header("x-airlock-file-name") ?? "upload";
-    // One importer at a time (the cron job takes the same lease). A courier never has to come
-    // back: after a bounded wait the file is stored anyway and judged by the next run.
-    const r = await withJobLeaseWaiting(s, "transfer-import", 5 * 60_000, LEASE_WAIT_MS, () => receiveUpload(s, bytes, name));
-    return c.json(r.ran ? r.value : await queueUpload(s, bytes, name), r.ran ? 200 : 202);
+    const { result, queued } = await uploadBatch(s, bytes, name);
+    return c.json(result, queued ? 202 : 200);
   });
 }

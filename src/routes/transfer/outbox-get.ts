@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../http/router.ts";
 import { access } from "../../middleware/auth.ts";
 import { courierPolicy } from "../../transfer/access.ts";
-import { ApiError, problemResponses } from "../../errors.ts";
-import { getExportedBatch } from "../../transfer/exported.ts";
+import { problemResponses } from "../../errors.ts";
+import { exportedBatchFile } from "../../transfer/exported.ts";
 
 const route = createRoute({
   method: "get",
@@ -23,11 +23,7 @@ const b64 = (hex: string) => btoa(String.fromCharCode(...(hex.match(/../g) ?? []
 
 export function registerOutboxGet(app: App) {
   app.openapi(route, async (c) => {
-    const s = c.get("services");
-    const { batchId } = c.req.valid("param");
-    const b = await getExportedBatch(s, batchId);
-    const file = b && (await s.batches.get("outbox", b.fileName));
-    if (!b || !file) throw new ApiError("not_found", { detail: `no exported batch ${batchId}` });
+    const { batch: b, file } = await exportedBatchFile(c.get("services"), c.req.valid("param").batchId);
     return c.body(file as Uint8Array<ArrayBuffer>, 200, {
       "Content-Type": "application/octet-stream",
       "Content-Disposition": `attachment; filename="${b.fileName}"`,

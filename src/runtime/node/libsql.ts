@@ -1,8 +1,50 @@
 import { createClient, type Client } from "@libsql/client";
+import Native from "libsql";
 import { drizzle } from "drizzle-orm/libsql";
 import * as schema from "../../../schema/index.ts";
-import { wrapOrm, type Database } from "../../deps/db/database.ts";
+import { statementCache, wrapOrm, type Database, type ReadStatement } from "../../deps/db/database.ts";
 import { applyMigrations, type Migration } from "../../deps/db/migrate.ts";
+
+/** The file of a plain `file:` URL; null for in-memory databases, URLs with options, and servers. */
+function filePath(url: string): string | null {
+  if (!url.startsWith("file:") || url.includes(":memory:") || url.includes("?")) return null;
+  return url.replace(/^file:(\/\/(localhost)?(?=\/))?/, "");
+}
+
+/**
+ * Hot-path reads. On a file, a read-only connection of its own whose statements are prepared once:
+ * @libsql/client prepares every statement again on every call and builds each row with
+ * defineProperty, which cost several times the query. WAL mode lets it read while the client writes,
+ * and every read sees what was committed before it started. Elsewhere (a server, memory) the client.
+ */
+function hotReads(client: Client, url: string): { prepareRead: Database["prepareRead"]; close(): void } {
+  const path = filePath(url);
+  if (!path) {
+    return {
+      prepareRead: <T>(sql: string): ReadStatement<T> => ({
+        get: async (args) => {
+          const rs = await client.execute({ sql, args: args as never });
+          if (!rs.rows.length) return undefined;
+          return Object.fromEntries(rs.columns.map((c, i) => [c, rs.rows[0][i]])) as T;
+        },
+      }),
+      close() {},
+    };
+  }
+  let conn: Native.Database | null = null;
+  const prepared = statementCache((sql) => {
+    if (!conn) {
+      conn = new Native(path);
+      conn.exec("PRAGMA busy_timeout = 5000");
+      conn.exec("PRAGMA query_only = ON");
+    }
+    return conn.prepare(sql);
+  });
+  return {
+    prepareRead: <T>(sql: string): ReadStatement<T> => ({ get: async (args) => (prepared(sql).get(args as unknown[]) as T | undefined) ?? undefined }),
+    close: () => conn?.close(),
+  };
+}
 
 /** libSQL (an embedded file or a libSQL server) on Node and Deno. */
 export async function libsqlDatabase(opts: { url: string; authToken?: string; migrations?: Migration[] }): Promise<Database & { client: Client }> {
@@ -14,6 +56,10 @@ export async function libsqlDatabase(opts: { url: string; authToken?: string; mi
   }
   await client.execute("PRAGMA foreign_keys = ON");
   if (opts.migrations) await applyMigrations(client, opts.migrations);
-  const db = wrapOrm("libsql", drizzle(client, { schema }), async () => client.close());
+  const reads = hotReads(client, opts.url);
+  const db = wrapOrm("libsql", drizzle(client, { schema }), reads.prepareRead, async () => {
+    reads.close();
+    client.close();
+  });
   return Object.assign(db, { client });
 }

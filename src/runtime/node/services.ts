@@ -15,6 +15,7 @@ import { bootstrapAdmin, type GeneratedAdmin } from "../../identity/bootstrap.ts
 import { libsqlDatabase } from "./libsql.ts";
 import { FsBatchStore } from "./batch-store.ts";
 import { docsAsset, readMigrations } from "./files.ts";
+import { bufferedLineWriter } from "./log-writer.ts";
 
 /** Node and Deno differ only in how they learn the client's address; both serve the docs' files from disk. */
 export function onPremRuntime(name: "node" | "deno", clientIp: (c: Context) => string | undefined): RuntimeAdapter {
@@ -30,15 +31,15 @@ export interface OnPremOptions {
 /** Builds the services from settings: libSQL file (folder created, migrations applied), cache, batch folder. */
 export async function buildOnPremServices(config: Config, opts: OnPremOptions): Promise<Services> {
   const clock = opts.clock ?? systemClock;
-  const logger = opts.logger ?? consoleLogger(config.logLevel, { role: config.role, network_id: config.networkId });
+  const logger = opts.logger ?? consoleLogger(config.logLevel, { role: config.role, network_id: config.networkId }, bufferedLineWriter());
   if (config.databaseUrl.startsWith("file:")) {
     // libSQL does not create a database file's parent folder.
     await mkdir(dirname(config.databaseUrl.slice("file:".length)), { recursive: true });
   }
   const db = await libsqlDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken, migrations: await readMigrations() });
-  const cache = createCache(config, clock);
+  const cache = createCache(config, clock, logger);
   const batches = new FsBatchStore(config.batchDir);
-  const limiter = createRateLimiter(config, clock);
+  const limiter = createRateLimiter(config, clock, logger);
   return { config, db, cache, batches, clock, logger, runtime: opts.runtime, tokens: await AccessTokens.create(config), limiter };
 }
 

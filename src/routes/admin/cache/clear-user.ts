@@ -1,11 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../../http/router.ts";
-import { ApiError, problemResponses } from "../../../errors.ts";
+import { problemResponses } from "../../../errors.ts";
 import { access } from "../../../middleware/auth.ts";
 import { actorOf } from "../../../audit/audit.ts";
-import { getUser } from "../../../identity/users.ts";
-import { clearUser, userIndexKey } from "../../../requests/response-cache.ts";
-import { auditedCacheAction, cacheNamespace } from "../../../requests/cache-admin.ts";
+import { clearCacheUser } from "../../../requests/cache-admin.ts";
 import { CacheClearedSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -29,11 +27,6 @@ const route = createRoute({
 
 export function registerCacheClearUser(app: App) {
   app.openapi(route, async (c) => {
-    const s = c.get("services");
-    const id = c.req.valid("param").id;
-    if (!(await getUser(s, id))) throw new ApiError("not_found", { detail: "no such user" });
-    const scope = cacheNamespace(s).replace(/cache:$/, "") + userIndexKey(id);
-    const deleted = await auditedCacheAction(s, actorOf(c), "cache.clear_user", { type: "user", id }, {}, () => clearUser(s, id));
-    return c.json({ deleted, scope }, 200);
+    return c.json(await clearCacheUser(c.get("services"), actorOf(c), c.req.valid("param").id), 200);
   });
 }

@@ -3,8 +3,7 @@ import type { App } from "../../../http/router.ts";
 import { problemResponses } from "../../../errors.ts";
 import { access } from "../../../middleware/auth.ts";
 import { actorOf } from "../../../audit/audit.ts";
-import { clearAll } from "../../../requests/response-cache.ts";
-import { auditedCacheAction, cacheNamespace } from "../../../requests/cache-admin.ts";
+import { clearCacheAll } from "../../../requests/cache-admin.ts";
 import { CacheClearedSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -19,9 +18,6 @@ const route = createRoute({
 
 export function registerCacheClear(app: App) {
   app.openapi(route, async (c) => {
-    const s = c.get("services");
-    const scope = `${cacheNamespace(s)}*`;
-    const deleted = await auditedCacheAction(s, actorOf(c), "cache.clear", { type: "cache", id: null }, { scope }, () => clearAll(s));
-    return c.json({ deleted, scope }, 200);
+    return c.json(await clearCacheAll(c.get("services"), actorOf(c)), 200);
   });
 }

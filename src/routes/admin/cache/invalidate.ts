@@ -2,9 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../../http/router.ts";
 import { problemResponses } from "../../../errors.ts";
 import { access } from "../../../middleware/auth.ts";
-import { invalidatePattern } from "../../../requests/response-cache.ts";
 import { actorOf } from "../../../audit/audit.ts";
-import { auditedCacheAction, cacheNamespace } from "../../../requests/cache-admin.ts";
+import { invalidateCache } from "../../../requests/cache-admin.ts";
 import { CacheClearedSchema, InvalidateSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -20,10 +19,6 @@ const route = createRoute({
 
 export function registerCacheInvalidate(app: App) {
   app.openapi(route, async (c) => {
-    const s = c.get("services");
-    const { pattern } = c.req.valid("json");
-    const scope = cacheNamespace(s) + pattern;
-    const deleted = await auditedCacheAction(s, actorOf(c), "cache.invalidate", { type: "cache", id: null }, { pattern, scope }, () => invalidatePattern(s, pattern));
-    return c.json({ deleted, scope }, 200);
+    return c.json(await invalidateCache(c.get("services"), actorOf(c), c.req.valid("json").pattern), 200);
   });
 }
