@@ -5,7 +5,7 @@ import { access, principalOf } from "../../middleware/auth.ts";
 import { SUBMITTERS } from "../../requests/requests.ts";
 import { summaryShape } from "../../requests/schemas.ts";
 import { MAX_SEARCH_LIMIT, SEARCH_FIELDS, publicSearchHit, searchRequests } from "../../requests/search.ts";
-import { MAX_QUERY_CHARS, MAX_QUERY_WORDS } from "../../requests/search-query.ts";
+import { MAX_QUERY_CHARS, MAX_QUERY_WORDS, MIN_PREFIX_CHARS } from "../../requests/search-query.ts";
 
 // The text is checked by the search service (search_query_invalid, missing or empty included), not
 // here, so the console and the API refuse the same queries with the same problem; the bound here
@@ -16,7 +16,7 @@ const SearchQuery = z.object({
     .max(4096)
     .optional()
     .openapi({
-      description: `Words to find (at most ${MAX_QUERY_CHARS} characters and ${MAX_QUERY_WORDS} words; letters and digits count, everything else separates words). All must match; "quoted words" match as a phrase; the last word also matches as a prefix unless the text ends with a space. No operators: OR, NOT, NEAR, *, - and the like are plain text.`,
+      description: `Words to find (at most ${MAX_QUERY_CHARS} characters and ${MAX_QUERY_WORDS} words; letters and digits count, everything else separates words). All must match; "quoted words" match as a phrase; the last word also matches as a prefix (from ${MIN_PREFIX_CHARS} characters, unless quoted or followed by a space). No operators: OR, NOT, NEAR, *, - and the like are plain text.`,
       example: "high tide brest",
     }),
   limit: z.coerce
