@@ -27,6 +27,7 @@ import { registerApiKeysList } from "./routes/api-keys/list.ts";
 import { registerApiKeysDelete } from "./routes/api-keys/delete.ts";
 import { registerRequestRoutes } from "./routes/requests/index.ts";
 import { registerQueueRoutes } from "./routes/queue/index.ts";
+import { registerSearch } from "./routes/search/search.ts";
 import { registerWebhookRoutes } from "./routes/webhooks/index.ts";
 import { registerCacheAdminRoutes } from "./routes/admin/cache/index.ts";
 import { registerAdminStats } from "./routes/admin/stats.ts";
@@ -94,9 +95,10 @@ export function createApp(services: Services) {
   registerAuditList(app);
   registerAuditVerify(app);
 
-  // Requests and responses, the operators' queue, cache administration, statistics.
+  // Requests and responses, the operators' queue, search, cache administration, statistics.
   registerRequestRoutes(app);
   registerQueueRoutes(app);
+  registerSearch(app);
   registerWebhookRoutes(app);
   registerCacheAdminRoutes(app);
   registerAdminStats(app);

@@ -35,6 +35,7 @@ export const CATALOG = {
   request_not_cancellable: { status: 409, title: "Request can no longer be cancelled" },
   request_not_answerable: { status: 409, title: "Request can no longer be answered" },
   request_claimed: { status: 409, title: "Request claimed by another operator" },
+  search_query_invalid: { status: 400, title: "Search query not usable" },
   idempotency_key_reused: { status: 422, title: "Idempotency key reused with a different request" },
   idempotency_in_flight: { status: 409, title: "A request with this idempotency key is still being processed" },
   cache_unavailable: { status: 503, title: "Cache store unavailable" },

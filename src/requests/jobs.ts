@@ -60,8 +60,10 @@ export async function requestRetention(s: Services) {
       const ids = JSON.stringify(rows.map((r) => r.id));
       await s.db.batch([
         s.db.orm.run(sql`DELETE FROM request_events WHERE request_id IN (SELECT value FROM json_each(${ids}))`),
-        s.db.orm.run(sql`DELETE FROM responses WHERE request_id IN (SELECT value FROM json_each(${ids}))`),
+        // Requests before their responses: the search index's triggers then drop each entry once,
+        // instead of re-indexing it without its answer first.
         s.db.orm.run(sql`DELETE FROM requests WHERE id IN (SELECT value FROM json_each(${ids}))`),
+        s.db.orm.run(sql`DELETE FROM responses WHERE request_id IN (SELECT value FROM json_each(${ids}))`),
       ]);
       await invalidateResponses(
         s,

@@ -28,10 +28,16 @@ const enc = new TextEncoder();
 /** Who submits requests and reads their own (operators and admins read everyone's). */
 export const SUBMITTERS = ["admin", "operator", "user"] as const;
 
+/** Operators and admins see every request; everyone else only their own. */
+export const seesAllRequests = (p: Principal) => p.role === "admin" || p.role === "operator";
+
 /** Users see their own requests; operators and admins see all. Anyone else's is "not found" (ids can't be probed). */
 export function canSee(p: Principal, r: Pick<RequestRow, "userId">): boolean {
-  return p.role === "admin" || p.role === "operator" || (p.userId !== null && r.userId === p.userId);
+  return seesAllRequests(p) || (p.userId !== null && r.userId === p.userId);
 }
+
+/** The one user whose requests `p` may see, or null when they may see everyone's (lists and search filter by it). */
+export const visibleOwner = (p: Principal): string | null => (seesAllRequests(p) ? null : (p.userId ?? ""));
 
 export async function getRequest(s: Services, id: string): Promise<RequestRow | undefined> {
   return s.db.orm.select().from(requests).where(eq(requests.id, id)).get();
@@ -60,10 +66,9 @@ const NEWEST_FIRST = keyset<RequestRow>([
 
 /** The requests `viewer` may see, newest first. */
 export function listRequests(s: Services, viewer: Principal, f: RequestFilter, req: PageRequest): Promise<Page<RequestRow>> {
-  const seesAll = viewer.role === "admin" || viewer.role === "operator";
-  const owner = seesAll ? f.userId : (viewer.userId ?? "");
+  const owner = visibleOwner(viewer) ?? (f.userId || undefined);
   const where: Array<SQL | undefined> = [
-    owner ? eq(requests.userId, owner) : undefined,
+    owner !== undefined ? eq(requests.userId, owner) : undefined,
     f.statuses?.length ? inArray(requests.status, f.statuses) : undefined,
     f.createdAfter ? gte(requests.createdAt, f.createdAfter) : undefined,
     f.createdBefore ? lt(requests.createdAt, f.createdBefore) : undefined,

@@ -141,6 +141,8 @@ export const MATRIX: MatrixRoute[] = [
     ok: (n) => (n === "request" ? 202 : { status: 409, code: "owned_by_other_network" }),
   },
   { method: "GET", path: "/v1/requests", scope: "requests:read", roles: SUBMITTERS, ok: () => 200 },
+  // Without q, past authentication, the search service refuses the empty query.
+  { method: "GET", path: "/v1/search", scope: "requests:read", roles: SUBMITTERS, ok: () => ({ status: 400, code: "search_query_invalid" }) },
   { method: "GET", path: async (c) => `/v1/requests/${(await seedRequest(c.s, c.caller.id)).id}`, scope: "requests:read", roles: SUBMITTERS, ok: () => 200 },
   {
     method: "POST",

@@ -43,8 +43,28 @@ describe("end to end: request network in workerd, master on Node", () => {
 
     expect(await trip(worker, m)).toContain("applied");
     const op = await login("m", "oscar@example.com", "oscar password long");
+    // Search: the import that carried the request indexed it on the master.
+    const onMaster = await call("m", "/v1/search?q=workerd", { token: op });
+    expect(onMaster.body.items.map((i: { id: string }) => i.id)).toEqual([id]);
     expect((await call("m", `/v1/requests/${id}/response`, { method: "POST", token: op, body: { body: { a: "from the enclave" } } })).status).toBe(201);
     expect(await trip(m, worker)).toContain("applied");
+    // ... and the import that carried the answer indexed its words on the Worker's D1.
+    const onWorker = await call("w", "/v1/search?q=enclave", { token });
+    expect(onWorker.body.items).toEqual([
+      expect.objectContaining({
+        id,
+        status: "answered",
+        snippets: [
+          {
+            field: "answer",
+            segments: [
+              { text: "from the ", hit: false },
+              { text: "enclave", hit: true },
+            ],
+          },
+        ],
+      }),
+    ]);
 
     const first = await call("w", `/v1/requests/${id}/response`, { token });
     expect(first.status).toBe(200);

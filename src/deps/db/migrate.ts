@@ -1,5 +1,6 @@
 import type { Client } from "@libsql/client";
 import { MIGRATIONS_TABLE } from "./database.ts";
+import { splitStatements } from "./sql-statements.ts";
 
 export interface Migration {
   /** File name, e.g. "0000_foundation.sql" — the same name wrangler records on D1. */
@@ -10,12 +11,13 @@ export interface Migration {
 const BREAKPOINT = "--> statement-breakpoint";
 const bare = (name: string) => name.replace(/\.sql$/, "");
 
-/** A migration's statements, split where drizzle-kit marks the breakpoints (as wrangler applies them). */
+/**
+ * A migration's statements: split where drizzle-kit marks the breakpoints, then each piece at its
+ * statements' ends as wrangler splits a file for D1 (a hand-written piece may hold several, and
+ * libSQL would silently run only the first; trigger bodies stay whole).
+ */
 export function migrationStatements(m: Migration): string[] {
-  return m.sql
-    .split(BREAKPOINT)
-    .map((s) => s.trim())
-    .filter(Boolean);
+  return m.sql.split(BREAKPOINT).flatMap(splitStatements);
 }
 
 /**
