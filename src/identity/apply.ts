@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import type { Statement } from "../deps/db/database.ts";
-import { jsonChunks } from "../lib/chunks.ts";
+import { jsonChunks, tupleChunks } from "../lib/chunks.ts";
 
 // Set-based appliers: each chunk of records is ONE bound JSON parameter,
 // unpacked with json_each, so a whole batch fits in one atomic db.batch on D1
@@ -9,21 +9,28 @@ import { jsonChunks } from "../lib/chunks.ts";
 
 const j = (path: string) => sql.raw(`json_extract(value, '$.${path}')`);
 
-/** Replica: users from the master. Sessions end when a user is disabled or their password changed. */
-export function applyUsers(s: Services, rows: readonly object[], now: string): Statement[] {
-  return jsonChunks(rows).flatMap((chunk) => [
+/** A user record's fields in the order applyUsers writes them (one JSON array per user). */
+const USER_FIELDS = ["id", "email", "emailNormalized", "name", "role", "status", "passwordHash", "rateLimits", "version", "createdAt", "updatedAt"] as const;
+const u = (field: (typeof USER_FIELDS)[number]) => sql.raw(`json_extract(value, '$[${USER_FIELDS.indexOf(field)}]')`);
+
+/**
+ * Replica: users from the master. Sessions end when a user is disabled or their password changed.
+ * Users arrive by the thousand, so each travels as an array (tupleChunks), and the session check
+ * joins the stored users: a new user has no sessions to end, and skipping them early keeps the
+ * check cheap (refresh tokens are only ever issued to stored users, and users are never deleted).
+ */
+export function applyUsers(s: Services, rows: readonly { [K in (typeof USER_FIELDS)[number]]: unknown }[], now: string): Statement[] {
+  return tupleChunks(rows, USER_FIELDS).flatMap((chunk) => [
     s.db.orm.run(sql`
       UPDATE refresh_tokens SET revoked_at = ${now}
       WHERE revoked_at IS NULL AND user_id IN (
-        SELECT ${j("id")} FROM json_each(${chunk})
-        WHERE ${j("version")} > coalesce((SELECT version FROM users WHERE users.id = ${j("id")}), 0)
-          AND (${j("status")} = 'disabled'
-               OR ${j("passwordHash")} != coalesce((SELECT password_hash FROM users WHERE users.id = ${j("id")}), ${j("passwordHash")}))
+        SELECT users.id FROM json_each(${chunk}) CROSS JOIN users
+        WHERE users.id = ${u("id")} AND ${u("version")} > users.version
+          AND (${u("status")} = 'disabled' OR ${u("passwordHash")} != users.password_hash)
       )`),
     s.db.orm.run(sql`
       INSERT INTO users (id, email, email_normalized, name, role, status, password_hash, rate_limits, version, created_at, updated_at)
-      SELECT ${j("id")}, ${j("email")}, ${j("emailNormalized")}, ${j("name")}, ${j("role")}, ${j("status")}, ${j("passwordHash")},
-             ${j("rateLimits")}, ${j("version")}, ${j("createdAt")}, ${j("updatedAt")}
+      SELECT ${sql.join(USER_FIELDS.map(u), sql`, `)}
       FROM json_each(${chunk}) WHERE true
       ON CONFLICT(id) DO UPDATE SET
         email = excluded.email, email_normalized = excluded.email_normalized, name = excluded.name, role = excluded.role,

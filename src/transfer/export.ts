@@ -81,7 +81,7 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
     const origin = toRecords(work ? rows : [], work ? audits : []);
     // A record that could never cross (too large for any batch, or not a valid envelope) is set
     // aside as an outgoing dead letter instead of stopping every later export.
-    const { group, rejected } = takeGroup([...origin.keys()], { maxRecords: s.config.transfer.maxRecords, maxRawBytes: s.config.transfer.maxRawBytes });
+    const { group, lines, rejected } = takeGroup([...origin.keys()], { maxRecords: s.config.transfer.maxRecords, maxRawBytes: s.config.transfer.maxRawBytes });
     if (rejected.length) {
       await setAside(
         s,
@@ -92,6 +92,7 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
     const sequence = (last?.sequence ?? 0) + 1;
     const built = await buildBatch({
       records: group,
+      lines,
       source: s.config.networkId,
       destination: s.config.peerNetworkId,
       sequence,

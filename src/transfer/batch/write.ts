@@ -15,6 +15,8 @@ export type SigningKeyInput = { keyId: string } & ({ privateJwk: JWK; key?: neve
 
 export interface BuildBatchInput {
   records: readonly BatchRecord[];
+  /** The records' body lines (encodeRecordLine, in order) when the caller has them already (takeGroup). */
+  lines?: readonly string[];
   source: string;
   destination: string;
   /** Per direction, from 1. */
@@ -73,8 +75,9 @@ export async function signManifest(manifest: SignedManifest, signingKey: Signing
 
 /** Builds one signed batch file. Throws (naming the problem) on invalid input: it is the sender's bug. */
 export async function buildBatch(input: BuildBatchInput): Promise<BuiltBatch> {
-  const lines = input.records.map((r) => `${encodeRecordLine(r)}\n`);
-  const raw = new TextEncoder().encode(lines.join(""));
+  const lines = input.lines ?? input.records.map(encodeRecordLine);
+  if (lines.length !== input.records.length) throw new Error(`buildBatch: ${lines.length} lines for ${input.records.length} records`);
+  const raw = new TextEncoder().encode(lines.length ? `${lines.join("\n")}\n` : "");
   const body = await gzip(raw);
   const counts: Record<string, number> = {};
   for (const r of input.records) counts[r.kind] = (counts[r.kind] ?? 0) + 1;
@@ -118,6 +121,8 @@ export interface SplitLimits {
 export interface TakenGroup<R> {
   /** The first records, in order, that fit one batch together. */
   group: R[];
+  /** The group's body lines, for buildBatch (each record is encoded once). */
+  lines: string[];
   /** Records met on the way that can never be sent (too large alone, or not a valid envelope). */
   rejected: Array<{ record: R; reason: string }>;
   /** How many of the input records were looked at (group + rejected). */
@@ -127,12 +132,14 @@ export interface TakenGroup<R> {
 /** The first batch's worth of `records`, each record encoded once, setting apart those that can never be sent. */
 export function takeGroup<R extends BatchRecord>(records: readonly R[], limits: SplitLimits): TakenGroup<R> {
   if (!(limits.maxRecords >= 1) || !(limits.maxRawBytes >= 1)) throw new Error("splitRecords: limits must be at least 1");
-  const out: TakenGroup<R> = { group: [], rejected: [], taken: 0 };
+  const out: TakenGroup<R> = { group: [], lines: [], rejected: [], taken: 0 };
   let bytes = 0;
   for (const r of records) {
+    let line: string;
     let size: number;
     try {
-      size = utf8Length(encodeRecordLine(r)) + 1; // + "\n"
+      line = encodeRecordLine(r);
+      size = utf8Length(line) + 1; // + "\n"
     } catch (e) {
       out.rejected.push({ record: r, reason: e instanceof Error ? e.message : String(e) });
       out.taken++;
@@ -148,6 +155,7 @@ export function takeGroup<R extends BatchRecord>(records: readonly R[], limits: 
     }
     if (out.group.length > 0 && (out.group.length >= limits.maxRecords || bytes + size > limits.maxRawBytes)) break;
     out.group.push(r);
+    out.lines.push(line);
     bytes += size;
     out.taken++;
   }
