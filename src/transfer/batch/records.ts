@@ -7,11 +7,15 @@ export { utf8Length };
 
 const ENVELOPE_KEYS = new Set(["kind", "id", "version", "schema", "data"]);
 
-/** A plain object whose keys zod would copy as they are (no "__proto__", no symbols, no own "constructor"). */
-function plain(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+/**
+ * A plain object whose keys zod would copy as they are (no "__proto__", no own "constructor", no
+ * symbols). `parsed`: straight from JSON.parse, which makes neither symbols nor other prototypes.
+ */
+function plain(v: unknown, parsed: boolean): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.hasOwn(v, "__proto__") || Object.hasOwn(v, "constructor")) return false;
+  if (parsed) return true;
   const proto = Object.getPrototypeOf(v);
-  return (proto === Object.prototype || proto === null) && !Object.hasOwn(v, "__proto__") && !Object.hasOwn(v, "constructor") && Object.getOwnPropertySymbols(v).length === 0;
+  return (proto === Object.prototype || proto === null) && Object.getOwnPropertySymbols(v).length === 0;
 }
 
 /**
@@ -20,21 +24,21 @@ function plain(v: unknown): v is Record<string, unknown> {
  * when it certainly satisfies the schema; null sends the caller to zod, for the same verdict and
  * its message (so anything unusual is judged by the schema alone).
  */
-function envelopeOf(v: unknown): BatchRecord | null {
-  if (!plain(v)) return null;
+function envelopeOf(v: unknown, parsed: boolean): BatchRecord | null {
+  if (!plain(v, parsed)) return null;
   for (const k in v) if (!ENVELOPE_KEYS.has(k)) return null;
   const { kind, id, version, schema, data } = v;
   if (typeof kind !== "string" || !KIND_NAME.test(kind)) return null;
   if (typeof id !== "string" || id.length < 1 || id.length > 256) return null;
   if (typeof version !== "number" || !Number.isFinite(version)) return null;
   if (schema !== undefined && !(Number.isSafeInteger(schema) && (schema as number) >= 1 && (schema as number) <= 1_000_000)) return null;
-  if (!plain(data)) return null;
+  if (!plain(data, parsed)) return null;
   return v as BatchRecord;
 }
 
 /** Serialises one record as its body line (without the newline), envelope fields in a fixed order. Throws naming the record. */
 export function encodeRecordLine(record: BatchRecord): string {
-  let valid = envelopeOf(record);
+  let valid = envelopeOf(record, false);
   if (!valid) {
     const parsed = recordSchema.safeParse(record);
     if (!parsed.success) throw new Error(`record ${describeRecord(record)} is not a valid batch record: ${describeIssues(parsed.error)}`);
@@ -73,7 +77,7 @@ export function parseRecords(raw: Uint8Array, maxRecords: number): ParseResult {
     } catch {
       return { ok: false, code: "bad_record", reason: `body line ${i + 1} is not JSON` };
     }
-    const fast = envelopeOf(value);
+    const fast = envelopeOf(value, true);
     if (fast) {
       records.push(fast);
       counts[fast.kind] = (counts[fast.kind] ?? 0) + 1;

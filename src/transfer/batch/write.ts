@@ -2,7 +2,7 @@
 import { CompactSign, type JWK } from "jose";
 import { encodeBatchFile } from "./format.ts";
 import { VERSION } from "../../version.ts";
-import { gzip } from "./gzip.ts";
+import { streamsGzip, type GzipCodec } from "./gzip.ts";
 import { sha256Hex } from "./hash.ts";
 import { parseSigningKey, SIGNING_ALG } from "./keys.ts";
 import { describeIssues } from "../../lib/zod-issues.ts";
@@ -42,6 +42,8 @@ export interface BuildBatchInput {
    * fixtures of older formats do; the exporter always seals.
    */
   seal?: SealTo;
+  /** The runtime's gzip (RuntimeAdapter.gzip); Compression Streams by default. */
+  gzip?: GzipCodec;
 }
 
 export interface SealTo {
@@ -78,7 +80,7 @@ export async function buildBatch(input: BuildBatchInput): Promise<BuiltBatch> {
   const lines = input.lines ?? input.records.map(encodeRecordLine);
   if (lines.length !== input.records.length) throw new Error(`buildBatch: ${lines.length} lines for ${input.records.length} records`);
   const raw = new TextEncoder().encode(lines.length ? `${lines.join("\n")}\n` : "");
-  const body = await gzip(raw);
+  const body = await (input.gzip ?? streamsGzip).gzip(raw);
   const counts: Record<string, number> = {};
   for (const r of input.records) counts[r.kind] = (counts[r.kind] ?? 0) + 1;
   const createdAt = input.createdAt ?? new Date();
