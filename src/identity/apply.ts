@@ -13,31 +13,48 @@ const j = (path: string) => sql.raw(`json_extract(value, '$.${path}')`);
 const USER_FIELDS = ["id", "email", "emailNormalized", "name", "role", "status", "passwordHash", "rateLimits", "version", "createdAt", "updatedAt"] as const;
 const u = (field: (typeof USER_FIELDS)[number]) => sql.raw(`json_extract(value, '$[${USER_FIELDS.indexOf(field)}]')`);
 
+/** What the session check reads of a user record: id, version, status, password hash. */
+const SESSION_FIELDS = ["id", "version", "status", "passwordHash"] as const;
+const v = (field: (typeof SESSION_FIELDS)[number]) => sql.raw(`json_extract(value, '$[${SESSION_FIELDS.indexOf(field)}]')`);
+
+type UserRow = { [K in (typeof USER_FIELDS)[number]]: unknown };
+
 /**
- * Replica: users from the master. Sessions end when a user is disabled or their password changed.
- * Users arrive by the thousand, so each travels as an array (tupleChunks), and the session check
- * joins the stored users: a new user has no sessions to end, and skipping them early keeps the
- * check cheap (refresh tokens are only ever issued to stored users, and users are never deleted).
+ * Replica: users from the master. Sessions end when a newer version disables a stored user or
+ * changes their password. Users arrive by the thousand, so each travels as an array (tupleChunks).
+ * The session check runs first, over the records that can end a session at all: a version 1 is a
+ * user's first and replaces nothing (versions start at 1), so a new user, and a whole first sync,
+ * costs it nothing; it joins the stored users (refresh tokens are only issued to stored users, and
+ * users are never deleted). Every record is checked against the stored row, before any upsert:
+ * within a chunk that is what checking each chunk before its own upsert did, and across chunks it
+ * ends every session that would have ended then (a change from an intermediate version is also a
+ * change from the stored one, or the intermediate version was one) and, when versions arrive out
+ * of order, possibly one more, never fewer.
  */
-export function applyUsers(s: Services, rows: readonly { [K in (typeof USER_FIELDS)[number]]: unknown }[], now: string): Statement[] {
-  return tupleChunks(rows, USER_FIELDS).flatMap((chunk) => [
-    s.db.orm.run(sql`
-      UPDATE refresh_tokens SET revoked_at = ${now}
-      WHERE revoked_at IS NULL AND user_id IN (
-        SELECT users.id FROM json_each(${chunk}) CROSS JOIN users
-        WHERE users.id = ${u("id")} AND ${u("version")} > users.version
-          AND (${u("status")} = 'disabled' OR ${u("passwordHash")} != users.password_hash)
-      )`),
-    s.db.orm.run(sql`
-      INSERT INTO users (id, email, email_normalized, name, role, status, password_hash, rate_limits, version, created_at, updated_at)
-      SELECT ${sql.join(USER_FIELDS.map(u), sql`, `)}
-      FROM json_each(${chunk}) WHERE true
-      ON CONFLICT(id) DO UPDATE SET
-        email = excluded.email, email_normalized = excluded.email_normalized, name = excluded.name, role = excluded.role,
-        status = excluded.status, password_hash = excluded.password_hash, rate_limits = excluded.rate_limits,
-        version = excluded.version, updated_at = excluded.updated_at
-      WHERE excluded.version > users.version`),
-  ]);
+export function applyUsers(s: Services, rows: readonly UserRow[], now: string): Statement[] {
+  const later = rows.filter((r) => typeof r.version !== "number" || r.version > 1);
+  return [
+    ...tupleChunks(later, SESSION_FIELDS).map((chunk) =>
+      s.db.orm.run(sql`
+        UPDATE refresh_tokens SET revoked_at = ${now}
+        WHERE revoked_at IS NULL AND user_id IN (
+          SELECT users.id FROM json_each(${chunk}) CROSS JOIN users
+          WHERE users.id = ${v("id")} AND ${v("version")} > users.version
+            AND (${v("status")} = 'disabled' OR ${v("passwordHash")} != users.password_hash)
+        )`),
+    ),
+    ...tupleChunks(rows, USER_FIELDS).map((chunk) =>
+      s.db.orm.run(sql`
+        INSERT INTO users (id, email, email_normalized, name, role, status, password_hash, rate_limits, version, created_at, updated_at)
+        SELECT ${sql.join(USER_FIELDS.map(u), sql`, `)}
+        FROM json_each(${chunk}) WHERE true
+        ON CONFLICT(id) DO UPDATE SET
+          email = excluded.email, email_normalized = excluded.email_normalized, name = excluded.name, role = excluded.role,
+          status = excluded.status, password_hash = excluded.password_hash, rate_limits = excluded.rate_limits,
+          version = excluded.version, updated_at = excluded.updated_at
+        WHERE excluded.version > users.version`),
+    ),
+  ];
 }
 
 /**
