@@ -7,6 +7,7 @@ import type { Clock } from "./deps/clock.ts";
 import type { Logger } from "./deps/logger.ts";
 import type { AccessTokens } from "./identity/access-token.ts";
 import type { RateLimiter } from "./deps/ratelimit/ratelimit.ts";
+import type { GzipCodec } from "./transfer/batch/gzip.ts";
 
 /** What differs between workerd, Node and Deno, in one place. */
 export interface RuntimeAdapter {
@@ -22,6 +23,8 @@ export interface RuntimeAdapter {
    * where Cloudflare itself refuses private, loopback and link-local targets.
    */
   resolveHost?(hostname: string): Promise<string[]>;
+  /** A faster gzip for batch bodies than Compression Streams (Node's zlib); absent: the streams. */
+  readonly gzip?: GzipCodec;
 }
 
 /** Every outside dependency, built once per process (or isolate) and read with `c.get("services")`. */

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Services } from "../services.ts";
 import type { Statement } from "../deps/db/database.ts";
-import { jsonChunks } from "../lib/chunks.ts";
+import { jsonChunks, tupleChunks } from "../lib/chunks.ts";
 
 // Set-based appliers: each chunk of records is ONE bound JSON parameter,
 // unpacked with json_each, so a whole batch fits in one atomic db.batch on D1
@@ -9,28 +9,52 @@ import { jsonChunks } from "../lib/chunks.ts";
 
 const j = (path: string) => sql.raw(`json_extract(value, '$.${path}')`);
 
-/** Replica: users from the master. Sessions end when a user is disabled or their password changed. */
-export function applyUsers(s: Services, rows: readonly object[], now: string): Statement[] {
-  return jsonChunks(rows).flatMap((chunk) => [
-    s.db.orm.run(sql`
-      UPDATE refresh_tokens SET revoked_at = ${now}
-      WHERE revoked_at IS NULL AND user_id IN (
-        SELECT ${j("id")} FROM json_each(${chunk})
-        WHERE ${j("version")} > coalesce((SELECT version FROM users WHERE users.id = ${j("id")}), 0)
-          AND (${j("status")} = 'disabled'
-               OR ${j("passwordHash")} != coalesce((SELECT password_hash FROM users WHERE users.id = ${j("id")}), ${j("passwordHash")}))
-      )`),
-    s.db.orm.run(sql`
-      INSERT INTO users (id, email, email_normalized, name, role, status, password_hash, rate_limits, version, created_at, updated_at)
-      SELECT ${j("id")}, ${j("email")}, ${j("emailNormalized")}, ${j("name")}, ${j("role")}, ${j("status")}, ${j("passwordHash")},
-             ${j("rateLimits")}, ${j("version")}, ${j("createdAt")}, ${j("updatedAt")}
-      FROM json_each(${chunk}) WHERE true
-      ON CONFLICT(id) DO UPDATE SET
-        email = excluded.email, email_normalized = excluded.email_normalized, name = excluded.name, role = excluded.role,
-        status = excluded.status, password_hash = excluded.password_hash, rate_limits = excluded.rate_limits,
-        version = excluded.version, updated_at = excluded.updated_at
-      WHERE excluded.version > users.version`),
-  ]);
+/** A user record's fields in the order applyUsers writes them (one JSON array per user). */
+const USER_FIELDS = ["id", "email", "emailNormalized", "name", "role", "status", "passwordHash", "rateLimits", "version", "createdAt", "updatedAt"] as const;
+const u = (field: (typeof USER_FIELDS)[number]) => sql.raw(`json_extract(value, '$[${USER_FIELDS.indexOf(field)}]')`);
+
+/** What the session check reads of a user record: id, version, status, password hash. */
+const SESSION_FIELDS = ["id", "version", "status", "passwordHash"] as const;
+const v = (field: (typeof SESSION_FIELDS)[number]) => sql.raw(`json_extract(value, '$[${SESSION_FIELDS.indexOf(field)}]')`);
+
+type UserRow = { [K in (typeof USER_FIELDS)[number]]: unknown };
+
+/**
+ * Replica: users from the master. Sessions end when a newer version disables a stored user or
+ * changes their password. Users arrive by the thousand, so each travels as an array (tupleChunks).
+ * The session check runs first, over the records that can end a session at all: a version 1 is a
+ * user's first and replaces nothing (versions start at 1), so a new user, and a whole first sync,
+ * costs it nothing; it joins the stored users (refresh tokens are only issued to stored users, and
+ * users are never deleted). Every record is checked against the stored row, before any upsert:
+ * within a chunk that is what checking each chunk before its own upsert did, and across chunks it
+ * ends every session that would have ended then (a change from an intermediate version is also a
+ * change from the stored one, or the intermediate version was one) and, when versions arrive out
+ * of order, possibly one more, never fewer.
+ */
+export function applyUsers(s: Services, rows: readonly UserRow[], now: string): Statement[] {
+  const later = rows.filter((r) => typeof r.version !== "number" || r.version > 1);
+  return [
+    ...tupleChunks(later, SESSION_FIELDS).map((chunk) =>
+      s.db.orm.run(sql`
+        UPDATE refresh_tokens SET revoked_at = ${now}
+        WHERE revoked_at IS NULL AND user_id IN (
+          SELECT users.id FROM json_each(${chunk}) CROSS JOIN users
+          WHERE users.id = ${v("id")} AND ${v("version")} > users.version
+            AND (${v("status")} = 'disabled' OR ${v("passwordHash")} != users.password_hash)
+        )`),
+    ),
+    ...tupleChunks(rows, USER_FIELDS).map((chunk) =>
+      s.db.orm.run(sql`
+        INSERT INTO users (id, email, email_normalized, name, role, status, password_hash, rate_limits, version, created_at, updated_at)
+        SELECT ${sql.join(USER_FIELDS.map(u), sql`, `)}
+        FROM json_each(${chunk}) WHERE true
+        ON CONFLICT(id) DO UPDATE SET
+          email = excluded.email, email_normalized = excluded.email_normalized, name = excluded.name, role = excluded.role,
+          status = excluded.status, password_hash = excluded.password_hash, rate_limits = excluded.rate_limits,
+          version = excluded.version, updated_at = excluded.updated_at
+        WHERE excluded.version > users.version`),
+    ),
+  ];
 }
 
 /**

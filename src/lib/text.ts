@@ -12,3 +12,22 @@ export function bounded(s: string, max: number): string {
 
 /** Longest reason (quarantine, dead letter, refused retry) kept anywhere. */
 export const MAX_REASON = 1000;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range, control characters included
+const NON_ASCII = /[^\u0000-\u007f]/;
+
+/** UTF-8 length of a string without allocating the encoded bytes. */
+export function utf8Length(s: string): number {
+  if (!NON_ASCII.test(s)) return s.length; // the common case, and a regex scans faster than the loop below
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4; // surrogate pair
+      i++;
+    } else n += 3; // BMP, or a lone surrogate (encoded as U+FFFD)
+  }
+  return n;
+}

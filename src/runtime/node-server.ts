@@ -6,6 +6,7 @@ import { createApp } from "../app.ts";
 import type { Services } from "../services.ts";
 import { bootstrapOnPrem, buildOnPremServices, onPremRuntime, type OnPremOptions } from "./node/services.ts";
 import { startNetworkJobs, type RunningJobs } from "./jobs.ts";
+import { nodeGzip } from "./node/gzip.ts";
 
 export interface RunningServer {
   url: string;
@@ -14,7 +15,7 @@ export interface RunningServer {
 }
 
 // In-process requests (app.request in tests) have no socket: no address rather than an error.
-export const nodeRuntime = () => onPremRuntime("node", (c) => (c.env?.incoming ? getConnInfo(c).remote.address : undefined));
+export const nodeRuntime = () => ({ ...onPremRuntime("node", (c) => (c.env?.incoming ? getConnInfo(c).remote.address : undefined)), gzip: nodeGzip });
 
 /** One network on Node: services, HTTP server on host:port, scheduler. Used by the CLI entry, `npm start` and tests. */
 export async function startNodeServer(env: Record<string, string | undefined>, opts: Partial<OnPremOptions> & { scheduler?: boolean } = {}): Promise<RunningServer> {

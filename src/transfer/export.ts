@@ -21,14 +21,16 @@ const MAX_BATCHES_PER_RUN = 20;
 /** An outbox row set aside at export (too large, or not a valid envelope) is marked with this. */
 const SET_ASIDE = 0;
 
-type OutboxRow = typeof outbox.$inferSelect;
+/** What a batch needs of an outbox row: every column read costs per row, thousands of rows per batch. */
+const PENDING = { seq: outbox.seq, kind: outbox.kind, entityId: outbox.entityId, version: outbox.version, payload: outbox.payload };
+type OutboxRow = Pick<typeof outbox.$inferSelect, keyof typeof PENDING>;
 type AuditRow = typeof auditLog.$inferSelect;
 type Origin = { src: "outbox" | "audit"; seq: number };
 
 /** What the next batch could carry: pending outbox rows, and (request network) audit entries not yet sent. */
 async function pending(s: Services, auditFrom: number) {
   const max = s.config.transfer.maxRecords;
-  const rows = await s.db.orm.select().from(outbox).where(isNull(outbox.batchSequence)).orderBy(asc(outbox.seq)).limit(max).all();
+  const rows: OutboxRow[] = await s.db.orm.select(PENDING).from(outbox).where(isNull(outbox.batchSequence)).orderBy(asc(outbox.seq)).limit(max).all();
   const audits: AuditRow[] =
     s.config.role === "request" && rows.length < max
       ? await s.db.orm
@@ -81,7 +83,7 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
     const origin = toRecords(work ? rows : [], work ? audits : []);
     // A record that could never cross (too large for any batch, or not a valid envelope) is set
     // aside as an outgoing dead letter instead of stopping every later export.
-    const { group, rejected } = takeGroup([...origin.keys()], { maxRecords: s.config.transfer.maxRecords, maxRawBytes: s.config.transfer.maxRawBytes });
+    const { group, lines, rejected } = takeGroup([...origin.keys()], { maxRecords: s.config.transfer.maxRecords, maxRawBytes: s.config.transfer.maxRawBytes });
     if (rejected.length) {
       await setAside(
         s,
@@ -92,6 +94,7 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
     const sequence = (last?.sequence ?? 0) + 1;
     const built = await buildBatch({
       records: group,
+      lines,
       source: s.config.networkId,
       destination: s.config.peerNetworkId,
       sequence,
@@ -101,6 +104,7 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
       ttlMs: s.config.transfer.ttlMs,
       signingKey: key,
       seal,
+      gzip: s.runtime.gzip,
       ...release,
     });
     const fileName = batchFileName(s.config.networkId, s.config.peerNetworkId, sequence, built.manifest.batch_id);

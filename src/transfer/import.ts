@@ -163,6 +163,7 @@ export async function processReceipt(s: Services, receiptId: string, stored?: Ui
     openingKeys: await openingKeysOf(s),
     now: s.clock.now(),
     limits: limits(s),
+    gzip: s.runtime.gzip,
   });
   if (!v.ok) return finish(s, receiptId, "quarantined", { reason: `${v.code}: ${v.reason}` }, file);
   const m = v.manifest;

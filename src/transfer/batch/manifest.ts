@@ -12,7 +12,8 @@ const networkId = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "expected a netw
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex characters");
 const count = z.number().int().nonnegative();
 /** An identifier, not free text: also keeps names like "__proto__" out of the per-kind count maps. */
-const kind = z.string().regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/, "expected a kind name (a letter, then letters, digits, _ . : -; at most 64)");
+export const KIND_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
+const kind = z.string().regex(KIND_NAME, "expected a kind name (a letter, then letters, digits, _ . : -; at most 64)");
 
 const manifestFields = {
   batch_id: z.uuid(),

@@ -7,7 +7,7 @@
  */
 import { base64url, compactVerify, decodeProtectedHeader, errors as joseErrors, type JWSHeaderParameters } from "jose";
 import { decodeBatchFile, type BatchContainer } from "./format.ts";
-import { gunzipCapped } from "./gzip.ts";
+import { streamsGzip, type GzipCodec } from "./gzip.ts";
 import { sha256Hex } from "./hash.ts";
 import { SIGNING_ALG, type PeerKeySet } from "./keys.ts";
 import { describeIssues } from "../../lib/zod-issues.ts";
@@ -55,6 +55,8 @@ export interface VerifyOptions {
   /** Defaults to the current time. */
   now?: Date | number;
   limits?: Partial<VerifyLimits>;
+  /** The runtime's gzip (RuntimeAdapter.gzip); Compression Streams by default. */
+  gzip?: GzipCodec;
 }
 
 const fail = (code: VerifyFailureCode, reason: string): VerifyFailure => ({ ok: false, code, reason });
@@ -75,7 +77,7 @@ export async function verifyBatch(file: Uint8Array, options: VerifyOptions): Pro
 async function verify(file: Uint8Array, options: VerifyOptions): Promise<VerifyResult> {
   const envelope = await verifyEnvelope(file, options);
   if (!envelope.ok) return envelope;
-  return openContents(envelope.manifest, envelope.body, { ...DEFAULT_LIMITS, ...options.limits }, options.openingKeys);
+  return openContents(envelope.manifest, envelope.body, { ...DEFAULT_LIMITS, ...options.limits }, options.openingKeys, options.gzip);
 }
 
 export type EnvelopeResult = { ok: true; manifest: SignedManifest; body: Uint8Array } | VerifyFailure;
@@ -172,14 +174,20 @@ async function envelopeOf(file: Uint8Array, options: Omit<VerifyOptions, "openin
  * The records of a body whose envelope verified: a sealed body is opened with this network's keys
  * first. Even a signed body is inflated under the cap: the signer's word on sizes is not a memory guarantee.
  */
-export async function openContents(m: SignedManifest, body: Uint8Array, limits: VerifyLimits, openingKeys?: ReadonlyMap<string, CryptoKey>): Promise<VerifyResult> {
+export async function openContents(
+  m: SignedManifest,
+  body: Uint8Array,
+  limits: VerifyLimits,
+  openingKeys?: ReadonlyMap<string, CryptoKey>,
+  codec: GzipCodec = streamsGzip,
+): Promise<VerifyResult> {
   let gzipped = body;
   if (m.format === 3) {
     const opened = await openBody(m.sealed, body, sealAad(m), openingKeys);
     if (!opened.ok) return opened;
     gzipped = opened.plaintext;
   }
-  const inflated = await gunzipCapped(gzipped, limits.maxRawBytes);
+  const inflated = await codec.gunzipCapped(gzipped, limits.maxRawBytes);
   if (!inflated.ok) return inflated;
   const parsedRecords = parseRecords(inflated.bytes, limits.maxRecords);
   if (!parsedRecords.ok) return parsedRecords;
@@ -254,7 +262,7 @@ export async function readOwnBatch(
     if (!opened.ok) return opened;
     gzipped = opened.plaintext;
   }
-  const inflated = await gunzipCapped(gzipped, limits.maxRawBytes);
+  const inflated = await streamsGzip.gunzipCapped(gzipped, limits.maxRawBytes);
   if (!inflated.ok) return inflated;
   const parsed = parseRecords(inflated.bytes, limits.maxRecords);
   return parsed.ok ? { ok: true, manifest: m.manifest, records: parsed.records } : parsed;

@@ -2,7 +2,7 @@
 import { CompactSign, type JWK } from "jose";
 import { encodeBatchFile } from "./format.ts";
 import { VERSION } from "../../version.ts";
-import { gzip } from "./gzip.ts";
+import { streamsGzip, type GzipCodec } from "./gzip.ts";
 import { sha256Hex } from "./hash.ts";
 import { parseSigningKey, SIGNING_ALG } from "./keys.ts";
 import { describeIssues } from "../../lib/zod-issues.ts";
@@ -15,6 +15,8 @@ export type SigningKeyInput = { keyId: string } & ({ privateJwk: JWK; key?: neve
 
 export interface BuildBatchInput {
   records: readonly BatchRecord[];
+  /** The records' body lines (encodeRecordLine, in order) when the caller has them already (takeGroup). */
+  lines?: readonly string[];
   source: string;
   destination: string;
   /** Per direction, from 1. */
@@ -40,6 +42,8 @@ export interface BuildBatchInput {
    * fixtures of older formats do; the exporter always seals.
    */
   seal?: SealTo;
+  /** The runtime's gzip (RuntimeAdapter.gzip); Compression Streams by default. */
+  gzip?: GzipCodec;
 }
 
 export interface SealTo {
@@ -73,9 +77,10 @@ export async function signManifest(manifest: SignedManifest, signingKey: Signing
 
 /** Builds one signed batch file. Throws (naming the problem) on invalid input: it is the sender's bug. */
 export async function buildBatch(input: BuildBatchInput): Promise<BuiltBatch> {
-  const lines = input.records.map((r) => `${encodeRecordLine(r)}\n`);
-  const raw = new TextEncoder().encode(lines.join(""));
-  const body = await gzip(raw);
+  const lines = input.lines ?? input.records.map(encodeRecordLine);
+  if (lines.length !== input.records.length) throw new Error(`buildBatch: ${lines.length} lines for ${input.records.length} records`);
+  const raw = new TextEncoder().encode(lines.length ? `${lines.join("\n")}\n` : "");
+  const body = await (input.gzip ?? streamsGzip).gzip(raw);
   const counts: Record<string, number> = {};
   for (const r of input.records) counts[r.kind] = (counts[r.kind] ?? 0) + 1;
   const createdAt = input.createdAt ?? new Date();
@@ -118,6 +123,8 @@ export interface SplitLimits {
 export interface TakenGroup<R> {
   /** The first records, in order, that fit one batch together. */
   group: R[];
+  /** The group's body lines, for buildBatch (each record is encoded once). */
+  lines: string[];
   /** Records met on the way that can never be sent (too large alone, or not a valid envelope). */
   rejected: Array<{ record: R; reason: string }>;
   /** How many of the input records were looked at (group + rejected). */
@@ -127,12 +134,14 @@ export interface TakenGroup<R> {
 /** The first batch's worth of `records`, each record encoded once, setting apart those that can never be sent. */
 export function takeGroup<R extends BatchRecord>(records: readonly R[], limits: SplitLimits): TakenGroup<R> {
   if (!(limits.maxRecords >= 1) || !(limits.maxRawBytes >= 1)) throw new Error("splitRecords: limits must be at least 1");
-  const out: TakenGroup<R> = { group: [], rejected: [], taken: 0 };
+  const out: TakenGroup<R> = { group: [], lines: [], rejected: [], taken: 0 };
   let bytes = 0;
   for (const r of records) {
+    let line: string;
     let size: number;
     try {
-      size = utf8Length(encodeRecordLine(r)) + 1; // + "\n"
+      line = encodeRecordLine(r);
+      size = utf8Length(line) + 1; // + "\n"
     } catch (e) {
       out.rejected.push({ record: r, reason: e instanceof Error ? e.message : String(e) });
       out.taken++;
@@ -148,6 +157,7 @@ export function takeGroup<R extends BatchRecord>(records: readonly R[], limits: 
     }
     if (out.group.length > 0 && (out.group.length >= limits.maxRecords || bytes + size > limits.maxRawBytes)) break;
     out.group.push(r);
+    out.lines.push(line);
     bytes += size;
     out.taken++;
   }
