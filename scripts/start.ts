@@ -63,7 +63,7 @@ async function main() {
     ferryLine = `automatic ferry every ${intervalMs / 1000} s through ${ferryDir} (AIRLOCK_AUTO_FERRY=0 turns it off)`;
   }
   console.log(
-    `\nAirlock is running:\n  request network   ${request.url}   (docs: ${request.url}/docs)\n  response network  ${response.url}   (docs: ${response.url}/docs)\n  ${ferryLine}\nCtrl-C stops both.\n`,
+    `\nAirlock is running:\n  request network   ${request.url}   (console: ${request.url}/console, docs: ${request.url}/docs)\n  response network  ${response.url}   (console: ${response.url}/console, docs: ${response.url}/docs)\n  ${ferryLine}\nCtrl-C stops both.\n`,
   );
 }
 
