@@ -48,6 +48,31 @@ export function encodeRecordLine(record: BatchRecord): string {
   return JSON.stringify(schema === undefined ? { kind, id, version, data } : { kind, id, version, schema, data });
 }
 
+/** A record whose data is JSON text already (an outbox payload), with the checks that text passed where it is stored. */
+export interface StoredRecord {
+  kind: string;
+  id: string;
+  version: number;
+  schema: number;
+  /** The data as JSON text. */
+  json: string;
+  /** The store vouched that `json` is valid JSON, starts with "{" (so is an object) and has no newline. */
+  objectJson: boolean;
+}
+
+/**
+ * The body line of a stored record, written around its JSON text instead of parsing and writing it
+ * again: byte for byte what encodeRecordLine writes when the text is JSON.stringify's, as the
+ * outbox's is. Null when anything is unusual (the caller then parses it and uses encodeRecordLine).
+ */
+export function storedRecordLine(r: StoredRecord): string | null {
+  if (!r.objectJson || r.json.charCodeAt(0) !== 0x7b || r.json.includes("\n")) return null;
+  if (typeof r.kind !== "string" || typeof r.id !== "string" || typeof r.version !== "number") return null;
+  if (!KIND_NAME.test(r.kind) || r.id.length < 1 || r.id.length > 256 || !Number.isFinite(r.version)) return null;
+  if (!(Number.isSafeInteger(r.schema) && r.schema >= 1 && r.schema <= 1_000_000)) return null;
+  return `{"kind":${JSON.stringify(r.kind)},"id":${JSON.stringify(r.id)},"version":${JSON.stringify(r.version)},"schema":${r.schema},"data":${r.json}}`;
+}
+
 export function describeRecord(r: { kind?: unknown; id?: unknown } | null | undefined): string {
   const kind = typeof r?.kind === "string" ? r.kind : "?";
   const id = typeof r?.id === "string" ? r.id : "?";
