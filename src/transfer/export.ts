@@ -23,19 +23,15 @@ const MAX_BATCHES_PER_RUN = 20;
 const SET_ASIDE = 0;
 
 /**
- * What a batch needs of an outbox row: every column read costs per row, thousands of rows per batch.
- * `objectJson`: SQLite vouches (in C, without building any object here) that the payload can go
- * into its body line as it is: valid JSON, an object, on one line.
+ * What a batch needs of the pending outbox rows, oldest first, each row as an array (thousands of
+ * rows per batch: an object per row cost more than reading it). The last column: SQLite vouches (in
+ * C, without building anything here) that the payload can go into its body line as it is: valid
+ * JSON, an object, on one line.
  */
-const PENDING = {
-  seq: outbox.seq,
-  kind: outbox.kind,
-  entityId: outbox.entityId,
-  version: outbox.version,
-  payload: outbox.payload,
-  objectJson: sql<number>`json_valid(${outbox.payload}) and substr(${outbox.payload}, 1, 1) = '{' and instr(${outbox.payload}, char(10)) = 0`,
-};
-type OutboxRow = Pick<typeof outbox.$inferSelect, "seq" | "kind" | "entityId" | "version" | "payload"> & { objectJson: number };
+const PENDING_SQL = `SELECT seq, kind, entity_id, version, payload,
+  json_valid(payload) AND substr(payload, 1, 1) = '{' AND instr(payload, char(10)) = 0
+  FROM outbox WHERE batch_sequence IS NULL ORDER BY seq LIMIT ?`;
+type OutboxRow = [seq: number, kind: string, entityId: string, version: number, payload: string, objectJson: number];
 type AuditRow = typeof auditLog.$inferSelect;
 
 /** A record the next batch may carry, and where it came from (so the export marks exactly those it carried). */
@@ -49,7 +45,7 @@ interface Item extends StoredRecord {
 /** What the next batch could carry: pending outbox rows, and (request network) audit entries not yet sent. */
 async function pending(s: Services, auditFrom: number) {
   const max = s.config.transfer.maxRecords;
-  const rows: OutboxRow[] = await s.db.orm.select(PENDING).from(outbox).where(isNull(outbox.batchSequence)).orderBy(asc(outbox.seq)).limit(max).all();
+  const rows = (await s.db.prepareRead(PENDING_SQL).values([max])) as OutboxRow[];
   const audits: AuditRow[] =
     s.config.role === "request" && rows.length < max
       ? await s.db.orm
@@ -67,8 +63,7 @@ const schemaOf = (kind: string) => KIND_BY_NAME.get(kind)?.schemaVersion ?? 1;
 
 function toItems(rows: OutboxRow[], audits: AuditRow[]): Item[] {
   const items: Item[] = [];
-  for (const r of rows)
-    items.push({ src: "outbox", seq: r.seq, kind: r.kind, id: r.entityId, version: r.version, schema: schemaOf(r.kind), json: r.payload, objectJson: r.objectJson === 1 });
+  for (const [seq, kind, id, version, json, objectJson] of rows) items.push({ src: "outbox", seq, kind, id, version, schema: schemaOf(kind), json, objectJson: objectJson === 1 });
   const audit = schemaOf("audit");
   for (const a of audits) items.push({ src: "audit", seq: a.seq, kind: "audit", id: a.id, version: a.seq, schema: audit, json: "", objectJson: false, data: { ...a } });
   return items;

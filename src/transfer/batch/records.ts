@@ -93,15 +93,19 @@ export function parseRecords(raw: Uint8Array, maxRecords: number): ParseResult {
   const counts: Record<string, number> = {};
   if (text.length === 0) return { ok: true, records, counts };
   if (!text.endsWith("\n")) return { ok: false, code: "bad_record", reason: "the last body line has no newline (truncated body?)" };
-  const lines = text.slice(0, -1).split("\n");
-  if (lines.length > maxRecords) return { ok: false, code: "record_limit", reason: `the body has ${lines.length} records; the limit is ${maxRecords}` };
-  for (let i = 0; i < lines.length; i++) {
+  let count = 0;
+  for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) count++;
+  if (count > maxRecords) return { ok: false, code: "record_limit", reason: `the body has ${count} records; the limit is ${maxRecords}` };
+  // Line by line from the text, without an array of every line beside the records.
+  for (let i = 0, start = 0; i < count; i++) {
+    const end = text.indexOf("\n", start);
     let value: unknown;
     try {
-      value = JSON.parse(lines[i]);
+      value = JSON.parse(text.slice(start, end));
     } catch {
       return { ok: false, code: "bad_record", reason: `body line ${i + 1} is not JSON` };
     }
+    start = end + 1;
     const fast = envelopeOf(value, true);
     if (fast) {
       records.push(fast);
