@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { base64url, sha256Hex, toHex } from "../../src/lib/crypto.ts";
+import { sha256Hex, toHex } from "../../src/lib/crypto.ts";
 
 const webCrypto = async (b: Uint8Array) => toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", b as Uint8Array<ArrayBuffer>)));
 
@@ -26,19 +26,5 @@ describe("sha256Hex", () => {
       }),
       { numRuns: 300 },
     );
-  });
-});
-
-describe("base64url", () => {
-  it("gives RFC 4648's test vectors, unpadded", () => {
-    const text = (s: string) => base64url(new TextEncoder().encode(s));
-    expect(["", "f", "fo", "foo", "foob", "fooba", "foobar"].map(text)).toEqual(["", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"]);
-    expect(base64url(new Uint8Array([0xfb, 0xff, 0xbf]))).toBe("-_-_");
-  });
-
-  it("equals Node's encoder for arbitrary bytes, and a whole batch body", () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => base64url(b) === Buffer.from(b).toString("base64url")));
-    const body = new Uint8Array(92_003).map((_, i) => (i * 7919) & 255);
-    expect(base64url(body)).toBe(Buffer.from(body).toString("base64url"));
   });
 });

@@ -13,7 +13,6 @@ import { base64url, flattenedDecrypt, GeneralEncrypt, importJWK, type JWK } from
 import { z } from "zod";
 import { describeIssues } from "../../lib/zod-issues.ts";
 import { checkedKeyId, key32, keyIdOf, parseJson } from "./keys.ts";
-import { base64url as toBase64url } from "../../lib/crypto.ts";
 
 export const KEY_ALG = "ECDH-ES+A256KW";
 export const CONTENT_ALG = "A256GCM";
@@ -160,9 +159,8 @@ export async function openBody(
         protected: sealed.protected,
         iv: sealed.iv,
         tag: sealed.tag,
-        // jose takes the JWE as text: our encoder, several times faster than jose's on a whole body.
-        aad: toBase64url(aad),
-        ciphertext: toBase64url(ciphertext),
+        aad: base64url.encode(aad),
+        ciphertext: base64url.encode(ciphertext),
         header: recipient.header,
         encrypted_key: recipient.encrypted_key,
       },
