@@ -7,7 +7,8 @@ import { schemaVersion } from "../deps/db/database.ts";
 import { guard, isGuardFailure } from "../deps/db/guard.ts";
 import { writeWithAudit } from "../audit/audit.ts";
 import { KIND_BY_NAME, RECORD_KINDS } from "../record-kinds.ts";
-import { buildBatch, takeGroup, ZERO_HASH, type BatchRecord } from "./batch/index.ts";
+import { buildBatch, encodeRecordLine, storedRecordLine, takeLines, ZERO_HASH, type BatchRecord, type StoredRecord } from "./batch/index.ts";
+import { bounded } from "../lib/text.ts";
 import { sealToOf, signingKeyOf } from "./keys.ts";
 import { STATE, num, readState, setState } from "./state.ts";
 import { deadLetterStatements } from "./dead-letters.ts";
@@ -21,16 +22,30 @@ const MAX_BATCHES_PER_RUN = 20;
 /** An outbox row set aside at export (too large, or not a valid envelope) is marked with this. */
 const SET_ASIDE = 0;
 
-/** What a batch needs of an outbox row: every column read costs per row, thousands of rows per batch. */
-const PENDING = { seq: outbox.seq, kind: outbox.kind, entityId: outbox.entityId, version: outbox.version, payload: outbox.payload };
-type OutboxRow = Pick<typeof outbox.$inferSelect, keyof typeof PENDING>;
+/**
+ * What a batch needs of the pending outbox rows, oldest first, each row as an array (thousands of
+ * rows per batch: an object per row cost more than reading it). The last column: SQLite vouches (in
+ * C, without building anything here) that the payload can go into its body line as it is: valid
+ * JSON, an object, on one line.
+ */
+const PENDING_SQL = `SELECT seq, kind, entity_id, version, payload,
+  json_valid(payload) AND substr(payload, 1, 1) = '{' AND instr(payload, char(10)) = 0
+  FROM outbox WHERE batch_sequence IS NULL ORDER BY seq LIMIT ?`;
+type OutboxRow = [seq: number, kind: string, entityId: string, version: number, payload: string, objectJson: number];
 type AuditRow = typeof auditLog.$inferSelect;
-type Origin = { src: "outbox" | "audit"; seq: number };
+
+/** A record the next batch may carry, and where it came from (so the export marks exactly those it carried). */
+interface Item extends StoredRecord {
+  src: "outbox" | "audit";
+  seq: number;
+  /** An audit entry's data (its `json` is unused). */
+  data?: Record<string, unknown>;
+}
 
 /** What the next batch could carry: pending outbox rows, and (request network) audit entries not yet sent. */
 async function pending(s: Services, auditFrom: number) {
   const max = s.config.transfer.maxRecords;
-  const rows: OutboxRow[] = await s.db.orm.select(PENDING).from(outbox).where(isNull(outbox.batchSequence)).orderBy(asc(outbox.seq)).limit(max).all();
+  const rows = (await s.db.prepareRead(PENDING_SQL).values([max])) as OutboxRow[];
   const audits: AuditRow[] =
     s.config.role === "request" && rows.length < max
       ? await s.db.orm
@@ -46,16 +61,27 @@ async function pending(s: Services, auditFrom: number) {
 
 const schemaOf = (kind: string) => KIND_BY_NAME.get(kind)?.schemaVersion ?? 1;
 
-/** The records, and where each came from (so the export can mark exactly those it carried). */
-function toRecords(rows: OutboxRow[], audits: AuditRow[]) {
-  const origin = new Map<BatchRecord, Origin>();
-  for (const r of rows)
-    origin.set(
-      { kind: r.kind, id: r.entityId, version: r.version, schema: schemaOf(r.kind), data: JSON.parse(r.payload) as Record<string, unknown> },
-      { src: "outbox", seq: r.seq },
-    );
-  for (const a of audits) origin.set({ kind: "audit", id: a.id, version: a.seq, schema: schemaOf("audit"), data: { ...a } }, { src: "audit", seq: a.seq });
-  return origin;
+function toItems(rows: OutboxRow[], audits: AuditRow[]): Item[] {
+  const items: Item[] = [];
+  for (const [seq, kind, id, version, json, objectJson] of rows) items.push({ src: "outbox", seq, kind, id, version, schema: schemaOf(kind), json, objectJson: objectJson === 1 });
+  const audit = schemaOf("audit");
+  for (const a of audits) items.push({ src: "audit", seq: a.seq, kind: "audit", id: a.id, version: a.seq, schema: audit, json: "", objectJson: false, data: { ...a } });
+  return items;
+}
+
+/** The item as a record envelope; a stored payload that is not JSON throws (the record is then set aside). */
+const recordOf = (i: Item): BatchRecord => ({ kind: i.kind, id: i.id, version: i.version, schema: i.schema, data: i.data ?? (JSON.parse(i.json) as Record<string, unknown>) });
+
+/** The body line: around the stored payload when it can be, else through the envelope check. */
+const lineOf = (i: Item): string => (i.src === "outbox" && storedRecordLine(i)) || encodeRecordLine(recordOf(i));
+
+/** For a dead letter: the record as far as it can be read. */
+function recordForDeadLetter(i: Item): BatchRecord {
+  try {
+    return recordOf(i);
+  } catch {
+    return { kind: i.kind, id: i.id, version: i.version, schema: i.schema, data: { unreadable: bounded(i.json, 1000) } };
+  }
 }
 
 /**
@@ -80,14 +106,14 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
     const last = await s.db.orm.select().from(batchesOut).orderBy(desc(batchesOut.sequence)).limit(1).get();
     if (!work && !ackNeeded && !(await heartbeatDue(s, last?.createdAt, state[STATE.outIdleSince]))) break;
 
-    const origin = toRecords(work ? rows : [], work ? audits : []);
     // A record that could never cross (too large for any batch, or not a valid envelope) is set
     // aside as an outgoing dead letter instead of stopping every later export.
-    const { group, lines, rejected } = takeGroup([...origin.keys()], { maxRecords: s.config.transfer.maxRecords, maxRawBytes: s.config.transfer.maxRawBytes });
+    const items = toItems(work ? rows : [], work ? audits : []);
+    const { group, lines, rejected } = takeLines(items, { maxRecords: s.config.transfer.maxRecords, maxRawBytes: s.config.transfer.maxRawBytes }, lineOf);
     if (rejected.length) {
       await setAside(
         s,
-        rejected.map((r) => ({ ...r, seq: origin.get(r.record)!.seq })),
+        rejected.map((r) => ({ record: recordForDeadLetter(r.record), reason: r.reason, seq: r.record.seq })),
       );
       continue;
     }
@@ -111,9 +137,8 @@ export async function exportBatches(s: Services, opts: { resend?: boolean } = {}
     // The file first: the listing (the database) only shows it once both exist.
     await s.batches.put("outbox", fileName, built.file);
 
-    const carried = group.map((r) => origin.get(r)!);
-    const outboxSeqs = carried.filter((o) => o.src === "outbox").map((o) => o.seq);
-    const auditSeqs = carried.filter((o) => o.src === "audit").map((o) => o.seq);
+    const outboxSeqs = group.filter((o) => o.src === "outbox").map((o) => o.seq);
+    const auditSeqs = group.filter((o) => o.src === "audit").map((o) => o.seq);
     const statements: Statement[] = [
       ...guard(s.db, sql`not exists (select 1 from batches_out where sequence >= ${sequence})`),
       s.db.orm.insert(batchesOut).values({

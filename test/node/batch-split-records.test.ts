@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ZERO_HASH } from "../../src/transfer/batch/hash.ts";
 import type { BatchRecord } from "../../src/transfer/batch/manifest.ts";
 import { splitRecords } from "../../src/transfer/batch/write.ts";
+import { encodeRecordLine, storedRecordLine, type StoredRecord } from "../../src/transfer/batch/records.ts";
 import { build, enc, useBatchKeys, verify } from "../helpers/batches.ts";
 
 useBatchKeys();
@@ -46,5 +47,26 @@ describe("splitRecords", () => {
 
   it("a single record over maxRawBytes is an error naming the record", () => {
     expect(() => splitRecords([rec(1), rec(2, 5000), rec(3)], { maxRecords: 10, maxRawBytes: 1000 })).toThrow(/request\/r2 is \d+ bytes/);
+  });
+});
+
+describe("storedRecordLine", () => {
+  const data = { id: "usr_1", name: 'Zoë \u2028 "quoted"', n: 1.5, nested: { a: [1, null, true] }, empty: {} };
+  const stored = (over: Partial<StoredRecord> = {}): StoredRecord => ({ kind: "user", id: "usr_1", version: 3, schema: 1, json: JSON.stringify(data), objectJson: true, ...over });
+
+  it("writes the same bytes as encodeRecordLine for a payload JSON.stringify wrote", () => {
+    expect(storedRecordLine(stored())).toBe(encodeRecordLine({ kind: "user", id: "usr_1", version: 3, schema: 1, data }));
+    expect(storedRecordLine(stored({ id: 'odd "id" \\ é', version: -0 }))).toBe(encodeRecordLine({ kind: "user", id: 'odd "id" \\ é', version: -0, schema: 1, data }));
+  });
+
+  it("declines (null) whatever it cannot vouch for, leaving it to the parse-and-encode path", () => {
+    expect(storedRecordLine(stored({ objectJson: false }))).toBeNull();
+    expect(storedRecordLine(stored({ json: '{"a":\n1}' }))).toBeNull();
+    expect(storedRecordLine(stored({ json: "[1]" }))).toBeNull();
+    expect(storedRecordLine(stored({ kind: "1bad" }))).toBeNull();
+    expect(storedRecordLine(stored({ id: "" }))).toBeNull();
+    expect(storedRecordLine(stored({ id: "x".repeat(257) }))).toBeNull();
+    expect(storedRecordLine(stored({ version: Number.NaN }))).toBeNull();
+    expect(storedRecordLine(stored({ schema: 0 }))).toBeNull();
   });
 });

@@ -131,6 +131,31 @@ describe("no single record stops a direction", () => {
     await roundTrip(net);
   });
 
+  it("a stored payload is written into its body line as it is only when it is one JSON object on one line; otherwise it is re-encoded, or set aside when unreadable", async () => {
+    const net = await linkedNetworks();
+    const uid = await userIdOf(net);
+    const raw = async (id: string, payload: string) =>
+      net.replica.services.db.orm.insert(outbox).values({ kind: "request", entityId: id, version: 1, payload, createdAt: net.replica.services.clock.now().toISOString() });
+    // Pretty-printed JSON (newlines between tokens): valid, but it would split its body line, so it is parsed and written again.
+    await raw("req_pretty", JSON.stringify(requestRecord("req_pretty", uid, { a: "line\nbreak" }), null, 2));
+    // Not JSON at all, and JSON that is not an object: set aside here, the rest goes on.
+    await raw("req_broken", '{"id":"req_broken",');
+    await raw("req_array", "[1,2]");
+    await rawOutbox(net.replica, "request", "req_plain", 1, requestRecord("req_plain", uid, "plain"));
+    const out = await exportNow(net.replica);
+    expect(out.exported.length).toBeGreaterThan(0);
+    const dead = await net.r("/v1/transfer/dead-letters?side=out", { token: net.tokens.replicaAdmin });
+    expect(dead.body.items.map((d: any) => [d.record_id, d.reason.match(/JSON|not a valid batch record/)?.[0]]).sort()).toEqual([
+      ["req_array", "not a valid batch record"],
+      ["req_broken", "JSON"],
+    ]);
+    for (const b of await download(net.replica)) expect((await upload(net.master, b.file)).body).toMatchObject({ outcome: "applied" });
+    const onMaster = await net.master.services.db.orm.select({ id: requests.id, body: requests.body }).from(requests).all();
+    expect(onMaster.map((r) => r.id).sort()).toEqual(["req_plain", "req_pretty"]);
+    expect(JSON.parse(onMaster.find((r) => r.id === "req_pretty")!.body as string)).toEqual({ a: "line\nbreak" });
+    await roundTrip(net);
+  });
+
   it("a record too large for AIRLOCK_BATCH_MAX_BYTES is set aside at export instead of stopping every export; retrying it while it still does not fit is refused", async () => {
     const net = await linkedNetworks({ AIRLOCK_BATCH_MAX_BYTES: "8192" });
     const uid = await userIdOf(net);

@@ -13,7 +13,7 @@ export function d1Database(binding: D1Database): Database {
   const prepared = statementCache((text) => binding.prepare(text));
   const db = wrapOrm("d1", drizzle(binding, { schema }), <T>(text: string): ReadStatement<T> => {
     const st = prepared(text);
-    return { get: async (args) => (await st.bind(...args).first<T>()) ?? undefined };
+    return { get: async (args) => (await st.bind(...args).first<T>()) ?? undefined, values: (args) => st.bind(...args).raw() };
   });
   return {
     ...db,

@@ -12,6 +12,11 @@ export type Statement = BatchItem<"sqlite">;
 export interface ReadStatement<T> {
   /** The first row (columns keyed by their alias), or undefined. */
   get(args: readonly unknown[]): Promise<T | undefined>;
+  /**
+   * Every row, each as the array of its column values in the SELECT's order: no object per row
+   * (for reads of thousands of rows, where building each row's object cost more than reading it).
+   */
+  values(args: readonly unknown[]): Promise<unknown[][]>;
 }
 
 /** The database as the app sees it, whichever driver is underneath. */
@@ -21,7 +26,7 @@ export interface Database {
   /**
    * A statement prepared once per connection: plain SQL with `?` placeholders. For the few reads on
    * every request (principals, the response state row), where building SQL with drizzle and
-   * re-preparing it per call cost more than the query itself.
+   * re-preparing it per call cost more than the query itself, and the export's backlog.
    */
   prepareRead<T>(sql: string): ReadStatement<T>;
   /**

@@ -27,6 +27,10 @@ function hotReads(client: Client, url: string): { prepareRead: Database["prepare
           if (!rs.rows.length) return undefined;
           return Object.fromEntries(rs.columns.map((c, i) => [c, rs.rows[0][i]])) as T;
         },
+        values: async (args) => {
+          const rs = await client.execute({ sql, args: args as never });
+          return rs.rows.map((row) => rs.columns.map((_, i) => row[i]));
+        },
       }),
       close() {},
     };
@@ -41,7 +45,18 @@ function hotReads(client: Client, url: string): { prepareRead: Database["prepare
     return conn.prepare(sql);
   });
   return {
-    prepareRead: <T>(sql: string): ReadStatement<T> => ({ get: async (args) => (prepared(sql).get(args as unknown[]) as T | undefined) ?? undefined }),
+    prepareRead: <T>(sql: string): ReadStatement<T> => ({
+      get: async (args) => (prepared(sql).get(args as unknown[]) as T | undefined) ?? undefined,
+      values: async (args) => {
+        // Raw mode is a property of the shared statement: set for this call only.
+        const st = prepared(sql).raw(true);
+        try {
+          return st.all(args as unknown[]) as unknown[][];
+        } finally {
+          st.raw(false);
+        }
+      },
+    }),
     close: () => conn?.close(),
   };
 }

@@ -7,8 +7,9 @@ export { FORMAT_VERSION, READABLE_FORMATS, manifestV1Schema, manifestV2Schema, m
 export type { Manifest, SignedManifest, BatchRecord } from "./manifest.ts";
 export { generateEncryptionKey, parseEncryptionKeys, parseRecipientKey } from "./seal.ts";
 export type { EncryptionKeyPair, OwnEncryptionKeys, RecipientKey } from "./seal.ts";
-export { buildBatch, splitRecords, takeGroup, signManifest } from "./write.ts";
-export { utf8Length } from "./records.ts";
+export { buildBatch, splitRecords, takeGroup, takeLines, signManifest } from "./write.ts";
+export { encodeRecordLine, storedRecordLine, utf8Length } from "./records.ts";
+export type { StoredRecord } from "./records.ts";
 export type { BuildBatchInput, BuiltBatch, SealTo, SigningKeyInput, SplitLimits } from "./write.ts";
 export { verifyBatch, verifyEnvelope, readManifestUnverified, unverifiedManifestOf, readOwnBatch, DEFAULT_LIMITS } from "./read.ts";
 export type { VerifyResult, VerifyFailure, VerifyFailureCode, VerifyLimits, VerifyOptions, UnverifiedManifest } from "./read.ts";

@@ -48,6 +48,31 @@ export function encodeRecordLine(record: BatchRecord): string {
   return JSON.stringify(schema === undefined ? { kind, id, version, data } : { kind, id, version, schema, data });
 }
 
+/** A record whose data is JSON text already (an outbox payload), with the checks that text passed where it is stored. */
+export interface StoredRecord {
+  kind: string;
+  id: string;
+  version: number;
+  schema: number;
+  /** The data as JSON text. */
+  json: string;
+  /** The store vouched that `json` is valid JSON, starts with "{" (so is an object) and has no newline. */
+  objectJson: boolean;
+}
+
+/**
+ * The body line of a stored record, written around its JSON text instead of parsing and writing it
+ * again: byte for byte what encodeRecordLine writes when the text is JSON.stringify's, as the
+ * outbox's is. Null when anything is unusual (the caller then parses it and uses encodeRecordLine).
+ */
+export function storedRecordLine(r: StoredRecord): string | null {
+  if (!r.objectJson || r.json.charCodeAt(0) !== 0x7b || r.json.includes("\n")) return null;
+  if (typeof r.kind !== "string" || typeof r.id !== "string" || typeof r.version !== "number") return null;
+  if (!KIND_NAME.test(r.kind) || r.id.length < 1 || r.id.length > 256 || !Number.isFinite(r.version)) return null;
+  if (!(Number.isSafeInteger(r.schema) && r.schema >= 1 && r.schema <= 1_000_000)) return null;
+  return `{"kind":${JSON.stringify(r.kind)},"id":${JSON.stringify(r.id)},"version":${JSON.stringify(r.version)},"schema":${r.schema},"data":${r.json}}`;
+}
+
 export function describeRecord(r: { kind?: unknown; id?: unknown } | null | undefined): string {
   const kind = typeof r?.kind === "string" ? r.kind : "?";
   const id = typeof r?.id === "string" ? r.id : "?";
@@ -68,15 +93,19 @@ export function parseRecords(raw: Uint8Array, maxRecords: number): ParseResult {
   const counts: Record<string, number> = {};
   if (text.length === 0) return { ok: true, records, counts };
   if (!text.endsWith("\n")) return { ok: false, code: "bad_record", reason: "the last body line has no newline (truncated body?)" };
-  const lines = text.slice(0, -1).split("\n");
-  if (lines.length > maxRecords) return { ok: false, code: "record_limit", reason: `the body has ${lines.length} records; the limit is ${maxRecords}` };
-  for (let i = 0; i < lines.length; i++) {
+  let count = 0;
+  for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) count++;
+  if (count > maxRecords) return { ok: false, code: "record_limit", reason: `the body has ${count} records; the limit is ${maxRecords}` };
+  // Line by line from the text, without an array of every line beside the records.
+  for (let i = 0, start = 0; i < count; i++) {
+    const end = text.indexOf("\n", start);
     let value: unknown;
     try {
-      value = JSON.parse(lines[i]);
+      value = JSON.parse(text.slice(start, end));
     } catch {
       return { ok: false, code: "bad_record", reason: `body line ${i + 1} is not JSON` };
     }
+    start = end + 1;
     const fast = envelopeOf(value, true);
     if (fast) {
       records.push(fast);

@@ -14,8 +14,12 @@ import { describeRecord, encodeRecordLine, utf8Length } from "./records.ts";
 export type SigningKeyInput = { keyId: string } & ({ privateJwk: JWK; key?: never } | { key: CryptoKey; privateJwk?: never });
 
 export interface BuildBatchInput {
-  records: readonly BatchRecord[];
-  /** The records' body lines (encodeRecordLine, in order) when the caller has them already (takeGroup). */
+  /**
+   * The records; only their kinds are read when `lines` is given. Without `lines` each is encoded
+   * here (encodeRecordLine checks it is a full record envelope).
+   */
+  records: readonly BatchRecord[] | readonly { kind: string }[];
+  /** The records' body lines, in order, when the caller has them already (takeGroup, takeLines). */
   lines?: readonly string[];
   source: string;
   destination: string;
@@ -77,7 +81,7 @@ export async function signManifest(manifest: SignedManifest, signingKey: Signing
 
 /** Builds one signed batch file. Throws (naming the problem) on invalid input: it is the sender's bug. */
 export async function buildBatch(input: BuildBatchInput): Promise<BuiltBatch> {
-  const lines = input.lines ?? input.records.map(encodeRecordLine);
+  const lines = input.lines ?? (input.records as readonly BatchRecord[]).map(encodeRecordLine);
   if (lines.length !== input.records.length) throw new Error(`buildBatch: ${lines.length} lines for ${input.records.length} records`);
   const raw = new TextEncoder().encode(lines.length ? `${lines.join("\n")}\n` : "");
   const body = await (input.gzip ?? streamsGzip).gzip(raw);
@@ -133,6 +137,11 @@ export interface TakenGroup<R> {
 
 /** The first batch's worth of `records`, each record encoded once, setting apart those that can never be sent. */
 export function takeGroup<R extends BatchRecord>(records: readonly R[], limits: SplitLimits): TakenGroup<R> {
+  return takeLines(records, limits, encodeRecordLine);
+}
+
+/** The same for records held in another shape: `encode` writes one's body line, or throws naming it. */
+export function takeLines<R extends { kind: string; id: string }>(records: readonly R[], limits: SplitLimits, encode: (r: R) => string): TakenGroup<R> {
   if (!(limits.maxRecords >= 1) || !(limits.maxRawBytes >= 1)) throw new Error("splitRecords: limits must be at least 1");
   const out: TakenGroup<R> = { group: [], lines: [], rejected: [], taken: 0 };
   let bytes = 0;
@@ -140,7 +149,7 @@ export function takeGroup<R extends BatchRecord>(records: readonly R[], limits: 
     let line: string;
     let size: number;
     try {
-      line = encodeRecordLine(r);
+      line = encode(r);
       size = utf8Length(line) + 1; // + "\n"
     } catch (e) {
       out.rejected.push({ record: r, reason: e instanceof Error ? e.message : String(e) });
