@@ -69,7 +69,7 @@ export class BatchingRequester implements Requester {
 
   request<TResult = unknown>(req: UpstashRequest): Promise<UpstashResponse<TResult>> {
     const path = (req.path ?? []).join("/");
-    if (path === "multi-exec" && !req.isStreaming) return this.send(path, req.body) as Promise<UpstashResponse<TResult>>;
+    if (path === "multi-exec" && !req.isStreaming) return this.send(path, JSON.stringify(req.body)) as Promise<UpstashResponse<TResult>>;
     if (req.isStreaming || (path !== "" && path !== "pipeline")) return Promise.reject(new Error(`this Upstash client does not send ${path || "subscriptions"}`));
     const single = path === "";
     return new Promise((resolve, reject) => {
@@ -82,27 +82,27 @@ export class BatchingRequester implements Requester {
     const queue = this.queue;
     this.queue = [];
     let batch: Queued[] = [];
+    let parts: string[] = [];
     let commands = 0;
     let bytes = 0;
     for (const q of queue) {
-      const size = JSON.stringify(q.commands).length;
-      if (batch.length && (commands + q.commands.length > MAX_BATCH_COMMANDS || bytes + size > MAX_BATCH_BYTES)) {
-        void this.sendBatch(batch);
-        batch = [];
-        commands = 0;
-        bytes = 0;
+      const part = JSON.stringify(q.commands).slice(1, -1); // serialised once: "[...],[...]"
+      if (batch.length && (commands + q.commands.length > MAX_BATCH_COMMANDS || bytes + part.length > MAX_BATCH_BYTES)) {
+        void this.sendBatch(batch, commands, parts);
+        [batch, parts, commands, bytes] = [[], [], 0, 0];
       }
       batch.push(q);
+      parts.push(part);
       commands += q.commands.length;
-      bytes += size;
+      bytes += part.length;
     }
-    if (batch.length) void this.sendBatch(batch);
+    if (batch.length) void this.sendBatch(batch, commands, parts);
   }
 
-  private async sendBatch(batch: Queued[]): Promise<void> {
+  private async sendBatch(batch: Queued[], commands: number, parts: string[]): Promise<void> {
     try {
-      const replies = await this.send("pipeline", batch.flatMap((q) => q.commands));
-      if (!Array.isArray(replies)) throw new Error("the pipeline's reply is not a list");
+      const replies = await this.send("pipeline", `[${parts.join(",")}]`);
+      if (!Array.isArray(replies) || replies.length !== commands) throw new Error(`the pipeline's reply is not a list of ${commands} results`);
       let i = 0;
       for (const q of batch) {
         const mine = replies.slice(i, i + q.commands.length) as UpstashResponse<unknown>[];
@@ -115,13 +115,13 @@ export class BatchingRequester implements Requester {
   }
 
   /** One POST within the bound; a non-2xx answer throws its `error` (401, 413, 503 from the endpoint). */
-  private async send(path: string, body: unknown): Promise<unknown> {
+  private async send(path: string, body: string): Promise<unknown> {
     // A timer cleared on the answer, not AbortSignal.timeout: that one fires (and builds an exception) after every request.
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, "TimeoutError")), this.timeoutMs);
     let reply: { status: number; text: string };
     try {
-      reply = await this.transport.post(`${this.base}/${path}`, this.headers, JSON.stringify(body), abort.signal);
+      reply = await this.transport.post(`${this.base}/${path}`, this.headers, body, abort.signal);
     } finally {
       clearTimeout(timer);
     }

@@ -166,9 +166,7 @@ export function prepare(args: string[], scripts: ScriptShaMap, policy: CommandPo
   const name = args[0].toUpperCase();
   const sub = (args[1] ?? "").toUpperCase();
   const refused =
-    REFUSED.get(name) ??
-    (name === "CLIENT" && REFUSED_CLIENT_SUBCOMMANDS.has(sub) ? `ERR CLIENT ${sub} is not supported on this endpoint` : undefined) ??
-    policy.refusal(args);
+    REFUSED.get(name) ?? (name === "CLIENT" && REFUSED_CLIENT_SUBCOMMANDS.has(sub) ? `ERR CLIENT ${sub} is not supported on this endpoint` : undefined) ?? policy.refusal(args);
   if (refused) return { args, refused, blocking: false };
   const out = [...args];
   let after: Prepared["after"];

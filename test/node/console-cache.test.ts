@@ -50,7 +50,12 @@ describe("cache page (response network on Node, real Redis through the Upstash-c
       expect((await cache(req, user)).outcome).toBe("miss");
     expect((await cache("req_a1", a.id)).outcome).toBe("hit");
 
-    const page = await signIn(browser, net, admin.email, { next: "/console/cache" });
+    // Sign-in lands on the dashboard, whose cache card reads the statistics through the endpoint.
+    const page = await signIn(browser, net, admin.email);
+    expect(new URL(page.url()).pathname).toBe("/console");
+    expect(await page.locator("#hit-ratio").textContent()).toBe("20 %");
+    await page.getByRole("link", { name: "Cache details and clearing" }).click();
+    await page.waitForURL((u) => u.pathname === "/console/cache");
     const stats = await page.locator("#cache-stats").textContent();
     expect(stats).toContain("Hit ratio20 %"); // 5 reads, 4 misses
     expect(stats).toMatch(/Reads5: 1 hits, 4 misses, 0 stale/);

@@ -60,7 +60,7 @@ function keys(label: string): (name: string) => string {
 async function post(
   path: string,
   body: string | unknown,
-  opts: { base64?: boolean; auth?: string | null; target?: UpstashEndpointHandle } = {},
+  opts: { base64?: boolean; auth?: string | null; target?: Pick<UpstashEndpointHandle, "url" | "token"> } = {},
 ): Promise<{ status: number; json: any; text: string }> {
   const target = opts.target ?? ep;
   const headers: Record<string, string> = { "Content-Type": "application/json" };

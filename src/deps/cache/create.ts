@@ -13,5 +13,8 @@ import type { UpstashTransport } from "../upstash.ts";
  */
 export function createCache(config: CacheSettings, clock: Clock, logger?: Logger, transport?: UpstashTransport): Cache {
   if (!config.upstash) return new MemoryCache(clock);
-  return new BreakerCache(new UpstashCache(config.upstash, cacheNamespace(config.networkId), { timeoutMs: config.cacheTimeoutMs, transport }), circuitBreaker("cache", clock, logger));
+  return new BreakerCache(
+    new UpstashCache(config.upstash, cacheNamespace(config.networkId), { timeoutMs: config.cacheTimeoutMs, transport }),
+    circuitBreaker("cache", clock, logger),
+  );
 }
