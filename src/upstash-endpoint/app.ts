@@ -98,6 +98,11 @@ export function createUpstashEndpoint(opts: UpstashEndpointOptions): Hono {
   const maxPipeline = opts.maxPipelineLength ?? DEFAULT_MAX_PIPELINE;
   const maxBlocking = opts.maxBlockingConnections ?? 32;
   const scripts = new ScriptShaMap();
+  // The allowed scripts are loaded as Redis will run them (and their SHA-1s mapped) at start, so
+  // a client's first EVALSHA finds its script: no NOSCRIPT and second round trip with the script's
+  // text inside the first login's bound. Best effort: a client still falls back to EVAL when Redis
+  // was not there yet or has forgotten them (a restart).
+  for (const text of opts.scripts) redis.sendCommand(["SCRIPT", "LOAD", scripts.rewrite(text).script]).catch(() => {});
   // Blob strings as bytes: base64 is then exact for any value, binary included.
   const typeMapping: TypeMapping = { [RESP_BLOB_STRING]: Buffer };
   const expectedTokenDigest = sha256(utf8.encode(opts.token));

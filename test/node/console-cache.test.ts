@@ -16,7 +16,17 @@ describe("cache page (response network on Node, real Redis through the Upstash-c
   beforeAll(async () => {
     redis = await getRedisUrl();
     upstash = await startUpstashEndpoint(redis.url);
-    net = await startConsoleNetwork("response", { env: { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token, AIRLOCK_NETWORK_ID: networkId } });
+    net = await startConsoleNetwork("response", {
+      env: {
+        UPSTASH_REDIS_REST_URL: upstash.url,
+        UPSTASH_REDIS_REST_TOKEN: upstash.token,
+        AIRLOCK_NETWORK_ID: networkId,
+        // Generous bounds for a busy test machine, as in the requests suites: with the 200 ms default a
+        // cold first call could time out, and sign-in fails closed when the limiter does not answer.
+        AIRLOCK_CACHE_TIMEOUT_MS: "2000",
+        AIRLOCK_RATE_LIMIT_TIMEOUT_MS: "2000",
+      },
+    });
     browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {

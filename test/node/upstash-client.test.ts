@@ -5,6 +5,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchPost, upstashClient, type UpstashTransport } from "../../src/deps/upstash.ts";
+import { UpstashRateLimiter } from "../../src/deps/ratelimit/upstash.ts";
 import { onPremUpstashTransport } from "../../src/runtime/node/upstash-http.ts";
 import { nodeApp } from "../helpers/node-app.ts";
 import { seedApiKey, seedUser } from "../helpers/identity-fixtures.ts";
@@ -127,6 +128,27 @@ describe.each(transports)("Upstash client over %s", (label, transport) => {
     const redis = client({ url: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`, timeoutMs: 150 });
     const out = await Promise.allSettled([redis.get(k("a")), redis.get(k("b"))]);
     for (const o of out) expect(o).toMatchObject({ status: "rejected", reason: { name: "TimeoutError" } });
+  });
+});
+
+describe("the rate limiter on a freshly started endpoint", () => {
+  it("decides the first request in one endpoint request: its scripts were loaded at start, no NOSCRIPT and no EVAL", async () => {
+    const fresh = await startUpstashEndpoint(shared.url);
+    try {
+      const limiter = new UpstashRateLimiter({ url: fresh.url, token: fresh.token, namespace: `${prefix}rl:`, timeoutMs: 5_000, transport: onPremUpstashTransport("node") });
+      const windows = [
+        { name: "minute", seconds: 60, limit: 10 },
+        { name: "hour", seconds: 3_600, limit: 100 },
+        { name: "day", seconds: 86_400, limit: 1_000 },
+      ];
+      const first = await limiter.limit("user-1", windows);
+      expect(first.allowed).toBe(true);
+      expect(first.windows.map((w) => w.remaining)).toEqual([9, 99, 999]);
+      expect(fresh.seen.requests).toEqual({ "/pipeline": 1 });
+      expect(limiter.counters).toMatchObject({ errors: 0, timeouts: 0 });
+    } finally {
+      await fresh.close();
+    }
   });
 });
 
