@@ -6,8 +6,12 @@
 // (replies.ts: the JSON encoding of replies; commands.ts: what is let through; scripts.ts: Lua
 // scripts and their SHA-1s.)
 //
-// Nothing Node-specific is imported (SHA-1 and token checks use WebCrypto, node-redis' types
-// only): the TCP connection to Redis is made in src/runtime/node/redis.ts and handed in.
+// Nothing Node-specific is imported (node-redis' types only): the TCP connection to Redis is made
+// in src/runtime/node/redis.ts and handed in. Every request is handled on the one thread: the
+// token check and script SHA-1s are hashed in JavaScript, since a WebCrypto digest in Node is a
+// job for another thread, and waiting for that thread to be scheduled on a busy machine cost
+// whole milliseconds per request, more than Redis itself.
+import { sha256 } from "@noble/hashes/sha2.js";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -94,9 +98,14 @@ export function createUpstashEndpoint(opts: UpstashEndpointOptions): Hono {
   const maxPipeline = opts.maxPipelineLength ?? DEFAULT_MAX_PIPELINE;
   const maxBlocking = opts.maxBlockingConnections ?? 32;
   const scripts = new ScriptShaMap();
+  // The allowed scripts are loaded as Redis will run them (and their SHA-1s mapped) at start, so
+  // a client's first EVALSHA finds its script: no NOSCRIPT and second round trip with the script's
+  // text inside the first login's bound. Best effort: a client still falls back to EVAL when Redis
+  // was not there yet or has forgotten them (a restart).
+  for (const text of opts.scripts) redis.sendCommand(["SCRIPT", "LOAD", scripts.rewrite(text).script]).catch(() => {});
   // Blob strings as bytes: base64 is then exact for any value, binary included.
   const typeMapping: TypeMapping = { [RESP_BLOB_STRING]: Buffer };
-  const expectedTokenDigest = crypto.subtle.digest("SHA-256", utf8.encode(opts.token));
+  const expectedTokenDigest = sha256(utf8.encode(opts.token));
   let blockingInUse = 0;
 
   /** Runs fn on a fresh connection, dropped when done or when the HTTP client goes away. */
@@ -176,8 +185,8 @@ export function createUpstashEndpoint(opts: UpstashEndpointOptions): Hono {
   // and does not reveal the token's length.
   app.use("*", async (c, next) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
-    const given = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(m?.[1] ?? "")));
-    const expected = new Uint8Array(await expectedTokenDigest);
+    const given = sha256(utf8.encode(m?.[1] ?? ""));
+    const expected = expectedTokenDigest;
     let diff = m ? 0 : 1;
     for (let i = 0; i < expected.length; i++) diff |= expected[i] ^ given[i];
     if (diff !== 0) {
@@ -195,7 +204,7 @@ export function createUpstashEndpoint(opts: UpstashEndpointOptions): Hono {
   );
 
   app.post("/", async (c) => {
-    const cmd = await prepare(parseCommand(await readJson(c), "request body"), scripts, policy);
+    const cmd = prepare(parseCommand(await readJson(c), "request body"), scripts, policy);
     if (cmd.refused) return c.json({ error: cmd.refused }, 400);
     const run = (conn: RedisConnection) => runPipeline(conn, [cmd], wantsBase64(c));
     const [outcome] = cmd.blocking ? await onOwnConnection(c.req.raw.signal, run) : await run(redis);
@@ -203,13 +212,13 @@ export function createUpstashEndpoint(opts: UpstashEndpointOptions): Hono {
   });
 
   app.post("/pipeline", async (c) => {
-    const cmds = await Promise.all(parseCommandList(await readJson(c), maxPipeline).map((a) => prepare(a, scripts, policy)));
+    const cmds = parseCommandList(await readJson(c), maxPipeline).map((a) => prepare(a, scripts, policy));
     const run = (conn: RedisConnection) => runPipeline(conn, cmds, wantsBase64(c));
     return c.json(cmds.some((x) => x.blocking) ? await onOwnConnection(c.req.raw.signal, run) : await run(redis));
   });
 
   app.post("/multi-exec", async (c) => {
-    const cmds = await Promise.all(parseCommandList(await readJson(c), maxPipeline).map((a) => prepare(a, scripts, policy)));
+    const cmds = parseCommandList(await readJson(c), maxPipeline).map((a) => prepare(a, scripts, policy));
     return c.json(await runTransaction(cmds, wantsBase64(c)));
   });
 

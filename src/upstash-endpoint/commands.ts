@@ -94,7 +94,7 @@ const shown = (name: string) => JSON.stringify(name.length > 40 ? `${name.slice(
 
 export class CommandPolicy {
   private commands: ReadonlySet<string>;
-  private scripts: Promise<ReadonlySet<string>>;
+  private scripts: ReadonlySet<string>;
 
   /** Throws (a programming error) when asked to allow what is never allowed. */
   constructor(commands: readonly string[], scripts: readonly string[]) {
@@ -102,18 +102,18 @@ export class CommandPolicy {
     const bad = [...names].filter((c) => NEVER_ALLOWED.has(c));
     if (bad.length) throw new Error(`the Upstash endpoint never allows ${bad.join(", ")}`);
     this.commands = names;
-    this.scripts = Promise.all(scripts.map(sha1Hex)).then((h) => new Set(h));
+    this.scripts = new Set(scripts.map(sha1Hex));
   }
 
   /** Why `args` is refused, or undefined when it may run. */
-  async refusal(args: string[]): Promise<string | undefined> {
+  refusal(args: string[]): string | undefined {
     const name = args[0].toUpperCase();
     const sub = (args[1] ?? "").toUpperCase();
-    const scripts = await this.scripts;
+    const scripts = this.scripts;
     if (NEVER_ALLOWED.has(name)) return `ERR ${name === "CLIENT" || name === "CONFIG" || name === "ACL" ? `${name} ${sub}`.trim() : name} is not allowed on this endpoint`;
     if (!this.commands.has(name)) return `ERR command ${shown(args[0])} is not allowed on this endpoint`;
     if (name === "EVAL" || name === "EVAL_RO") {
-      const sha = args.length > 1 ? await sha1Hex(args[1]) : "";
+      const sha = args.length > 1 ? sha1Hex(args[1]) : "";
       if (!scripts.has(sha)) return `ERR this script is not allowed on this endpoint (SHA-1 ${sha || "none"}); it runs only the scripts it was given`;
     }
     // NOSCRIPT, so a client that falls back to EVAL sends the text, which is then checked as above.
@@ -122,7 +122,7 @@ export class CommandPolicy {
     }
     if (name === "SCRIPT") {
       if (!SCRIPT_SUBCOMMANDS.has(sub)) return `ERR SCRIPT ${shown(sub).slice(1, -1)} is not allowed on this endpoint`;
-      if (sub === "LOAD" && !scripts.has(await sha1Hex(args[2] ?? ""))) return "ERR this script is not allowed on this endpoint; it runs only the scripts it was given";
+      if (sub === "LOAD" && !scripts.has(sha1Hex(args[2] ?? ""))) return "ERR this script is not allowed on this endpoint; it runs only the scripts it was given";
     }
     return undefined;
   }
@@ -162,22 +162,20 @@ export interface Prepared {
 const utf8 = new TextEncoder();
 
 /** Refuses what the policy or the shared connection does not allow; rewrites scripts and script SHAs for Redis. */
-export async function prepare(args: string[], scripts: ScriptShaMap, policy: CommandPolicy): Promise<Prepared> {
+export function prepare(args: string[], scripts: ScriptShaMap, policy: CommandPolicy): Prepared {
   const name = args[0].toUpperCase();
   const sub = (args[1] ?? "").toUpperCase();
   const refused =
-    REFUSED.get(name) ??
-    (name === "CLIENT" && REFUSED_CLIENT_SUBCOMMANDS.has(sub) ? `ERR CLIENT ${sub} is not supported on this endpoint` : undefined) ??
-    (await policy.refusal(args));
+    REFUSED.get(name) ?? (name === "CLIENT" && REFUSED_CLIENT_SUBCOMMANDS.has(sub) ? `ERR CLIENT ${sub} is not supported on this endpoint` : undefined) ?? policy.refusal(args);
   if (refused) return { args, refused, blocking: false };
   const out = [...args];
   let after: Prepared["after"];
   if ((name === "EVAL" || name === "EVAL_RO") && out.length > 1) {
-    out[1] = (await scripts.rewrite(out[1])).script;
+    out[1] = scripts.rewrite(out[1]).script;
   } else if ((name === "EVALSHA" || name === "EVALSHA_RO") && out.length > 1) {
     out[1] = scripts.translate(out[1]);
   } else if (name === "SCRIPT" && sub === "LOAD" && out.length === 3) {
-    const { script, clientSha } = await scripts.rewrite(out[2]);
+    const { script, clientSha } = scripts.rewrite(out[2]);
     out[2] = script;
     if (clientSha) after = (r) => (r instanceof Uint8Array ? utf8.encode(clientSha) : r);
   } else if (name === "SCRIPT" && sub === "EXISTS") {

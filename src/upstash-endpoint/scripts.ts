@@ -1,12 +1,14 @@
 // Lua scripts on the Upstash-compatible endpoint: their SHA-1 (the allowlist and EVALSHA name
 // scripts by it), and the rewriting of shebang flags Redis 7.0 does not know, with the map that
 // lets a client's EVALSHA of its own script's SHA-1 find the rewritten script Redis holds.
+import { sha1 } from "@noble/hashes/legacy.js";
 import { toHex } from "../lib/crypto.ts";
 
 const utf8 = new TextEncoder();
 
-export async function sha1Hex(text: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-1", utf8.encode(text))));
+/** In JavaScript, not WebCrypto: in Node a digest is a job for another thread, a wait on every EVAL. */
+export function sha1Hex(text: string): string {
+  return toHex(sha1(utf8.encode(text)));
 }
 
 // Script flags Redis 7.0 understands; others (e.g. ratelimit's allow-key-locking) make it refuse the script.
@@ -51,10 +53,11 @@ export class ScriptShaMap {
   private map = new Map<string, string>();
 
   /** Rewrites the script if needed and records the mapping; returns what to send and the client's SHA. */
-  async rewrite(script: string): Promise<{ script: string; clientSha?: string }> {
+  rewrite(script: string): { script: string; clientSha?: string } {
     const fixed = stripUnknownShebangFlags(script);
     if (fixed === script) return { script };
-    const [clientSha, redisSha] = await Promise.all([sha1Hex(script), sha1Hex(fixed)]);
+    const clientSha = sha1Hex(script);
+    const redisSha = sha1Hex(fixed);
     this.map.delete(clientSha); // re-insert so the most recent stays longest
     this.map.set(clientSha, redisSha);
     if (this.map.size > MAX_SCRIPT_MAPPINGS) this.map.delete(this.map.keys().next().value as string);

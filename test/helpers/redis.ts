@@ -29,8 +29,13 @@ export interface UpstashEndpointHandle {
   /** Base URL for `new Redis({ url, token })`. */
   url: string;
   token: string;
+  /** What reached the endpoint since it started: TCP connections accepted, HTTP requests by path ("/", "/pipeline", ...). */
+  seen: { connections: number; requests: Record<string, number> };
   close(): Promise<void>;
 }
+
+/** Requests of every path the endpoint has seen. */
+export const requestsSeen = (ep: UpstashEndpointHandle) => Object.values(ep.seen.requests).reduce((a, b) => a + b, 0);
 
 /** A key prefix no other test uses, e.g. "test:ratelimit:3f2c...:". */
 export function uniquePrefix(label: string): string {
@@ -107,12 +112,20 @@ export async function startUpstashEndpoint(redisUrl: string, options: Partial<Om
   const token = options.token ?? randomBytes(24).toString("base64url");
   const redis = await connectRedis(redisUrl);
   const app = createUpstashEndpoint({ ...options, scripts: options.scripts ?? (await limiterScripts()), redis, token });
+  const seen: UpstashEndpointHandle["seen"] = { connections: 0, requests: {} };
+  const counted = (req: Request) => {
+    const path = new URL(req.url).pathname;
+    seen.requests[path] = (seen.requests[path] ?? 0) + 1;
+    return app.fetch(req);
+  };
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
-    const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info) => resolve({ server, port: info.port }));
+    const server = serve({ fetch: counted, hostname: "127.0.0.1", port: 0 }, (info) => resolve({ server, port: info.port }));
   });
+  server.on("connection", () => seen.connections++);
   return {
     url: `http://127.0.0.1:${port}`,
     token,
+    seen,
     async close() {
       // Keep-alive sockets from fetch would hold close() open; drop them.
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -16,7 +16,17 @@ describe("cache page (response network on Node, real Redis through the Upstash-c
   beforeAll(async () => {
     redis = await getRedisUrl();
     upstash = await startUpstashEndpoint(redis.url);
-    net = await startConsoleNetwork("response", { env: { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token, AIRLOCK_NETWORK_ID: networkId } });
+    net = await startConsoleNetwork("response", {
+      env: {
+        UPSTASH_REDIS_REST_URL: upstash.url,
+        UPSTASH_REDIS_REST_TOKEN: upstash.token,
+        AIRLOCK_NETWORK_ID: networkId,
+        // Generous bounds for a busy test machine, as in the requests suites: with the 200 ms default a
+        // cold first call could time out, and sign-in fails closed when the limiter does not answer.
+        AIRLOCK_CACHE_TIMEOUT_MS: "2000",
+        AIRLOCK_RATE_LIMIT_TIMEOUT_MS: "2000",
+      },
+    });
     browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
@@ -50,7 +60,12 @@ describe("cache page (response network on Node, real Redis through the Upstash-c
       expect((await cache(req, user)).outcome).toBe("miss");
     expect((await cache("req_a1", a.id)).outcome).toBe("hit");
 
-    const page = await signIn(browser, net, admin.email, { next: "/console/cache" });
+    // Sign-in lands on the dashboard, whose cache card reads the statistics through the endpoint.
+    const page = await signIn(browser, net, admin.email);
+    expect(new URL(page.url()).pathname).toBe("/console");
+    expect(await page.locator("#hit-ratio").textContent()).toBe("20 %");
+    await page.getByRole("link", { name: "Cache details and clearing" }).click();
+    await page.waitForURL((u) => u.pathname === "/console/cache");
     const stats = await page.locator("#cache-stats").textContent();
     expect(stats).toContain("Hit ratio20 %"); // 5 reads, 4 misses
     expect(stats).toMatch(/Reads5: 1 hits, 4 misses, 0 stale/);

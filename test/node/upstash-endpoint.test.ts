@@ -60,7 +60,7 @@ function keys(label: string): (name: string) => string {
 async function post(
   path: string,
   body: string | unknown,
-  opts: { base64?: boolean; auth?: string | null; target?: UpstashEndpointHandle } = {},
+  opts: { base64?: boolean; auth?: string | null; target?: Pick<UpstashEndpointHandle, "url" | "token"> } = {},
 ): Promise<{ status: number; json: any; text: string }> {
   const target = opts.target ?? ep;
   const headers: Record<string, string> = { "Content-Type": "application/json" };
@@ -232,7 +232,8 @@ describe("@upstash/redis through the endpoint", () => {
     const k = keys("scriptload");
     const script = SCRIPTS.incrby;
     const clientSha = sha1(script);
-    expect(await redis.scriptExists(clientSha)).toEqual([0]);
+    expect(await redis.scriptExists(clientSha)).toEqual([1]); // an allowed script: loaded when the endpoint started
+    expect(await redis.scriptExists(sha1(`${script}\n-- not allowed`))).toEqual([0]);
     expect(await redis.scriptLoad(script)).toBe(clientSha);
     expect(await redis.scriptExists(clientSha)).toEqual([1]);
     expect(await redis.evalsha(clientSha, [k("n")], [5])).toBe(5);
@@ -416,19 +417,29 @@ describe("@upstash/ratelimit through the endpoint", () => {
     });
   }
 
-  it("falls back from EVALSHA to EVAL once, then runs on EVALSHA with the library's sha", async () => {
+  it("runs the library's EVALSHA from the first call (scripts loaded at start); after a Redis restart falls back to EVAL once", async () => {
     // A private server so INFO commandstats counts only this test.
     const priv = await startPrivateRedis();
     const e = await startUpstashEndpoint(priv.url, wire);
     try {
       const client = new Redis({ url: e.url, token: e.token, enableTelemetry: false });
-      const rl = new Ratelimit({ redis: client, limiter: Ratelimit.fixedWindow(5, "10 s"), ephemeralCache: false, timeout: 0 });
+      // An hour's window: the test restarts Redis and must not cross into the next window.
+      const rl = new Ratelimit({ redis: client, limiter: Ratelimit.fixedWindow(5, "1 h"), ephemeralCache: false, timeout: 0 });
       let allowed = 0;
       for (let i = 0; i < 8; i++) if ((await rl.limit("ip-1")).success) allowed++;
       expect(allowed).toBe(5);
       const stats = await commandStats(priv.url);
-      expect(stats.eval).toEqual({ calls: 1, failed: 0 });
-      expect(stats.evalsha).toEqual({ calls: 8, failed: 1 }); // the first one: NOSCRIPT
+      expect(stats.eval).toBeUndefined();
+      expect(stats.evalsha).toEqual({ calls: 8, failed: 0 });
+
+      // A fresh Redis has no scripts: the first EVALSHA answers NOSCRIPT, the client sends the text once.
+      await priv.restart();
+      await expect.poll(async () => (await rl.limit("ip-2").catch(() => null))?.success, { timeout: 10_000 }).toBe(true);
+      for (let i = 0; i < 7; i++) if ((await rl.limit("ip-2")).success) allowed++;
+      expect(allowed).toBe(5 + 4);
+      const after = await commandStats(priv.url);
+      expect(after.eval).toEqual({ calls: 1, failed: 0 });
+      expect(after.evalsha?.failed).toBe(1);
     } finally {
       await e.close();
       await priv.stop();

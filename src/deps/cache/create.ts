@@ -5,12 +5,16 @@ import { MemoryCache } from "./memory.ts";
 import { UpstashCache } from "./upstash.ts";
 import { BreakerCache } from "./breaker.ts";
 import { circuitBreaker } from "../breakers.ts";
+import type { UpstashTransport } from "../upstash.ts";
 
 /**
  * Upstash (or our endpoint in front of a local Redis) when configured, behind a circuit breaker;
  * else in memory (per process or isolate), which cannot fail.
  */
-export function createCache(config: CacheSettings, clock: Clock, logger?: Logger): Cache {
+export function createCache(config: CacheSettings, clock: Clock, logger?: Logger, transport?: UpstashTransport): Cache {
   if (!config.upstash) return new MemoryCache(clock);
-  return new BreakerCache(new UpstashCache(config.upstash, cacheNamespace(config.networkId), { timeoutMs: config.cacheTimeoutMs }), circuitBreaker("cache", clock, logger));
+  return new BreakerCache(
+    new UpstashCache(config.upstash, cacheNamespace(config.networkId), { timeoutMs: config.cacheTimeoutMs, transport }),
+    circuitBreaker("cache", clock, logger),
+  );
 }

@@ -1,5 +1,5 @@
 import type { Redis } from "@upstash/redis";
-import { upstashClient } from "../upstash.ts";
+import { upstashClient, type UpstashTransport } from "../upstash.ts";
 import type { Cache } from "./cache.ts";
 
 export interface UpstashCacheOptions {
@@ -8,6 +8,8 @@ export interface UpstashCacheOptions {
    * call throws and the caller falls back to the database. Default 200 ms.
    */
   timeoutMs?: number;
+  /** How requests travel (src/deps/upstash.ts); default fetch. */
+  transport?: UpstashTransport;
 }
 
 /**
@@ -15,9 +17,9 @@ export interface UpstashCacheOptions {
  *
  * - Every fetch carries a fresh `AbortSignal.timeout`, and the client does not
  *   retry: a slow or unreachable Redis costs a read at most the bound.
- * - Auto-pipelining: commands issued together (`Promise.all`) travel in one
- *   HTTP round trip, so a read and its counter, or an entry and its index, cost
- *   one request.
+ * - Commands issued together (`Promise.all`) travel in one HTTP round trip
+ *   (src/deps/upstash.ts), so a read and its counter, or an entry and its
+ *   index, cost one request.
  */
 export class UpstashCache implements Cache {
   readonly kind = "upstash" as const;
@@ -28,7 +30,7 @@ export class UpstashCache implements Cache {
     options: UpstashCacheOptions = {},
   ) {
     const timeoutMs = options.timeoutMs ?? 200;
-    this.redis = upstashClient(opts, timeoutMs);
+    this.redis = upstashClient(opts, timeoutMs, options.transport);
   }
 
   private k(key: string) {
@@ -52,9 +54,12 @@ export class UpstashCache implements Cache {
   }
 
   async *scan(pattern: string): AsyncIterable<string> {
+    // SCAN walks the whole keyspace, whoever's keys they are, one HTTP round trip per page: pages
+    // of 5,000 (a millisecond or two of Redis' time) keep the dashboard's key count to a few dozen
+    // round trips on a Redis holding hundreds of thousands of keys.
     let cursor: string | number = 0;
     do {
-      const [next, keys]: [string | number, string[]] = await this.redis.scan(cursor, { match: this.namespace + pattern, count: 500 });
+      const [next, keys]: [string | number, string[]] = await this.redis.scan(cursor, { match: this.namespace + pattern, count: 5_000 });
       for (const k of keys) yield k.slice(this.namespace.length);
       cursor = next;
     } while (String(cursor) !== "0");

@@ -1,6 +1,6 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import type { Redis } from "@upstash/redis";
-import { upstashClient } from "../upstash.ts";
+import { upstashClient, type UpstashTransport } from "../upstash.ts";
 import { CircuitOpenError, type CircuitBreaker } from "../../lib/breaker.ts";
 import {
   bucketOf,
@@ -26,6 +26,8 @@ export interface UpstashLimiterOptions {
   timeoutMs: number;
   /** Every backend step goes through it: after repeated failures they fail at once (circuit_open). */
   breaker?: CircuitBreaker;
+  /** How requests travel (src/deps/upstash.ts); default fetch. */
+  transport?: UpstashTransport;
 }
 
 /**
@@ -43,7 +45,8 @@ export interface UpstashLimiterOptions {
  *   client does not retry (a retry would blow the bound).
  * - `ephemeralCache: false`: the library's per-isolate "blocked until" cache
  *   would keep refusing an identity after an admin reset.
- * - The three windows' scripts run in one HTTP round trip (auto-pipelining).
+ * - The three windows' scripts run in one HTTP round trip (src/deps/upstash.ts
+ *   sends commands issued together as one pipeline).
  * - When a window refuses, the windows that counted the request take it back
  *   (`rate: -1`, the library's refund), and the refused windows' two bucket
  *   counts are read to compute when a request will pass again: the library's
@@ -64,7 +67,7 @@ export class UpstashRateLimiter implements RateLimiter {
 
   constructor(private opts: UpstashLimiterOptions) {
     this.breaker = opts.breaker;
-    this.redis = upstashClient(opts, opts.timeoutMs);
+    this.redis = upstashClient(opts, opts.timeoutMs, opts.transport);
     this.lockouts = new UpstashLockouts(this.redis, opts.namespace, (what, fn) => this.call(what, fn));
   }
 

@@ -16,6 +16,7 @@ import { libsqlDatabase } from "./libsql.ts";
 import { FsBatchStore } from "./batch-store.ts";
 import { docsAsset, readMigrations } from "./files.ts";
 import { bufferedLineWriter } from "./log-writer.ts";
+import { onPremUpstashTransport } from "./upstash-http.ts";
 
 /** Node and Deno differ only in how they learn the client's address; both serve the docs' files from disk. */
 export function onPremRuntime(name: "node" | "deno", clientIp: (c: Context) => string | undefined): RuntimeAdapter {
@@ -37,9 +38,10 @@ export async function buildOnPremServices(config: Config, opts: OnPremOptions): 
     await mkdir(dirname(config.databaseUrl.slice("file:".length)), { recursive: true });
   }
   const db = await libsqlDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken, migrations: await readMigrations() });
-  const cache = createCache(config, clock, logger);
+  const upstash = config.upstash ? onPremUpstashTransport(opts.runtime.name === "deno" ? "deno" : "node") : undefined;
+  const cache = createCache(config, clock, logger, upstash);
   const batches = new FsBatchStore(config.batchDir);
-  const limiter = createRateLimiter(config, clock, logger);
+  const limiter = createRateLimiter(config, clock, logger, upstash);
   return { config, db, cache, batches, clock, logger, runtime: opts.runtime, tokens: await AccessTokens.create(config), limiter };
 }
 
