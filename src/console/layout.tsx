@@ -20,6 +20,9 @@ export interface LayoutProps {
   children?: Child;
 }
 
+/** The search page; the header carries a search box to it for whoever may open it. */
+export const SEARCH_PATH = "/console/search";
+
 export const networkLabel = (n: LayoutProps["network"]) => `${n.role === "request" ? "Request" : "Response"} network (${n.id})`;
 
 function FlashMessage(p: { flash: Flash }) {
@@ -31,8 +34,22 @@ function FlashMessage(p: { flash: Flash }) {
   );
 }
 
-/** Every console page: skip link, header (network, who is signed in, sign-out), nav, main with the title. */
+/** A search box in the header, on every page but the search page itself (which has its own form). */
+function HeaderSearch() {
+  return (
+    <form method="get" action={SEARCH_PATH} class="top-search" role="search" aria-label="Quick search">
+      <label for="top-q" class="vh">
+        Search requests
+      </label>
+      <input id="top-q" name="q" type="search" maxlength={200} placeholder="Search requests" />
+      <button type="submit">Search</button>
+    </form>
+  );
+}
+
+/** Every console page: skip link, header (network, search, who is signed in, sign-out), nav, main with the title. */
 export function Layout(p: LayoutProps) {
+  const search = p.nav.find((item) => item.href === SEARCH_PATH);
   return (
     <html lang="en">
       <head>
@@ -50,6 +67,7 @@ export function Layout(p: LayoutProps) {
             <a href="/console">Airlock console</a>
           </p>
           <span class="network">{networkLabel(p.network)}</span>
+          {search && !search.current && <HeaderSearch />}
           {p.user && (
             <div class="who">
               <span>
