@@ -37,13 +37,15 @@ function FlashMessage(p: { flash: Flash }) {
 /** A search box in the header, on every page but the search page itself (which has its own form). */
 function HeaderSearch() {
   return (
-    <form method="get" action={SEARCH_PATH} class="top-search" role="search" aria-label="Quick search">
-      <label for="top-q" class="vh">
-        Search requests
-      </label>
-      <input id="top-q" name="q" type="search" maxlength={200} placeholder="Search requests" />
-      <button type="submit">Search</button>
-    </form>
+    <search class="top-search" aria-label="Quick search">
+      <form method="get" action={SEARCH_PATH}>
+        <label for="top-q" class="vh">
+          Search requests
+        </label>
+        <input id="top-q" name="q" type="search" maxlength={200} placeholder="Search requests" />
+        <button type="submit">Search</button>
+      </form>
+    </search>
   );
 }
 

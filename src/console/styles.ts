@@ -114,7 +114,8 @@ form.inline{display:inline;margin:0}
 form.upload{background:#fff;padding:1rem;margin-bottom:1rem}
 input[type=file]{border:1px dashed #6b7785}
 .vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap}
-.top-search{display:flex;gap:.25rem;margin:0;flex:1 1 14rem;max-width:24rem}
+.top-search{flex:1 1 14rem;max-width:24rem}
+.top-search form{display:flex;gap:.25rem;margin:0}
 .top-search input{flex:1 1 auto;min-width:0;border-color:#9fb3cc}
 ol.results{list-style:none;margin:0;padding:0}
 .result{background:#fff;padding:.75rem 1rem;margin:0 0 .75rem}

@@ -114,7 +114,7 @@ export const searchPage = definePage({
     return ctx.render(
       <>
         <ErrorSummary errors={errors} labels={LABELS} />
-        <form method="get" action={SEARCH_PATH} class="filters" role="search" aria-label="Search requests">
+        <form method="get" action={SEARCH_PATH} class="filters" aria-label="Search requests">
           <Input
             name="q"
             label={LABELS.q}
