@@ -80,7 +80,7 @@ describe("console end to end: both networks linked by real batches, in Chromium"
     await page.getByLabel("E-mail address").fill(email);
     await page.getByLabel("Password").fill(password);
     await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Sign in" }).click()]);
-    expect(new URL(page.url()).pathname, await page.locator("main").textContent()).not.toBe("/console/sign-in");
+    expect(new URL(page.url()).pathname, (await page.locator("main").textContent()) ?? "").not.toBe("/console/sign-in");
     return page;
   }
   const flash = (page: Page, role: "status" | "alert" = "status") => page.locator(`main .flash[role=${role}]`).textContent();
