@@ -3,6 +3,7 @@ import type { ConsoleUser } from "./env.ts";
 import type { Flash } from "./flash.ts";
 import { assetUrl } from "./assets.ts";
 import { CsrfField } from "./components/form.tsx";
+import { MAX_QUERY_CHARS } from "../requests/search-query.ts";
 
 export interface NavItem {
   href: string;
@@ -42,7 +43,7 @@ function HeaderSearch() {
         <label for="top-q" class="vh">
           Search requests
         </label>
-        <input id="top-q" name="q" type="search" maxlength={200} placeholder="Search requests" />
+        <input id="top-q" name="q" type="search" maxlength={MAX_QUERY_CHARS} placeholder="Search requests" />
         <button type="submit">Search</button>
       </form>
     </search>
