@@ -3,6 +3,7 @@ import type { ConsoleUser } from "./env.ts";
 import type { Flash } from "./flash.ts";
 import { assetUrl } from "./assets.ts";
 import { CsrfField } from "./components/form.tsx";
+import { MAX_QUERY_CHARS } from "../requests/search-query.ts";
 
 export interface NavItem {
   href: string;
@@ -20,6 +21,9 @@ export interface LayoutProps {
   children?: Child;
 }
 
+/** The search page; the header carries a search box to it for whoever may open it. */
+export const SEARCH_PATH = "/console/search";
+
 export const networkLabel = (n: LayoutProps["network"]) => `${n.role === "request" ? "Request" : "Response"} network (${n.id})`;
 
 function FlashMessage(p: { flash: Flash }) {
@@ -31,8 +35,24 @@ function FlashMessage(p: { flash: Flash }) {
   );
 }
 
-/** Every console page: skip link, header (network, who is signed in, sign-out), nav, main with the title. */
+/** A search box in the header, on every page but the search page itself (which has its own form). */
+function HeaderSearch() {
+  return (
+    <search class="top-search" aria-label="Quick search">
+      <form method="get" action={SEARCH_PATH}>
+        <label for="top-q" class="vh">
+          Search requests
+        </label>
+        <input id="top-q" name="q" type="search" maxlength={MAX_QUERY_CHARS} placeholder="Search requests" />
+        <button type="submit">Search</button>
+      </form>
+    </search>
+  );
+}
+
+/** Every console page: skip link, header (network, search, who is signed in, sign-out), nav, main with the title. */
 export function Layout(p: LayoutProps) {
+  const search = p.nav.find((item) => item.href === SEARCH_PATH);
   return (
     <html lang="en">
       <head>
@@ -50,6 +70,7 @@ export function Layout(p: LayoutProps) {
             <a href="/console">Airlock console</a>
           </p>
           <span class="network">{networkLabel(p.network)}</span>
+          {search && !search.current && <HeaderSearch />}
           {p.user && (
             <div class="who">
               <span>

@@ -113,5 +113,17 @@ summary{cursor:pointer;font-weight:600}
 form.inline{display:inline;margin:0}
 form.upload{background:#fff;padding:1rem;margin-bottom:1rem}
 input[type=file]{border:1px dashed #6b7785}
-@media (max-width:40rem){main{padding:.75rem}.who{margin-left:0}.field{min-width:100%}}
+.vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap}
+.top-search{flex:1 1 14rem;max-width:24rem}
+.top-search form{display:flex;gap:.25rem;margin:0}
+.top-search input{flex:1 1 auto;min-width:0;border-color:#9fb3cc}
+ol.results{list-style:none;margin:0;padding:0}
+.result{background:#fff;padding:.75rem 1rem;margin:0 0 .75rem}
+.result h3{margin:0 0 .25rem;font-size:1.05rem;overflow-wrap:anywhere}
+.result .meta{margin:0 0 .5rem;font-size:.875rem;overflow-wrap:anywhere}
+dl.snippets{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}
+dl.snippets dt{font-weight:600;font-size:.875rem}
+dl.snippets dd{margin:0;overflow-wrap:anywhere}
+mark{background:#ffe58a;color:inherit;font-weight:600;padding:0 .1rem}
+@media (max-width:40rem){main{padding:.75rem}.who{margin-left:0}.field{min-width:100%}.top-search{max-width:none}dl.snippets{grid-template-columns:1fr}}
 `;

@@ -149,7 +149,7 @@ describe("console foundation (response network on Node, request network in worke
   it("a user without the role sees a 403 page that says why, and no admin links", async () => {
     const user = await net.seedUser({ role: "user" });
     const page = await signIn(browser, net, user.email);
-    expect(await page.getByRole("navigation", { name: "Console pages" }).getByRole("link").allTextContents()).toEqual(["Home"]);
+    expect(await page.getByRole("navigation", { name: "Console pages" }).getByRole("link").allTextContents()).toEqual(["Home", "Search"]);
     const res = await page.goto(`${net.url}/console/audit`);
     expect(res!.status()).toBe(403);
     expect(await page.locator("main").textContent()).toContain(`Audit log needs the role admin; you are signed in as ${user.email} with the role user.`);

@@ -307,7 +307,7 @@ describe("My requests and API keys on a Node request network (libSQL), in Chromi
   it("submits, shows and cancels a request, and creates a key, through the same pages", async () => {
     const user = await net.seedUser({ role: "operator" });
     const page = await signIn(browser, net, user.email, { next: LIST });
-    expect(await page.getByRole("navigation", { name: "Console pages" }).getByRole("link").allTextContents()).toEqual(["Home", "My requests", "API keys"]);
+    expect(await page.getByRole("navigation", { name: "Console pages" }).getByRole("link").allTextContents()).toEqual(["Home", "My requests", "Search", "API keys"]);
     await page.getByLabel("Topic").fill("On Node");
     await page.getByLabel("Body", { exact: true }).fill('{"x": true}');
     await Promise.all([page.waitForURL(/\/console\/requests\/req_/), page.getByRole("button", { name: "Submit the request" }).click()]);

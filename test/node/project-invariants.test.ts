@@ -39,7 +39,7 @@ describe("project invariants", () => {
       // Throws with the first schema violation if the document is not valid.
       const api = (await SwaggerParser.validate(structuredClone(doc) as never)) as { paths: Record<string, unknown> };
       // Each network documents only what it serves (the exact lists: test/node/openapi.test.ts).
-      expect(Object.keys(api.paths).length).toBe(role === "request" ? 43 : 45);
+      expect(Object.keys(api.paths).length).toBe(role === "request" ? 44 : 46);
       // Every route declares who may call it: the public ones an empty security list, all others the bearer scheme and their roles.
       const PUBLIC = ["GET /health", "GET /ready", "GET /v1/meta", "GET /docs/assets/{file}", "POST /v1/auth/token", "POST /v1/auth/refresh"];
       const paths = doc.paths as Record<string, Record<string, { security?: unknown; description?: string }>>;

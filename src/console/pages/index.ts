@@ -12,6 +12,7 @@ import { userPage } from "./users/detail.tsx";
 import { myRequestsPage } from "./requests/list.tsx";
 import { requestDetailPage } from "./requests/detail.tsx";
 import { keysPage } from "./keys/page.tsx";
+import { searchPage } from "./search.tsx";
 
 /** Every console page, in nav order (a fixed path before a `:id` one beside it: /console/users/new before /console/users/:id). */
 export const PAGES: ConsolePage[] = [
@@ -20,6 +21,7 @@ export const PAGES: ConsolePage[] = [
   queueItemPage,
   myRequestsPage,
   requestDetailPage,
+  searchPage,
   usersPage,
   newUserPage,
   userPage,
