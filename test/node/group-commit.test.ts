@@ -90,6 +90,15 @@ describe("group commit (libSQL file)", () => {
     expect(await db.orm.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, "mine-2")).all()).toEqual([]);
   });
 
+  it("closing waits for the batches already handed in: they are written, not refused", async () => {
+    const { db, file } = await open();
+    opened.splice(opened.indexOf(db), 1);
+    const pending = [batch(db, insert(db, "late-1")), batch(db, insert(db, "late-2"))];
+    await db.close();
+    expect(await Promise.all(pending)).toEqual([[[{ key: "late-1" }]], [[{ key: "late-2" }]]]);
+    expect(await committedKeys(file)).toEqual(["late-1", "late-2"]);
+  });
+
   it(`more than ${MAX_GROUP} batches at once: all commit, in groups of at most ${MAX_GROUP}`, async () => {
     const { db, file } = await open();
     const before = { ...db.groupCommit };

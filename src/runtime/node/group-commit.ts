@@ -14,6 +14,8 @@ export const MAX_GROUP = 32;
 
 export interface GroupCommit {
   batch(statements: Statement[]): Promise<unknown[]>;
+  /** Resolves once every batch handed in so far has settled (before closing the connection). */
+  settled(): Promise<void>;
   /** Transactions run, and callers' batches committed through them (both only grow). */
   readonly stats: { transactions: number; batches: number };
 }
@@ -33,6 +35,7 @@ export interface GroupCommit {
 export function groupCommit(run: RunBatch): GroupCommit {
   let queue: Waiting[] = [];
   let scheduled = false;
+  let running: Promise<void> | null = null;
   const stats = { transactions: 0, batches: 0 };
 
   const alone = async (w: Waiting) => {
@@ -72,11 +75,18 @@ export function groupCommit(run: RunBatch): GroupCommit {
     if (scheduled) return;
     scheduled = true;
     // After the I/O callbacks of this turn: every request whose handler got this far joins in.
-    setImmediate(() => void flush());
+    setImmediate(() => {
+      running = flush().finally(() => {
+        running = null;
+      });
+    });
   }
 
   return {
     stats,
+    async settled() {
+      while (queue.length || scheduled || running) await (running ?? new Promise<void>((r) => setImmediate(r)));
+    },
     batch(statements) {
       return new Promise<unknown[]>((resolve, reject) => {
         queue.push({ statements, resolve, reject });

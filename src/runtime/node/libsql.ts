@@ -63,11 +63,12 @@ export async function libsqlDatabase(opts: {
   if (opts.migrations) await applyMigrations(client, opts.migrations);
   const reads = hotReads(client, opts.url);
   const orm = drizzle(client, { schema });
+  // Concurrent requests' batches share one commit (one fsync): see group-commit.ts.
+  const grouped = groupCommit((statements) => orm.batch(statements as [Statement, ...Statement[]]));
   const db = wrapOrm("libsql", orm, reads.prepareRead, async () => {
+    await grouped.settled(); // what was handed in before closing is still written
     reads.close();
     client.close();
   });
-  // Concurrent requests' batches share one commit (one fsync): see group-commit.ts.
-  const grouped = groupCommit((statements) => orm.batch(statements as [Statement, ...Statement[]]));
   return { ...db, batch: grouped.batch, client, groupCommit: grouped.stats };
 }
