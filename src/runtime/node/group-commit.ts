@@ -22,7 +22,7 @@ export interface GroupCommit {
 
 /**
  * Group commit for an embedded libSQL file, whose every commit waits for an fsync while the
- * synchronous driver blocks the event loop. The batches callers hand in during one turn of the
+ * synchronous driver blocks the event loop. The batches callers hand in within two turns of the
  * event loop run as ONE transaction (their statements one caller after the other), so they
  * share one fsync; each caller's promise settles only after that commit.
  *
@@ -74,12 +74,16 @@ export function groupCommit(run: RunBatch): GroupCommit {
   function schedule() {
     if (scheduled) return;
     scheduled = true;
-    // After the I/O callbacks of this turn: every request whose handler got this far joins in.
-    setImmediate(() => {
-      running = flush().finally(() => {
-        running = null;
-      });
-    });
+    // Two turns of the event loop: the requests read while the previous commit blocked, and
+    // those whose handlers were one I/O callback short of here, join in (measured: at 10
+    // connections, one turn made groups of 1 to 10 evenly, two turns nearly all of 10).
+    setImmediate(() =>
+      setImmediate(() => {
+        running = flush().finally(() => {
+          running = null;
+        });
+      }),
+    );
   }
 
   return {
