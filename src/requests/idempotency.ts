@@ -9,14 +9,17 @@ import { canonicalJson, sha256Hex } from "../lib/crypto.ts";
  * `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header):
  *
  * - keys are per user (two users may use the same key) and live 24 h;
- * - the first request with a key records it "in flight" BEFORE doing anything;
- *   its outcome is stored in the SAME atomic batch as the change itself, so a
- *   key is never "done" without its request, nor a request without its key;
+ * - the key's record (its outcome, "done") is written in the SAME atomic batch
+ *   as the change itself: one commit, and a key is never done without its
+ *   change, nor a change without its key;
+ * - the unique index on (user, key) settles concurrent first uses: the losers'
+ *   batches fail whole, and they answer what the winner stored;
  * - same key + same payload (fingerprint) → the stored response, marked with
- *   `Idempotency-Replayed: true`; same key + different payload → 422; the
- *   first request still running → 409 (retry later);
- * - an "in flight" record older than IN_FLIGHT_STALE_MS belongs to a request
- *   that died half-way (its batch never ran): the next request takes it over.
+ *   `Idempotency-Replayed: true`; same key + different payload → 422;
+ * - a record "in flight" (written by the former two-step scheme, e.g. by an older
+ *   version still serving during a deployment) → 409 (retry later); one older than
+ *   IN_FLIGHT_STALE_MS belongs to a request that died half-way, and an expired
+ *   record is taken over by the next request.
  */
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 export const IN_FLIGHT_STALE_MS = 60_000;
@@ -39,72 +42,101 @@ export function parseIdempotencyKey(header: string | undefined): string | undefi
 /** Fingerprint of the payload: key order in the JSON does not matter. */
 export const fingerprintOf = (payload: unknown) => sha256Hex(canonicalJson(payload));
 
-export type IdempotencyOutcome = { kind: "new" } | { kind: "replay"; status: number; body: unknown };
+interface StoredKey {
+  fingerprint: string;
+  state: "in_flight" | "done";
+  statusCode: number | null;
+  responseBody: string | null;
+  createdAt: string;
+  expiresAt: string;
+}
 
-/** Records the key as in flight, or answers what the first request with it decided. */
-export async function beginIdempotent(s: Services, userId: string, key: string, fingerprint: string): Promise<IdempotencyOutcome> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const now = s.clock.now();
-    const nowIso = now.toISOString();
-    const fresh = {
-      fingerprint,
-      state: "in_flight" as const,
-      statusCode: null,
-      responseBody: null,
-      createdAt: nowIso,
-      expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
-    };
-    const inserted = await s.db.orm
-      .insert(idempotencyKeys)
-      .values({ userId, key, ...fresh })
-      .onConflictDoNothing()
-      .returning({ key: idempotencyKeys.key });
-    if (inserted.length) return { kind: "new" };
+const KEY_SQL =
+  "select fingerprint, state, status_code as statusCode, response_body as responseBody, created_at as createdAt, expires_at as expiresAt from idempotency_keys where user_id = ? and key = ?";
 
-    const row = await s.db.orm
-      .select()
-      .from(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)))
-      .get();
-    if (!row) continue; // purged in between: try again
-    const stale = new Date(now.getTime() - IN_FLIGHT_STALE_MS).toISOString();
-    if (row.expiresAt <= nowIso || (row.state === "in_flight" && row.createdAt <= stale)) {
-      // Expired, or abandoned half-way: take it over (compare-and-set on the row we saw).
-      const taken = await s.db.orm
-        .update(idempotencyKeys)
-        .set(fresh)
-        .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key), eq(idempotencyKeys.createdAt, row.createdAt), eq(idempotencyKeys.state, row.state)))
-        .returning({ key: idempotencyKeys.key });
-      if (taken.length) return { kind: "new" };
-      continue;
-    }
-    if (row.fingerprint !== fingerprint) {
-      throw new ApiError("idempotency_key_reused", {
-        detail: "this Idempotency-Key was already used with a different request body; use a new key for a new request",
-      });
-    }
-    if (row.state === "in_flight") {
-      throw new ApiError("idempotency_in_flight", {
-        detail: "the first request with this Idempotency-Key is still being processed; retry shortly",
-        headers: { "Retry-After": "1" },
-      });
-    }
-    return { kind: "replay", status: row.statusCode ?? 200, body: JSON.parse(row.responseBody ?? "null") };
+const readKey = (s: Services, userId: string, key: string) => s.db.prepareRead<StoredKey>(KEY_SQL).get([userId, key]);
+
+/** Whether a record still decides: not expired, and not in flight for so long that its request died. */
+function decides(row: StoredKey, now: Date): boolean {
+  if (row.expiresAt <= now.toISOString()) return false;
+  return row.state === "done" || row.createdAt > new Date(now.getTime() - IN_FLIGHT_STALE_MS).toISOString();
+}
+
+/** What a deciding record answers a request with `fingerprint`: its stored response, or a problem. */
+function answerOf(row: StoredKey, fingerprint: string): IdempotentReplay {
+  if (row.fingerprint !== fingerprint) {
+    throw new ApiError("idempotency_key_reused", {
+      detail: "this Idempotency-Key was already used with a different request body; use a new key for a new request",
+    });
   }
-  throw new ApiError("idempotency_in_flight", { detail: "the Idempotency-Key is contended; retry shortly", headers: { "Retry-After": "1" } });
+  if (row.state === "in_flight") {
+    throw new ApiError("idempotency_in_flight", {
+      detail: "the first request with this Idempotency-Key is still being processed; retry shortly",
+      headers: { "Retry-After": "1" },
+    });
+  }
+  return { status: row.statusCode ?? 200, body: JSON.parse(row.responseBody ?? "null") };
 }
 
-/** Marks the key done with the response to replay; put it in the same batch as the change. */
-export function completeIdempotentStatement(s: Services, userId: string, key: string, status: number, body: unknown): Statement {
-  return s.db.orm
-    .update(idempotencyKeys)
-    .set({ state: "done", statusCode: status, responseBody: JSON.stringify(body) })
-    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+const sameRecord = (a: StoredKey | undefined, b: StoredKey | undefined) => a?.createdAt === b?.createdAt && a?.state === b?.state;
+
+export interface IdempotentReplay {
+  status: number;
+  body: unknown;
 }
 
-/** The change failed: forget the in-flight record so the client can retry with the same key. */
-export async function abandonIdempotent(s: Services, userId: string, key: string): Promise<void> {
-  await s.db.orm.delete(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, "in_flight")));
+/** The statements that record the key as done with `status` and `body`: put them in the change's batch. */
+export type RecordKey = (status: number, body: unknown) => Statement[];
+
+/**
+ * Runs `write` once per (user, key): when a record decides, answers it (the stored response, or
+ * 422/409) without calling `write`; otherwise `write` puts `record(...)` in its one atomic batch.
+ * If that batch fails and another request's record now decides (it won the unique index), answers
+ * that record; otherwise rethrows, and nothing was written.
+ */
+export async function once<R>(
+  s: Services,
+  userId: string,
+  key: string,
+  fingerprint: string,
+  write: (record: RecordKey) => Promise<R>,
+): Promise<{ replay: IdempotentReplay } | { result: R }> {
+  let seen = await readKey(s, userId, key);
+  for (let attempt = 0; ; attempt++) {
+    if (seen && decides(seen, s.clock.now())) return { replay: answerOf(seen, fingerprint) };
+    const prior = seen;
+    const record: RecordKey = (status, body) => {
+      const now = s.clock.now();
+      const statements: Statement[] = [];
+      // Take over an expired or abandoned record, only if it is still the one we saw.
+      if (prior) {
+        const same = and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key), eq(idempotencyKeys.createdAt, prior.createdAt), eq(idempotencyKeys.state, prior.state));
+        statements.push(s.db.orm.delete(idempotencyKeys).where(same));
+      }
+      statements.push(
+        s.db.orm.insert(idempotencyKeys).values({
+          userId,
+          key,
+          fingerprint,
+          state: "done",
+          statusCode: status,
+          responseBody: JSON.stringify(body),
+          createdAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
+        }),
+      );
+      return statements;
+    };
+    try {
+      return { result: await write(record) };
+    } catch (e) {
+      const after = await readKey(s, userId, key);
+      if (after && decides(after, s.clock.now())) return { replay: answerOf(after, fingerprint) };
+      // The record is as we saw it: the batch failed on its own account. Otherwise, look again.
+      if (sameRecord(after, prior) || attempt >= 2) throw e;
+      seen = after;
+    }
+  }
 }
 
 /** Retention: expired records, and in-flight ones abandoned long ago. */

@@ -11,7 +11,7 @@ import type { Statement } from "../deps/db/database.ts";
 import { FINAL_STATUSES, requestRecord, type RequestRow, type RequestStatus } from "./records.ts";
 import { keyset, type Page, type PageRequest } from "../lib/pagination.ts";
 import { assertJsonValue } from "./record-check.ts";
-import { abandonIdempotent, beginIdempotent, completeIdempotentStatement, fingerprintOf } from "./idempotency.ts";
+import { fingerprintOf, once, type RecordKey } from "./idempotency.ts";
 import { estimateAnswer, type Estimate } from "./estimate.ts";
 import { queueCancelled } from "../webhooks/events.ts";
 
@@ -176,25 +176,22 @@ export async function submitRequest(
   };
   // Built (and so checked as the master's importer will check it) before anything is written.
   const toOutbox = outboxInsert(s, "request", row.id, row.replicaVersion, requestRecord(row));
-  if (idempotencyKey !== undefined) {
-    const outcome = await beginIdempotent(s, p.userId, idempotencyKey, await fingerprintOf(payload));
-    if (outcome.kind === "replay") return { status: 202, body: outcome.body, replayed: true };
-  }
   const event: EventRow = { id: 0, requestId: row.id, status: "submitted", at: now, network: s.config.networkId, batchSequence: null, detail: null };
-  const body = publicRequest(row, [event], await estimateAnswer(s, row));
-  const statements: Statement[] = [
-    s.db.orm.insert(requests).values(row),
-    eventStatement(s, { requestId: row.id, status: "submitted", at: now, network: s.config.networkId }),
-    toOutbox,
-  ];
-  if (idempotencyKey !== undefined) statements.push(completeIdempotentStatement(s, p.userId, idempotencyKey, 202, body));
-  try {
+  // One atomic batch, one commit: the key's record (first, so a lost race fails early), the row, its event, its outbox record.
+  const write = async (record?: RecordKey) => {
+    const body = publicRequest(row, [event], await estimateAnswer(s, row));
+    const statements: Statement[] = [
+      ...(record ? record(202, body) : []),
+      s.db.orm.insert(requests).values(row),
+      eventStatement(s, { requestId: row.id, status: "submitted", at: now, network: s.config.networkId }),
+      toOutbox,
+    ];
     await s.db.batch(statements as [Statement, ...Statement[]]);
-  } catch (e) {
-    if (idempotencyKey !== undefined) await abandonIdempotent(s, p.userId, idempotencyKey).catch(() => {});
-    throw e;
-  }
-  return { status: 202, body, replayed: false };
+    return body;
+  };
+  if (idempotencyKey === undefined) return { status: 202, body: await write(), replayed: false };
+  const outcome = await once(s, p.userId, idempotencyKey, await fingerprintOf(payload), write);
+  return "replay" in outcome ? { status: 202, body: outcome.replay.body, replayed: true } : { status: 202, body: outcome.result, replayed: false };
 }
 
 /** Operators see everyone's requests but cancel only their own; admins any. */

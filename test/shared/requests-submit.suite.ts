@@ -6,8 +6,20 @@ import { describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
 import { idempotencyKeys, outbox, requests } from "../../schema/index.ts";
 import { seedApiKey } from "../helpers/identity-fixtures.ts";
-import { beginIdempotent, fingerprintOf } from "../../src/requests/idempotency.ts";
+import { IDEMPOTENCY_TTL_MS, IN_FLIGHT_STALE_MS, fingerprintOf, once } from "../../src/requests/idempotency.ts";
 import { requestsKit, type Json, type RequestsHarness } from "./requests-harness.ts";
+
+/** An idempotency record in flight since `since`. */
+const inFlightRecord = (userId: string, key: string, fingerprint: string, since: Date) => ({
+  userId,
+  key,
+  fingerprint,
+  state: "in_flight" as const,
+  statusCode: null,
+  responseBody: null,
+  createdAt: since.toISOString(),
+  expiresAt: new Date(since.getTime() + IDEMPOTENCY_TTL_MS).toISOString(),
+});
 
 export function requestsSubmitSuite(h: RequestsHarness) {
   const { setup, problem } = requestsKit(h);
@@ -79,10 +91,11 @@ export function requestsSubmitSuite(h: RequestsHarness) {
       expect(theirs.res.headers.get("idempotency-replayed")).toBeNull();
       expect(theirs.json.id).not.toBe(first.json.id);
 
-      // A request with this key still running (recorded in flight, not finished).
+      // A request with this key still running: recorded in flight, as the former two-step scheme did
+      // (an older version may still be serving during a deployment).
       const busy = crypto.randomUUID();
       const payload = { topic: "t", body: { slow: true }, priority: 0 };
-      expect(await beginIdempotent(s, me.user.id, busy, await fingerprintOf(payload))).toEqual({ kind: "new" });
+      await s.db.orm.insert(idempotencyKeys).values(inFlightRecord(me.user.id, busy, await fingerprintOf(payload), s.clock.now()));
       const inFlight = await submit(me.auth, { topic: "t", body: { slow: true } }, { "Idempotency-Key": busy });
       await problem(inFlight.res, "idempotency_in_flight", "/v1/requests");
       expect(inFlight.res.headers.get("retry-after")).toBe("1");
@@ -101,6 +114,109 @@ export function requestsSubmitSuite(h: RequestsHarness) {
       const bad = await call("/v1/requests", { method: "POST", auth: me.auth, body: { topic: "t", body: 1 }, headers: { "Idempotency-Key": "has space" } });
       const b = await problem(bad, "validation_failed", "/v1/requests");
       expect(b.errors).toEqual([{ parameter: "Idempotency-Key", detail: expect.any(String) }]);
+    });
+
+    it("Idempotency-Key: N concurrent identical submits make one request and N identical answers, one not replayed", async () => {
+      const { s, session, submit } = await setup();
+      const me = await session();
+      const key = crypto.randomUUID();
+      const n = 8;
+      const all = await Promise.all(Array.from({ length: n }, () => submit(me.auth, { topic: "t", body: { same: true } }, { "Idempotency-Key": key })));
+      expect(all.map((a) => a.res.status)).toEqual(Array(n).fill(202));
+      expect(all.filter((a) => a.res.headers.get("idempotency-replayed") === null)).toHaveLength(1);
+      expect(all.filter((a) => a.res.headers.get("idempotency-replayed") === "true")).toHaveLength(n - 1);
+      for (const a of all) {
+        expect(a.json).toEqual(all[0].json);
+        expect(a.res.headers.get("location")).toBe(`/v1/requests/${all[0].json.id}`);
+      }
+      const rows = await s.db.orm.select().from(requests).where(eq(requests.userId, me.user.id)).all();
+      expect(rows.map((r) => r.id)).toEqual([all[0].json.id]);
+      expect(await s.db.orm.select().from(outbox).where(eq(outbox.entityId, all[0].json.id)).all()).toHaveLength(1);
+      const [record] = await s.db.orm.select().from(idempotencyKeys).where(eq(idempotencyKeys.userId, me.user.id)).all();
+      expect(record).toMatchObject({ key, state: "done", statusCode: 202 });
+      expect(JSON.parse(record.responseBody ?? "null")).toEqual(all[0].json);
+    });
+
+    it("Idempotency-Key: concurrent submits with two bodies → one request; the other body's answers are the 422", async () => {
+      const { s, session, submit } = await setup();
+      const me = await session();
+      const key = crypto.randomUUID();
+      const bodies = [{ pick: "a" }, { pick: "b" }, { pick: "a" }, { pick: "b" }, { pick: "a" }, { pick: "b" }];
+      const all = await Promise.all(bodies.map((body) => submit(me.auth, { topic: "t", body }, { "Idempotency-Key": key })));
+      const rows = await s.db.orm.select().from(requests).where(eq(requests.userId, me.user.id)).all();
+      expect(rows).toHaveLength(1);
+      const won = JSON.parse(rows[0].body) as { pick: string };
+      for (const [i, a] of all.entries()) {
+        if (bodies[i].pick === won.pick) {
+          expect(a.res.status).toBe(202);
+          expect(a.json.id).toBe(rows[0].id);
+        } else {
+          await problem(a.res, "idempotency_key_reused", "/v1/requests");
+        }
+      }
+      expect(all.filter((a) => a.res.status === 202 && a.res.headers.get("idempotency-replayed") === null)).toHaveLength(1);
+    });
+
+    it("Idempotency-Key: a first use that loses the race has its whole batch rolled back and answers the winner's record", async () => {
+      const { s, session, submit } = await setup();
+      const me = await session();
+      const marker = (k: string) => ({ ...inFlightRecord(me.user.id, k, "marker", s.clock.now()), state: "done" as const, statusCode: 200, responseBody: "null" });
+      /** A first use of `key` that has read "no record" and is held just before its batch. */
+      const loserOf = async (key: string, payload: { topic: string; body: unknown; priority: number }, markerKey: string) => {
+        let entered!: () => void;
+        let release!: () => void;
+        const inWrite = new Promise<void>((r) => (entered = r));
+        const gate = new Promise<void>((r) => (release = r));
+        const loser = once(s, me.user.id, key, await fingerprintOf(payload), async (record) => {
+          entered();
+          await gate;
+          // A row of its own first, then the key's record (which the unique index refuses).
+          await s.db.batch([s.db.orm.insert(idempotencyKeys).values(marker(markerKey)), ...record(202, { loser: true })]);
+          return "written";
+        });
+        loser.catch(() => {}); // awaited below
+        await inWrite;
+        return { loser, release };
+      };
+
+      // Same payload: the loser answers the winner's stored response.
+      const key = crypto.randomUUID();
+      const same = await loserOf(key, { topic: "t", body: { x: 1 }, priority: 0 }, "marker-1");
+      const winner = await submit(me.auth, { topic: "t", body: { x: 1 } }, { "Idempotency-Key": key });
+      expect(winner.res.status).toBe(202);
+      expect(winner.res.headers.get("idempotency-replayed")).toBeNull();
+      same.release();
+      expect(await same.loser).toEqual({ replay: { status: 202, body: winner.json } });
+
+      // Another payload: the loser's answer is the 422.
+      const key2 = crypto.randomUUID();
+      const other = await loserOf(key2, { topic: "t", body: { x: 2 }, priority: 0 }, "marker-2");
+      const winner2 = await submit(me.auth, { topic: "t", body: { x: 3 } }, { "Idempotency-Key": key2 });
+      expect(winner2.res.status).toBe(202);
+      other.release();
+      await expect(other.loser).rejects.toMatchObject({ code: "idempotency_key_reused" });
+
+      // Neither marker exists: each losing batch was rolled back whole.
+      const keys = await s.db.orm.select().from(idempotencyKeys).where(eq(idempotencyKeys.userId, me.user.id)).all();
+      expect(keys.map((k) => k.key).sort()).toEqual([key, key2].sort());
+      expect(keys.map((k) => k.responseBody === JSON.stringify(winner.json) || k.responseBody === JSON.stringify(winner2.json))).toEqual([true, true]);
+      expect(await s.db.orm.select().from(requests).where(eq(requests.userId, me.user.id)).all()).toHaveLength(2);
+    });
+
+    it("Idempotency-Key: an in-flight record whose request died half-way is taken over by the next submit", async () => {
+      const { s, session, submit } = await setup();
+      const me = await session();
+      const key = crypto.randomUUID();
+      const since = new Date(s.clock.now().getTime() - IN_FLIGHT_STALE_MS - 1_000);
+      await s.db.orm.insert(idempotencyKeys).values(inFlightRecord(me.user.id, key, "someone else's payload", since));
+      const made = await submit(me.auth, { topic: "t", body: { retry: true } }, { "Idempotency-Key": key });
+      expect(made.res.status).toBe(202);
+      expect(made.res.headers.get("idempotency-replayed")).toBeNull();
+      const record = await s.db.orm.select().from(idempotencyKeys).where(eq(idempotencyKeys.userId, me.user.id)).get();
+      expect(record).toMatchObject({ key, state: "done", statusCode: 202, fingerprint: await fingerprintOf({ topic: "t", body: { retry: true }, priority: 0 }) });
+      const again = await submit(me.auth, { topic: "t", body: { retry: true } }, { "Idempotency-Key": key });
+      expect(again.res.headers.get("idempotency-replayed")).toBe("true");
+      expect(again.json).toEqual(made.json);
     });
 
     it("validation: missing fields 400 with pointers, a body over AIRLOCK_MAX_REQUEST_BODY_BYTES 413, bad priority 400", async () => {

@@ -18,7 +18,7 @@ const route = createRoute({
   summary: "Submit a request (answered later, across the air gap)",
   description:
     `${guard.description} ` +
-    "Send `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header) to retry safely: the same key with the same body answers the original result with `Idempotency-Replayed: true`; with a different body 422; while the first is still running 409. Keys are per user and kept 24 h.",
+    "Send `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header) to retry safely: the same key with the same body answers the original result with `Idempotency-Replayed: true`; with a different body 422 (also when two arrive at once: one request is made, the others answer from it); 409 while a first request recorded in flight by an older version is still running. Keys are per user and kept 24 h.",
   request: {
     headers: z.object({ "idempotency-key": z.string().optional().openapi({ description: 'e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324"' }) }),
     body: { required: true, content: { "application/json": { schema: SubmitRequestSchema } } },

@@ -2,8 +2,9 @@ import { createClient, type Client } from "@libsql/client";
 import Native from "libsql";
 import { drizzle } from "drizzle-orm/libsql";
 import * as schema from "../../../schema/index.ts";
-import { statementCache, wrapOrm, type Database, type ReadStatement } from "../../deps/db/database.ts";
+import { statementCache, wrapOrm, type Database, type ReadStatement, type Statement } from "../../deps/db/database.ts";
 import { applyMigrations, type Migration } from "../../deps/db/migrate.ts";
+import { groupCommit, type GroupCommit } from "./group-commit.ts";
 
 /** The file of a plain `file:` URL; null for in-memory databases, URLs with options, and servers. */
 function filePath(url: string): string | null {
@@ -62,7 +63,11 @@ function hotReads(client: Client, url: string): { prepareRead: Database["prepare
 }
 
 /** libSQL (an embedded file or a libSQL server) on Node and Deno. */
-export async function libsqlDatabase(opts: { url: string; authToken?: string; migrations?: Migration[] }): Promise<Database & { client: Client }> {
+export async function libsqlDatabase(opts: {
+  url: string;
+  authToken?: string;
+  migrations?: Migration[];
+}): Promise<Database & { client: Client; groupCommit: GroupCommit["stats"] }> {
   const client = createClient({ url: opts.url, authToken: opts.authToken });
   if (opts.url.startsWith("file:")) {
     // Several processes/connections may share the file (tests, CLI): wait instead of failing.
@@ -72,9 +77,13 @@ export async function libsqlDatabase(opts: { url: string; authToken?: string; mi
   await client.execute("PRAGMA foreign_keys = ON");
   if (opts.migrations) await applyMigrations(client, opts.migrations);
   const reads = hotReads(client, opts.url);
-  const db = wrapOrm("libsql", drizzle(client, { schema }), reads.prepareRead, async () => {
+  const orm = drizzle(client, { schema });
+  // Concurrent requests' batches share one commit (one fsync): see group-commit.ts.
+  const grouped = groupCommit((statements) => orm.batch(statements as [Statement, ...Statement[]]));
+  const db = wrapOrm("libsql", orm, reads.prepareRead, async () => {
+    await grouped.settled(); // what was handed in before closing is still written
     reads.close();
     client.close();
   });
-  return Object.assign(db, { client });
+  return { ...db, batch: grouped.batch, client, groupCommit: grouped.stats };
 }

@@ -3,7 +3,7 @@ import { actorOf } from "../../../audit/audit.ts";
 import { principalOf } from "../../../middleware/auth.ts";
 import { ANY_ROLE } from "../../../identity/roles.ts";
 import { createOwnApiKey, listApiKeys, revokeApiKey, visibleApiKey, type ApiKeyRow } from "../../../identity/api-keys.ts";
-import { abandonIdempotent, beginIdempotent, completeIdempotentStatement, fingerprintOf, parseIdempotencyKey } from "../../../requests/idempotency.ts";
+import { fingerprintOf, once, parseIdempotencyKey } from "../../../requests/idempotency.ts";
 import { definePage, type PageContext } from "../../page.ts";
 import { ConfirmForm } from "../../components/confirm.tsx";
 import { ErrorSummary, Select, type FieldErrors } from "../../components/form.tsx";
@@ -118,9 +118,15 @@ export const keysPage = definePage({
       if (!p.userId || !token) throw new ApiError("validation_failed", { detail: "the form has no token: reload the page and fill it in again" });
       const userId = p.userId;
       const onceKey = `console-api-key:${token}`;
-      let outcome: Awaited<ReturnType<typeof beginIdempotent>>;
       try {
-        outcome = await beginIdempotent(ctx.s, userId, onceKey, await fingerprintOf(parsed.input));
+        // The form's token is done in the same batch as the key, and keeps only the key's id.
+        const outcome = await once(ctx.s, userId, onceKey, await fingerprintOf(parsed.input), (record) =>
+          createOwnApiKey(ctx.s, p, parsed.input, actorOf(ctx.c), (r) => record(201, { id: r.id })),
+        );
+        if ("replay" in outcome) return ctx.redirect(PATH, { kind: "ok", text: ALREADY });
+        const { row, key } = outcome.result;
+        ctx.c.header("Cache-Control", "no-store");
+        return renderKeys(ctx, { values: emptyKeyForm(), errors: {}, created: { row, secret: key }, status: 201 });
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
         if (e.code === "idempotency_in_flight") return ctx.redirect(PATH, { kind: "ok", text: ALREADY });
@@ -131,17 +137,7 @@ export const keysPage = definePage({
             status: 409,
           });
         }
-        throw e;
-      }
-      if (outcome.kind === "replay") return ctx.redirect(PATH, { kind: "ok", text: ALREADY });
-      try {
-        // The form's token is done in the same batch as the key, and keeps only the key's id.
-        const { row, key } = await createOwnApiKey(ctx.s, p, parsed.input, actorOf(ctx.c), (r) => [completeIdempotentStatement(ctx.s, userId, onceKey, 201, { id: r.id })]);
-        ctx.c.header("Cache-Control", "no-store");
-        return renderKeys(ctx, { values: emptyKeyForm(), errors: {}, created: { row, secret: key }, status: 201 });
-      } catch (e) {
-        await abandonIdempotent(ctx.s, userId, onceKey).catch(() => {});
-        const errors = e instanceof ApiError ? keyFieldErrors(e) : undefined;
+        const errors = keyFieldErrors(e);
         if (errors) return renderKeys(ctx, { values, errors, status: 400 });
         throw e;
       }
