@@ -25,6 +25,18 @@ export function PostForm(p: { action: string; csrf: string; class?: string; enct
  * What went wrong, at the top of the form, each message a link to its field. Rendered first in
  * `main` so screen readers announce it (role=alert).
  */
+/** The buttons of a GET filter form: apply, and clear (back to the unfiltered page). */
+export function FilterActions(p: { clearHref: string }) {
+  return (
+    <div class="actions">
+      <button type="submit">Filter</button>
+      <a class="button secondary" href={p.clearHref}>
+        Clear
+      </a>
+    </div>
+  );
+}
+
 export function ErrorSummary(p: { errors: FieldErrors; labels?: Record<string, string> }) {
   const entries = Object.entries(p.errors);
   if (!entries.length) return null;

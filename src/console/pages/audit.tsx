@@ -4,7 +4,7 @@ import { verifyAuditChain } from "../../audit/audit.ts";
 import { findUserByEmail } from "../../identity/users.ts";
 import { bounded } from "../../lib/text.ts";
 import { definePage, type PageContext } from "../page.ts";
-import { ErrorSummary, Input, PostForm, Select, type FieldErrors } from "../components/form.tsx";
+import { ErrorSummary, Input, PostForm, Select, FilterActions, type FieldErrors } from "../components/form.tsx";
 import { Pager, Table, type Column } from "../components/table.tsx";
 import { Time } from "../components/time.tsx";
 
@@ -95,12 +95,7 @@ export const auditPage = definePage({
           />
           <Input name="since" label={LABELS.since} type="date" value={raw.since} error={fieldErrors.since} />
           <Input name="until" label={LABELS.until} type="date" value={raw.until} error={fieldErrors.until} />
-          <div class="actions">
-            <button type="submit">Filter</button>
-            <a class="button secondary" href={PATH}>
-              Clear
-            </a>
-          </div>
+          <FilterActions clearHref={PATH} />
         </form>
         <PostForm action={`${PATH}/verify`} csrf={ctx.csrf} class="actions">
           <button type="submit" class="secondary">

@@ -6,7 +6,7 @@ import { emailsOf } from "../../../identity/users.ts";
 import { bounded } from "../../../lib/text.ts";
 import { definePage } from "../../page.ts";
 import { relativeAge } from "../../format.ts";
-import { ErrorSummary, Input, Select, type FieldErrors } from "../../components/form.tsx";
+import { ErrorSummary, Input, Select, FilterActions, type FieldErrors } from "../../components/form.tsx";
 import { Pager, Table, type Column } from "../../components/table.tsx";
 import { Time } from "../../components/time.tsx";
 import { ClaimState } from "./parts.tsx";
@@ -118,12 +118,7 @@ export const queuePage = definePage({
           <Select name="priority" label={LABELS.priority} value={raw.priority} error={errors.priority} options={PRIORITIES} />
           <Select name="age" label={LABELS.age} value={raw.age} error={errors.age} options={AGES} />
           <Select name="claimed" label={LABELS.claimed} value={raw.claimed} error={errors.claimed} options={CLAIMS} />
-          <div class="actions">
-            <button type="submit">Filter</button>
-            <a class="button secondary" href={PATH}>
-              Clear
-            </a>
-          </div>
+          <FilterActions clearHref={PATH} />
         </form>
         {body}
       </>,

@@ -4,7 +4,7 @@ import { parseIdempotencyKey } from "../../../requests/idempotency.ts";
 import { FINAL_STATUSES, REQUEST_STATUSES, type RequestRow, type RequestStatus } from "../../../requests/records.ts";
 import { SUBMITTERS, listRequests, submitRequest } from "../../../requests/requests.ts";
 import { definePage, type PageContext } from "../../page.ts";
-import { ErrorSummary, Select, type FieldErrors } from "../../components/form.tsx";
+import { ErrorSummary, Select, FilterActions, type FieldErrors } from "../../components/form.tsx";
 import { Pager, Table, type Column } from "../../components/table.tsx";
 import { Time } from "../../components/time.tsx";
 import { SubmitForm, emptySubmit, fieldErrorsOf, parseSubmit, type SubmitValues } from "./submit-form.tsx";
@@ -46,12 +46,7 @@ async function listPage(ctx: PageContext, o: { values: SubmitValues; errors: Fie
       <ErrorSummary errors={filterErrors} labels={{ status: "Status" }} />
       <form method="get" action={PATH} class="filters" aria-label="Filter your requests">
         <Select name="status" label="Status" value={status} error={filterErrors.status} options={STATUS_OPTIONS} />
-        <div class="actions">
-          <button type="submit">Filter</button>
-          <a class="button secondary" href={PATH}>
-            Clear
-          </a>
-        </div>
+        <FilterActions clearHref={PATH} />
       </form>
       {page && (
         <>

@@ -11,7 +11,7 @@ import { retryBatch, uploadBatch } from "../../../transfer/manual.ts";
 import { listReceipts } from "../../../transfer/receipts.ts";
 import { transferStatus } from "../../../transfer/status.ts";
 import { definePage, type PageContext } from "../../page.ts";
-import { ErrorSummary, Input, PostForm, Select, type FieldErrors } from "../../components/form.tsx";
+import { ErrorSummary, Input, PostForm, Select, FilterActions, type FieldErrors } from "../../components/form.tsx";
 import { Pager, Table } from "../../components/table.tsx";
 import { FiringAlerts, LinkStatus } from "../../components/link-status.tsx";
 import type { Flash } from "../../flash.ts";
@@ -101,12 +101,7 @@ async function view(ctx: PageContext, o: { fileError?: string; status?: 200 | 40
             { value: "requeued", label: "Requeued" },
           ]}
         />
-        <div class="actions">
-          <button type="submit">Filter</button>
-          <a class="button secondary" href={TRANSFER_PATH}>
-            Clear
-          </a>
-        </div>
+        <FilterActions clearHref={TRANSFER_PATH} />
       </form>
       <h2>Received batches</h2>
       <Table caption="Received batches, newest first" columns={receivedColumns(now, ctx.csrf)} rows={received.items} empty="No batch received matches." />

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { listUsers, type UserRow } from "../../../identity/users.ts";
 import { ROLES } from "../../../identity/roles.ts";
 import { definePage } from "../../page.ts";
-import { ErrorSummary, Input, Select, type FieldErrors } from "../../components/form.tsx";
+import { ErrorSummary, Input, Select, FilterActions, type FieldErrors } from "../../components/form.tsx";
 import { Pager, Table, type Column } from "../../components/table.tsx";
 import { Time } from "../../components/time.tsx";
 import { limitsSummary } from "./parts.tsx";
@@ -66,12 +66,7 @@ export const usersPage = definePage({
               { value: "disabled", label: "Disabled" },
             ]}
           />
-          <div class="actions">
-            <button type="submit">Filter</button>
-            <a class="button secondary" href={PATH}>
-              Clear
-            </a>
-          </div>
+          <FilterActions clearHref={PATH} />
         </form>
         {page && (
           <>
