@@ -4,24 +4,9 @@
 //   npx tsx scripts/bench/sealing.ts
 import { buildBatch, parseEncryptionKeys, parsePeerKeys, parseRecipientKey, verifyBatch, ZERO_HASH } from "../../src/transfer/batch/index.ts";
 import { generateNetworkKeys } from "../../src/transfer/batch/network-keys.ts";
+import { user } from "./lib/users.ts";
 
 const keys = { request: await generateNetworkKeys(), response: await generateNetworkKeys() };
-const user = (i: number) => {
-  const at = new Date(Date.UTC(2026, 0, 1, 0, 0, i % 60)).toISOString();
-  return {
-    id: `usr_BENCH${String(i).padStart(21, "0")}`,
-    email: `u${i}@example.com`,
-    emailNormalized: `u${i}@example.com`,
-    name: `User ${i}`,
-    role: "user",
-    status: "active",
-    passwordHash: `pbkdf2-sha256$100000$${"A".repeat(22)}$${"B".repeat(43)}`,
-    rateLimits: null,
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
-  };
-};
 const sample = Array.from({ length: 5_000 }, (_, i) => user(i)).map((u) => ({ kind: "user", id: u.id, version: 1, data: u as unknown as Record<string, unknown> }));
 const signing = { privateJwk: keys.response.signing.privateJwk, keyId: keys.response.signing.keyId };
 const seal = { recipient: await parseRecipientKey(keys.request.encryption.publicJwk), sender: (await parseEncryptionKeys([keys.response.encryption.privateJwk])).current };

@@ -20,6 +20,7 @@ import { onPremFiles, readMigrations } from "../../src/runtime/node/files.ts";
 import { buildOnPremServices } from "../../src/runtime/node/services.ts";
 import { generateNetworkKeys, transferSettings } from "../../src/transfer/batch/network-keys.ts";
 import { RESULT_MARK } from "./lib/procs.ts";
+import { user } from "./lib/users.ts";
 
 type Role = "request" | "response";
 const [step, dir, recordsArg] = process.argv.slice(2);
@@ -27,24 +28,6 @@ const N = Number(recordsArg);
 if (!["seed", "export", "import", "proxy", "idle"].includes(step) || !dir || !Number.isInteger(N) || N < 1) {
   console.error("usage: transfer-child.ts <seed|export|import|proxy|idle> <dir> <records>");
   process.exit(2);
-}
-
-/** The i-th user record: ~350 bytes, as a real account looks. */
-function user(i: number) {
-  const at = new Date(Date.UTC(2026, 0, 1, 0, 0, i % 60)).toISOString();
-  return {
-    id: `usr_BENCH${String(i).padStart(21, "0")}`,
-    email: `u${i}@example.com`,
-    emailNormalized: `u${i}@example.com`,
-    name: `User ${i}`,
-    role: "user",
-    status: "active",
-    passwordHash: `pbkdf2-sha256$100000$${"A".repeat(22)}$${"B".repeat(43)}`,
-    rateLimits: null,
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
-  };
 }
 
 // Bundled, this file no longer sits in the repository: say where the migrations are.
