@@ -40,7 +40,14 @@ export function run(cmd: string, args: string[], env: Record<string, string | un
   };
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  // 'exit' can come before the last output has been read from the pipes (lines flushed as the
+  // process exits): wait for both streams to close, but not for ever, since a grandchild may hold them.
+  const drained = Promise.all([child.stdout!, child.stderr!].map((st) => new Promise<void>((r) => st.once("close", () => r()))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      void Promise.race([drained, new Promise((r) => setTimeout(r, 2_000))]).then(() => resolve(code));
+    }),
+  );
   const lines = () =>
     out
       .split("\n")
