@@ -1,30 +1,33 @@
 // The one result object of a bench run: the runner fills it, the report writer renders the
 // printed tables and docs/benchmarks.md from it, so the two always agree.
 
-export interface HttpCase {
-  id: string;
-  label: string;
+/** What a load run measured: throughput, latency percentiles (ms) and answers by kind. */
+export interface Throughput {
   rps: number;
   p50: number;
   p99: number;
   ok: number;
   non2xx: number;
   errors: number;
+}
+
+/** The throughput fields of a load run's statistics, and nothing else of them. */
+export function throughputOf(s: Throughput): Throughput {
+  return { rps: s.rps, p50: s.p50, p99: s.p99, ok: s.ok, non2xx: s.non2xx, errors: s.errors };
+}
+
+export interface HttpCase extends Throughput {
+  id: string;
+  label: string;
   /** What else the reader should know (status codes seen, rows in the table read). */
   note?: string;
 }
 
-export interface Degraded {
+export interface Degraded extends Throughput {
   /** Seconds into the measured run at which redis-server got SIGSTOP. */
   stoppedAtS: number;
   /** Latencies and throughput count what completed from here on (seconds after the stop). */
   fromS: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
   /** X-Cache outcomes of probe reads while Redis was stopped. */
   probeCache: string;
   /** What /ready showed of a circuit breaker while Redis was stopped, or "not present". */

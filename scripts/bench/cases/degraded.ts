@@ -7,6 +7,7 @@ import type { Case } from "../lib/context.ts";
 import { cachedRead, expectCacheHit } from "../lib/airlock.ts";
 import { runLoad, statsOf } from "../lib/load.ts";
 import { airlockRedis, benchRedis } from "./servers.ts";
+import { throughputOf } from "../result.ts";
 
 const STOP_AT_S = 1;
 
@@ -77,12 +78,7 @@ export const degraded: Case = {
       ctx.result.degraded = {
         stoppedAtS: STOP_AT_S,
         fromS: ctx.result.settings.degradedFromS,
-        rps: s.rps,
-        p50: s.p50,
-        p99: s.p99,
-        ok: s.ok,
-        non2xx: s.non2xx,
-        errors: s.errors,
+        ...throughputOf(s),
         probeCache: outcomes.join(", "),
         breaker: r.breaker,
         readyStatus: r.status,

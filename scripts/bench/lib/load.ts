@@ -2,6 +2,7 @@
 // the measured run. Latencies are recorded from autocannon's per-response event (sub-millisecond
 // floats; its own histogram keeps whole milliseconds), with the time each response completed.
 import autocannon, { type Options } from "autocannon";
+import type { Throughput } from "../result.ts";
 
 export interface LoadSpec {
   url: string;
@@ -28,13 +29,7 @@ export interface LoadSample {
   seconds: number;
 }
 
-export interface LoadStats {
-  rps: number;
-  p50: number;
-  p99: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
+export interface LoadStats extends Throughput {
   statuses: Record<string, number>;
 }
 

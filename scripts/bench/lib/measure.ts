@@ -1,6 +1,6 @@
 // An HTTP case's row in the result: run the load, keep throughput and latencies.
 import { readFileSync } from "node:fs";
-import type { HttpCase } from "../result.ts";
+import { throughputOf, type HttpCase } from "../result.ts";
 import type { Ctx } from "./context.ts";
 import { type LoadSpec, runLoad, statsOf } from "./load.ts";
 import type { Child } from "./procs.ts";
@@ -47,12 +47,7 @@ export async function measureHttp(
   const row: HttpCase = {
     id: c.id,
     label: c.label,
-    rps: s.rps,
-    p50: s.p50,
-    p99: s.p99,
-    ok: s.ok,
-    non2xx: s.non2xx,
-    errors: s.errors,
+    ...throughputOf(s),
     ...(notes.length ? { note: notes.join("; ") } : {}),
   };
   ctx.result.http.push(row);
